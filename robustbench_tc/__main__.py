@@ -1,0 +1,3 @@
+from robustbench_tc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The one command line: ``robustbench-tc <subcommand>`` (also ``python -m robustbench_tc``).
+
+Each app contributes its subcommands through a module exposing
+``add_commands(subparsers) -> None``; a subcommand sets ``func(args) -> int`` on its parser.
+Modules are imported lazily so that a missing optional dependency of one app never breaks the
+others; heavy imports belong inside ``func``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from robustbench_tc import __version__
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "dataset_builder.cli",  # build, push, fetch-sources
+    "robustbench_tc.scoring.cli",  # score, oracle
+    "eval_harness.cli",  # run
+    "space.cli",  # serve
+    "train.cli",  # make-train-data
+)
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="robustbench-tc",
+        description="RobustBench-TC: tool-calling robustness benchmark (build, run, score, serve).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # the app is not installed/present
+            raise
+        module.add_commands(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"robustbench-tc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Reading a built RobustBench-TC dataset folder (the Hub dataset repo layout).
+
+Layout (written by ``robustbench-tc build``)::
+
+    OUT/README.md                 dataset card; YAML ``configs:`` maps each config to its file
+    OUT/data/<config>.jsonl       one ``Sample.to_row()`` per line, split ``test``
+
+Apps read samples through ``load_samples`` (no ``datasets`` dependency, fast, validated);
+users read the same folder with ``datasets.load_dataset(OUT, "<config>")``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from robustbench_tc.records import Sample
+from robustbench_tc.registry import unknown_name_message
+from robustbench_tc.taxonomy import CONFIG_NAMES
+
+DATA_DIR = "data"
+SPLIT = "test"
+
+
+def config_path(dataset_dir: str | Path, config: str) -> Path:
+    """Where a config's rows live inside a dataset folder."""
+    return Path(dataset_dir) / DATA_DIR / f"{config}.jsonl"
+
+
+class DatasetError(ValueError):
+    """The folder is not a usable RobustBench-TC dataset; the message says why and what to do."""
+
+
+def available_configs(dataset_dir: str | Path) -> list[str]:
+    """Configs present in a folder, in taxonomy order."""
+    return [c for c in CONFIG_NAMES if config_path(dataset_dir, c).is_file()]
+
+
+def load_samples(
+    dataset_dir: str | Path, configs: Iterable[str] | None = None
+) -> dict[str, list[Sample]]:
+    """Load and validate the rows of some (default: all present) configs of a built dataset."""
+    root = Path(dataset_dir)
+    if not (root / DATA_DIR).is_dir():
+        raise DatasetError(
+            f"{root} is not a RobustBench-TC dataset folder (no {DATA_DIR}/ inside); "
+            "build one with `robustbench-tc build --sources DIR --out DIR`"
+        )
+    wanted = list(configs) if configs is not None else available_configs(root)
+    out: dict[str, list[Sample]] = {}
+    for config in wanted:
+        if config not in CONFIG_NAMES:
+            raise DatasetError(unknown_name_message("config", config, CONFIG_NAMES))
+        path = config_path(root, config)
+        if not path.is_file():
+            raise DatasetError(f"config {config!r} is missing from {root} (expected {path})")
+        rows: list[Sample] = []
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(Sample.from_row(json.loads(line)))
+                except Exception as exc:  # noqa: BLE001 - re-raised with the location
+                    raise DatasetError(f"{path}:{lineno}: invalid row: {exc}") from exc
+        out[config] = rows
+    return out
+
+
+def dataset_fingerprint(dataset_dir: str | Path) -> str:
+    """sha256 over the data files (names and bytes), stable across machines."""
+    digest = hashlib.sha256()
+    for config in available_configs(dataset_dir):
+        path = config_path(dataset_dir, config)
+        digest.update(f"{config}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

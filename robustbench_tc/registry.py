@@ -1,0 +1,64 @@
+"""A tiny name -> object registry whose lookup errors suggest close names.
+
+>>> colours = Registry("colour")
+>>> @colours.register("red")
+... def red():
+...     return "#f00"
+>>> colours.get("red")()
+'#f00'
+>>> colours.get("rde")
+Traceback (most recent call last):
+...
+KeyError: "unknown colour 'rde'; did you mean 'red'? (known: red)"
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to objects; ``register`` is usable as a decorator."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
+        def add(item: T) -> T:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._items[name] = item
+            return item
+
+        return add(obj) if obj is not None else add
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(unknown_name_message(self.kind, name, self._items)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+
+def unknown_name_message(kind: str, name: str, known: object) -> str:
+    """The error text for an unknown name, with close matches first."""
+    names = [str(k) for k in known]  # type: ignore[attr-defined]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown {kind} {name!r}{hint} (known: {', '.join(names)})"
