@@ -1,0 +1,226 @@
+"""Build the dataset folder: clean + 6 transition + 16 static configs, the card, atomically.
+
+``build_dataset(sources_dir, out_dir)`` checks every pinned input (sha256), loads the 199 clean
+samples in manifest order, derives the transition configs (the clean samples with
+``perturbation=<code>``, ``transition_error=TRANSITION_ERRORS[code]``, ``generator="runtime"``), asks
+``robustbench_tc.perturbations.build_static_configs`` for the 16 static configs, and writes
+``OUT/data/<config>.jsonl`` + ``OUT/README.md``.  Everything is written into a temporary folder
+next to ``OUT`` and renamed into place at the end, so a failed build leaves no partial output and
+never touches a previous ``OUT``.  The data files are deterministic (rows in manifest order,
+fixed serialisation, no timestamps).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from dataset_builder import card, pins
+from dataset_builder.manifest import load_manifest
+from dataset_builder.sources import load_clean, source_files
+from robustbench_tc.dataset import DATA_DIR, config_path
+from robustbench_tc.records import Sample
+from robustbench_tc.registry import unknown_name_message
+from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, is_transition
+
+RUNTIME = "runtime"
+
+
+class BuildError(RuntimeError):
+    """The build cannot go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    out_dir: Path
+    counts: dict[str, dict[str, int]]
+    """config -> source -> rows, in config order."""
+    avg_tools: dict[str, float]
+    """source -> mean candidate-tool count of the clean slice."""
+    audit_summary: str = ""
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+    """Requested configs that could not be built (static configs without the perturbation package)."""
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {config: sum(per.values()) for config, per in self.counts.items()}
+
+    def summary(self) -> str:
+        sources = [s.value for s in Source]
+        width = max(len(c) for c in self.counts) if self.counts else 6
+        lines = [f"{'config':<{width}}  " + "  ".join(f"{s:>10}" for s in sources) + "       total"]
+        for config, per in self.counts.items():
+            lines.append(f"{config:<{width}}  " + "  ".join(f"{per.get(s, 0):>10}" for s in sources)
+                         + f"  {sum(per.values()):>10}")
+        lines.append(f"{'all':<{width}}  " + "  ".join(
+            f"{sum(p.get(s, 0) for p in self.counts.values()):>10}" for s in sources)
+            + f"  {sum(self.totals.values()):>10}")
+        lines.append("avg candidate tools (clean): "
+                     + ", ".join(f"{s} {v:.2f}" for s, v in self.avg_tools.items()))
+        if self.skipped:
+            lines.append(f"not built ({len(self.skipped)}): {', '.join(self.skipped)}")
+        if self.audit_summary:
+            lines += ["", self.audit_summary.rstrip()]
+        return "\n".join(lines)
+
+
+def _select(configs: Iterable[str] | None) -> list[str]:
+    if configs is None:
+        return list(CONFIG_NAMES)
+    wanted = list(configs)
+    for name in wanted:
+        if name not in CONFIG_NAMES:
+            raise BuildError(unknown_name_message("config", name, CONFIG_NAMES))
+    chosen = set(wanted) | {CLEAN}  # the default config is always written
+    return [c for c in CONFIG_NAMES if c in chosen]
+
+
+def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
+    """The clean samples as rows of the transition config ``code``."""
+    return [
+        Sample.model_validate({**s.model_dump(), "perturbation": code,
+                               "transition_error": TRANSITION_ERRORS[code], "generator": RUNTIME})
+        for s in clean
+    ]
+
+
+def _static(clean: list[Sample], wanted: list[str], *, seed: int, generator: Any,
+            progress: bool) -> tuple[dict[str, list[Sample]], str, str, str, list[str]]:
+    """(configs, audit summary, card notes, generator label, skipped) for the static configs."""
+    if not wanted:
+        return {}, "", "", "rules", []
+    # GUARD (remove once robustbench_tc.perturbations ships build_static_configs): without the
+    # perturbation package only the clean and transition configs are built.
+    try:
+        from robustbench_tc.perturbations import build_static_configs
+        from robustbench_tc.perturbations.generators import GeneratorConfig
+    except ImportError as exc:
+        print(f"warning: static configs not built ({exc})", file=sys.stderr)
+        return {}, "", "", "none", wanted
+    config = generator if generator is not None else GeneratorConfig()
+    result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
+    configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
+    unknown = sorted(set(result.configs) - set(CONFIG_NAMES))
+    if unknown:
+        raise BuildError(f"build_static_configs returned unknown configs {unknown}")
+    label = getattr(config, "label", None) or getattr(config, "kind", None) or str(config)
+    missing = [c for c in wanted if c not in configs]
+    return configs, result.audit_summary, result.card_notes, str(label), missing
+
+
+def _sorted_rows(rows: list[Sample], config: str, order: dict[str, int]) -> list[dict[str, Any]]:
+    for row in rows:
+        if row.perturbation != config:
+            raise BuildError(f"config {config!r} got a row of {row.perturbation!r} ({row.id})")
+        if row.base_id not in order:
+            raise BuildError(f"config {config!r}: row {row.id!r} derives from {row.base_id!r}, "
+                             "which is not a clean sample")
+    dumped = [(order[r.base_id], r.id, _line(r.to_row())) for r in rows]
+    keys = [(r.id, r.perturbation) for r in rows]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k, n in Counter(keys).items() if n > 1)
+        raise BuildError(f"config {config!r} has two rows keyed {dup}")
+    return [json.loads(line) for _, _, line in sorted(dumped)]
+
+
+def _line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / DATA_DIR).is_dir())):
+        raise BuildError(f"refusing to replace {out}: it exists and is not a dataset folder")
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``; a previous ``out`` is removed only once ``tmp`` is in place."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_dataset(
+    sources_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    generator: Any = None,
+    configs: Iterable[str] | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Build the dataset folder ``out_dir`` from the pinned files under ``sources_dir``.
+
+    ``generator`` is a ``robustbench_tc.perturbations.generators.GeneratorConfig`` (default: the
+    offline ``rules`` generator); ``configs`` limits the configs written (``clean`` always is).
+    Raises ``pins.SourceFileError`` for a missing/altered input and ``BuildError`` otherwise.
+    """
+    sources = Path(sources_dir)
+    out = Path(out_dir).absolute()
+    if not sources.is_dir():
+        raise pins.SourceFileError(
+            f"sources folder {sources} does not exist; get the pinned files with `{pins.FETCH_HINT}`")
+    selected = _select(configs)
+    _check_out_dir(out)
+    pins.verify(sources, source_files())
+
+    entries = load_manifest()
+    clean = load_clean(sources, entries)
+    order = {s.id: i for i, s in enumerate(clean)}
+
+    rows: dict[str, list[Sample]] = {CLEAN: clean}
+    for code in selected:
+        if is_transition(code):
+            rows[code] = transition_config(clean, code)
+    static_wanted = [c for c in selected if c != CLEAN and not is_transition(c)]
+    static, audit, notes, label, skipped = _static(clean, static_wanted, seed=seed,
+                                                   generator=generator, progress=progress)
+    rows.update(static)
+    written = [c for c in CONFIG_NAMES if c in rows]
+
+    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))}
+              for c in written}
+    avg_tools = {s.value: round(sum(len(r.tools) for r in clean if r.source == s)
+                                / max(1, sum(r.source == s for r in clean)), 4) for s in Source}
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
+        for config in tqdm(written, desc="writing configs", disable=not progress, unit="config"):
+            path = config_path(tmp, config)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lines = [_line(r) + "\n" for r in _sorted_rows(rows[config], config, order)]
+            path.write_text("".join(lines), encoding="utf-8")
+        static_note = ""
+        if skipped:
+            static_note = ("Not built in this folder: " + ", ".join(f"`{c}`" for c in skipped)
+                           + " (the static perturbation generator was not available).")
+        text = card.render(card.CardInputs(counts=counts, avg_tools=avg_tools, seed=seed,
+                                           generator=label, perturbation_notes=notes,
+                                           static_note=static_note))
+        (tmp / "README.md").write_text(text, encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildReport(out_dir=out, counts=counts, avg_tools=avg_tools, audit_summary=audit,
+                       skipped=tuple(skipped))

@@ -1,0 +1,289 @@
+"""The dataset card (``OUT/README.md``): YAML header for ``datasets`` / the Hub, then the text.
+
+The header declares every config (``clean`` first, ``default: true``), its data file and its
+features (``records.ROW_FEATURES``), so ``load_dataset(OUT, "<config>")`` never guesses types.
+The card holds no timestamps: two builds of the same inputs give the same bytes.
+
+>>> print(to_yaml({"configs": [{"config_name": "clean", "default": True}], "tags": ["a"]}))
+configs:
+- config_name: clean
+  default: true
+tags:
+- a
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataset_builder.pins import SOURCE_REPOS
+from robustbench_tc.dataset import DATA_DIR, SPLIT
+from robustbench_tc.records import ROW_FEATURES
+from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, Source, get_type
+
+PRETTY_NAME = "RobustBench-TC"
+ARXIV_ID = "2605.11928"
+PAPER_TITLE = ("When Simulation Lies: A Sim-to-Real Benchmark and Domain-Randomized RL Recipe "
+               "for Tool-Use Agents")
+CITATION = f"""@article{{zhou2026simulation,
+  title   = {{{PAPER_TITLE}}},
+  author  = {{Zhou and others}},
+  journal = {{arXiv preprint arXiv:{ARXIV_ID}}},
+  year    = {{2026}}
+}}"""
+
+SOURCE_LABELS: dict[str, str] = {
+    "bfcl_v3": "BFCL V3 (single-turn `multiple`)",
+    "apibank": "API-Bank (ToolRL-processed)",
+    "rotbench": "RoTBench (First_Turn clean)",
+    "toolalpaca": "ToolAlpaca (eval_real)",
+    "tooleyes": "ToolEyes (zero-shot)",
+}
+PAPER_CLEAN = {"bfcl_v3": 32, "apibank": 74, "rotbench": 21, "toolalpaca": 21, "tooleyes": 51}
+PAPER_AVG_TOOLS = {"bfcl_v3": 2.8, "apibank": 3.1, "rotbench": 7.8, "toolalpaca": 3.5, "tooleyes": 6.3}
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*")
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{}"  # only ever called with empty containers
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for dicts / lists / scalars (enough for a dataset card header)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, (Mapping, list)) and item:
+                lines.append(f"{pad}{_scalar(key)}:")
+                lines.append(to_yaml(item, indent + (0 if isinstance(item, list) else 2)))
+            else:
+                lines.append(f"{pad}{_scalar(key)}: {_inline(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (Mapping, list)) and item:
+                inner = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {inner[indent + 2:]}")
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        lines.append(f"{pad}{_scalar(value)}")
+    return "\n".join(lines)
+
+
+def features_yaml(features: Mapping[str, Any] = ROW_FEATURES) -> list[dict[str, Any]]:
+    """``ROW_FEATURES`` in the card's ``dataset_info.features`` spelling.
+
+    >>> features_yaml({"id": "string", "messages": [{"role": "string"}]})
+    [{'name': 'id', 'dtype': 'string'}, {'name': 'messages', 'list': [{'name': 'role', 'dtype': 'string'}]}]
+    """
+    out: list[dict[str, Any]] = []
+    for name, spec in features.items():
+        if isinstance(spec, str):
+            out.append({"name": name, "dtype": spec})
+        elif isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], Mapping):
+            out.append({"name": name, "list": features_yaml(spec[0])})
+        else:
+            raise ValueError(f"unsupported feature spec for {name!r}: {spec!r}")
+    return out
+
+
+def header(configs: Sequence[str]) -> dict[str, Any]:
+    """The YAML header: metadata, ``configs`` (``clean`` default) and per-config features."""
+    ordered = [CLEAN, *[c for c in configs if c != CLEAN]] if CLEAN in configs else list(configs)
+    return {
+        "pretty_name": PRETTY_NAME,
+        "license": "apache-2.0",
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": ["tool-use", "function-calling", "agents", "robustness", "benchmark", "sim-to-real"],
+        "size_categories": ["1K<n<10K"],
+        "configs": [
+            {
+                "config_name": config,
+                **({"default": True} if config == CLEAN else {}),
+                "data_files": [{"split": SPLIT, "path": f"{DATA_DIR}/{config}.jsonl"}],
+            }
+            for config in ordered
+        ],
+        "dataset_info": [
+            {"config_name": config, "features": features_yaml()} for config in ordered
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class CardInputs:
+    """What the card reports; everything is derived from the build, nothing from the clock."""
+
+    counts: Mapping[str, Mapping[str, int]]
+    """config -> source -> rows."""
+    avg_tools: Mapping[str, float]
+    """source -> mean candidate-tool count of the clean slice."""
+    seed: int
+    generator: str
+    perturbation_notes: str = ""
+    static_note: str = ""
+    extra_deviations: Sequence[str] = field(default_factory=tuple)
+
+
+def _counts_table(inputs: CardInputs) -> str:
+    sources = [s.value for s in Source]
+    head = "| config | display name | component | " + " | ".join(sources) + " | total |"
+    rule = "|" + "---|" * (len(sources) + 4)
+    rows = [head, rule]
+    totals = dict.fromkeys(sources, 0)
+    for config, per_source in inputs.counts.items():
+        display = "Clean" if config == CLEAN else get_type(config).display_name
+        component = "clean" if config == CLEAN else get_type(config).component.value
+        cells = [str(per_source.get(s, 0)) for s in sources]
+        for s in sources:
+            totals[s] += per_source.get(s, 0)
+        rows.append(f"| `{config}` | {display} | {component} | " + " | ".join(cells)
+                    + f" | {sum(per_source.values())} |")
+    rows.append("| **all** | | | " + " | ".join(str(totals[s]) for s in sources)
+                + f" | {sum(totals.values())} |")
+    return "\n".join(rows)
+
+
+def _sources_table(inputs: CardInputs) -> str:
+    rows = ["| source | upstream repository | commit | license | clean (paper) | avg tools (paper) |",
+            "|---|---|---|---|---|---|"]
+    clean = inputs.counts.get(CLEAN, {})
+    for source, (repo, commit, license_) in SOURCE_REPOS.items():
+        rows.append(
+            f"| {SOURCE_LABELS[source]} | [{repo}](https://github.com/{repo}) | `{commit}` | {license_} "
+            f"| {clean.get(source, 0)} ({PAPER_CLEAN[source]}) "
+            f"| {inputs.avg_tools.get(source, 0):.2f} ({PAPER_AVG_TOOLS[source]}) |"
+        )
+    return "\n".join(rows)
+
+
+DEVIATIONS = """\
+- **ToolEyes gold answers are this project's own labels.** Upstream ToolEyes has no ground truth
+  (its evaluation is reference-free, GPT-4 judged) and the paper's labels were not available to
+  this rebuild. The 51 ToolEyes samples carry gold calls annotated for this rebuild
+  (`dataset_builder/annotations/tooleyes_gold.jsonl`, each with a rationale kept in
+  `source_meta.gold_rationale`); their rows have `generator = "annotation"`. ToolEyes results are
+  therefore not directly comparable with the paper's ToolEyes numbers.
+- **API-Bank `**Think` pseudo-tool.** As in the paper (its examples list it and Table 3's 3.1
+  average counts it), every API-Bank sample lists a tool `**Think` (description
+  `"** Recall relevant context and analyze the current user goal."`), which comes from the first
+  line of the ToolRL prompt's "Steps for Each Turn" block. In `tools` it is an ordinary entry
+  (perturbations may shuffle or paraphrase it); in `system_prompt` it stays where it came from:
+  it is never rendered as an "Available Tools" entry, and its (possibly paraphrased) description
+  is written back into that Steps line. Its list position is therefore visible only in
+  function-calling mode.
+- **ToolAlpaca API keys.** Gold inputs of WolframAlpha (`appid`), weatherstack (`access_key`) and
+  CurrencyBeacon (`api_key`) contain real API keys that the instruction never gives. Such a
+  parameter (named `appid`/`access_key`/`api_key` and whose value is not in the instruction) gets
+  `""` added to its acceptable values, i.e. it may be omitted (listed per sample in
+  `source_meta.optional_auth_params`).
+- **RoTBench `"None"`.** RoTBench writes `"None"` for a parameter the query does not give and drops
+  it before comparing. Such a parameter's acceptable values are `["", "None"]`: omitted or the
+  literal `"None"`. Every alternative RoTBench lists is kept as a separate golden answer. Samples
+  whose gold is the meta-tool `ask_to_user` or `finish` (whose content RoTBench does not compare)
+  have `source_meta.meta_tool_gold = true`. The `"\\nBegin!\\n"` suffix of the user turn is removed.
+- **ToolAlpaca tools** are every `Function_Description` key except `components`; description = its
+  first line; parameters `"[Required. ]<type>. <description>."` become JSON Schema with a
+  `required` list (the trailing period of the description is dropped, as in the paper's examples).
+- **Prompts.** BFCL and ToolAlpaca data carry no prompt upstream (BFCL's lives in its code), so their
+  `system_prompt` is this project's own wording: BFCL asks for `[func(a=1), ...]` given the JSON
+  function list (in BFCL's own `dict`/`float` spelling); ToolAlpaca uses a ReAct
+  `Action:`/`Action Input:` prompt. API-Bank, RoTBench and ToolEyes keep their upstream prompt,
+  with only the tool block re-rendered for perturbed tool lists.
+- **Types.** `tools[].parameters` is JSON Schema; a source's own type spelling (BFCL `dict`,
+  `float`; API-Bank `str`, `int`, `list(str)`) is kept under `x-source-type`.
+- **Clean set.** The 199 ids are the paper's release ids (32/74/21/21/51), taken from a public audit
+  of the release; every one resolves to one upstream record and the per-source average tool counts
+  reproduce the paper's Table 3. How the authors drew them is unknown.
+- **Where the paper contradicts itself.** The paper says ToolEyes skips the 6 Action and 6 Reward
+  types, but its per-source totals (612 = 51 + 6x51 + 5x51) imply ToolEyes also has RedunTool rows;
+  Table 3's "Avg./type" column mixes denominators. The paper's 3,522 perturbed rows also include 50
+  BFCL perturbation-only rows (22 `multiple`, 27 `parallel_multiple` bases outside the clean set),
+  which this rebuild does not reproduce: every perturbed row here derives from a clean sample.
+"""
+
+
+def render(inputs: CardInputs) -> str:
+    configs = list(inputs.counts)
+    total = sum(sum(v.values()) for v in inputs.counts.values())
+    parts = [
+        "---",
+        to_yaml(header(configs)),
+        "---",
+        "",
+        f"# {PRETTY_NAME}",
+        "",
+        "A sim-to-real robustness benchmark for tool-calling agents: clean single-turn tool-call "
+        "samples from five public benchmarks, and 22 perturbation types along the four parts of "
+        "the tool-use POMDP (Observation, Action, Reward, Transition). Rebuilt from the pinned "
+        f"upstream sources for the paper *{PAPER_TITLE}* (arXiv:{ARXIV_ID}).",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'clean = load_dataset("PATH_OR_REPO_ID", "clean", split="test")',
+        'timeouts = load_dataset("PATH_OR_REPO_ID", "transient_timeout", split="test")',
+        "```",
+        "",
+        "Every config has one split, `test`, and the same columns: `id`, `base_id`, `source`, "
+        "`perturbation`, `component`, `output_format`, `system_prompt`, `messages`, and JSON "
+        "strings `tools`, `golden_answers`, `perturbation_metadata`, `source_meta` "
+        "(`robustbench_tc.records.Sample.from_row` decodes a row). `golden_answers` is a list of "
+        "acceptable alternatives, each a list of calls whose arguments map to lists of acceptable "
+        'values (`""` = the argument may be omitted). Transition configs hold the clean samples '
+        "with the fault string (`transition_error`) the harness injects after the first tool call.",
+        "",
+        "## Configs and counts",
+        "",
+        f"{total} rows (the paper: {PAPER_TOTAL}, of which {CLEAN_N} clean). Static perturbations: "
+        f"seed {inputs.seed}, generator `{inputs.generator}`.",
+        "",
+        _counts_table(inputs),
+        "",
+    ]
+    if inputs.static_note:
+        parts += [inputs.static_note, ""]
+    parts += [
+        "## Sources",
+        "",
+        _sources_table(inputs),
+        "",
+        "Sample ids follow the paper: `bfcl_v3__BFCL_v3_multiple__multiple_110`, "
+        "`apibank__level1_101` (0-based index in the level file), `rotbench__Turn 1: <query>`, "
+        "`toolalpaca__Cataas__inst2` (0-based instruction index), `tooleyes__Turn 1: <query>`. "
+        "`source_meta` locates each sample in its upstream file.",
+        "",
+        "## Choices and deviations",
+        "",
+        DEVIATIONS.rstrip(),
+        *[f"- {d}" for d in inputs.extra_deviations],
+        "",
+    ]
+    if inputs.perturbation_notes.strip():
+        parts += ["## Perturbations", "", inputs.perturbation_notes.strip(), ""]
+    parts += ["## Citation", "", "```bibtex", CITATION, "```", ""]
+    return "\n".join(parts)

@@ -1,0 +1,72 @@
+"""The one interface every backend implements, and the request/response records it trades in."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from robustbench_tc.records import Tool
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat to complete. ``tools`` (function-calling mode) are the sample's own tools; each
+    backend turns them into its API's form (and back, for names it had to sanitise)."""
+
+    messages: list[dict[str, Any]]
+    tools: list[Tool] | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One completion. ``text`` is the raw output recorded for the scorer; ``tool_calls`` holds
+    structured calls an API returned (``id``, ``name``, ``arguments``; names as in the dataset)."""
+
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Backend-specific knobs that do not change outputs (not in the run header)."""
+
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    served_model_name: str | None = None
+    concurrency: int = 16
+    timeout_s: float = 600.0
+    max_retries: int = 4
+    batch_size: int = 8
+    sanitize_tool_names: str = "auto"
+    gpu_memory_utilization: float = 0.9
+    tensor_parallel_size: int = 1
+    extra_engine_args: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """Generates completions for a batch of chats; one call per pass of a chunk."""
+
+    name: str = ""
+
+    @abstractmethod
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Generation]:
+        """Completions in request order. A failing request yields ``Generation(error=...)``."""
+
+    def engine_version(self) -> str | None:
+        return None
+
+    def model_revision(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        """Release the engine (processes, GPU memory, connections)."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

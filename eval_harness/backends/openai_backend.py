@@ -1,0 +1,151 @@
+"""Any OpenAI-compatible Chat Completions server (``vllm serve``, OpenAI, ...).
+
+Requests of a pass run concurrently (at most ``--concurrency`` in flight), each with a timeout and
+retries with exponential backoff on timeouts, connection errors, 429 and 5xx. A request that still
+fails becomes an error record (empty output) instead of stopping the run.
+
+Function-calling mode sends ``tools=``; tool names the API would reject (dots, e.g. BFCL's
+``mutation_type.find``) are sanitised when ``--sanitize-tool-names`` says so (``auto``: only for
+api.openai.com) and mapped back in the returned calls. Returned calls are recorded as
+``<tool_call>{json}</tool_call>`` text (see ``conversation.calls_to_text``). For ``vllm serve``
+start the server with ``--enable-auto-tool-choice --tool-call-parser hermes`` (the paper's setup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from eval_harness.backends.base import Backend, BackendOptions, ChatRequest, Generation
+from eval_harness.conversation import calls_to_text, openai_tools, sanitized_names
+from eval_harness.manifest import ModelSettings
+from eval_harness.revision import model_revision
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(self, settings: ModelSettings, options: BackendOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.base_url = options.base_url or OPENAI_URL
+        self._version: str | None | bool = False
+
+    @property
+    def served_model(self) -> str:
+        return self.options.served_model_name or self.settings.model
+
+    def _sanitize(self) -> bool:
+        mode = self.options.sanitize_tool_names
+        if mode == "auto":
+            return "api.openai.com" in self.base_url
+        return mode == "always"
+
+    def engine_version(self) -> str | None:
+        """``vllm <version>`` when the server answers vLLM's ``/version``, else ``None``."""
+        if self._version is False:
+            self._version = None
+            try:
+                import httpx
+
+                root = self.base_url.rstrip("/").removesuffix("/v1")
+                response = httpx.get(f"{root}/version", timeout=5.0)
+                if response.status_code == 200 and "version" in response.json():
+                    self._version = f"vllm {response.json()['version']}"
+            except Exception:  # noqa: BLE001 - not vLLM, or unreachable: unknown version
+                self._version = None
+        return self._version  # type: ignore[return-value]
+
+    def model_revision(self) -> str | None:
+        return model_revision(self.settings.model)
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Generation]:
+        return asyncio.run(self._generate_all(requests))
+
+    async def _generate_all(self, requests: Sequence[ChatRequest]) -> list[Generation]:
+        from openai import AsyncOpenAI
+
+        api_key = os.environ.get(self.options.api_key_env) or "EMPTY"
+        client = AsyncOpenAI(
+            base_url=self.base_url, api_key=api_key, timeout=self.options.timeout_s, max_retries=0
+        )
+        gate = asyncio.Semaphore(max(1, self.options.concurrency))
+        try:
+            return list(await asyncio.gather(*(self._one(client, gate, r) for r in requests)))
+        finally:
+            await client.close()
+
+    def _body(self, request: ChatRequest) -> tuple[dict[str, Any], dict[str, str]]:
+        names: dict[str, str] = {}
+        if request.tools and self._sanitize():
+            names = sanitized_names([t.name for t in request.tools])
+        messages = [_rename_calls(m, names) for m in request.messages]
+        body: dict[str, Any] = {
+            "model": self.served_model,
+            "messages": messages,
+            "max_completion_tokens": self.settings.max_tokens,
+        }
+        if self.settings.temperature is not None:
+            body["temperature"] = self.settings.temperature
+            if self.settings.temperature > 0:
+                body["seed"] = self.settings.seed
+        if request.tools:
+            body["tools"] = openai_tools(request.tools, names)
+        if self.settings.chat_template_kwargs:
+            body["extra_body"] = {"chat_template_kwargs": self.settings.chat_template_kwargs}
+        return body, {api: original for original, api in names.items()}
+
+    async def _one(self, client: Any, gate: asyncio.Semaphore, request: ChatRequest) -> Generation:
+        import openai
+
+        retryable = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
+                     openai.InternalServerError)
+        body, back = self._body(request)
+        error = ""
+        for attempt in range(self.options.max_retries + 1):
+            try:
+                async with gate:
+                    response = await client.chat.completions.create(**body)
+                return _generation(response, back)
+            except retryable as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            except openai.APIStatusError as exc:
+                if exc.status_code < 500 and exc.status_code not in (408, 409, 429):
+                    return Generation(text="", error=f"HTTP {exc.status_code}: {exc.message}")
+                error = f"HTTP {exc.status_code}: {exc.message}"
+            if attempt < self.options.max_retries:
+                await asyncio.sleep(min(30.0, 2.0**attempt) * (0.5 + random.random() / 2))
+        return Generation(text="", error=f"gave up after {self.options.max_retries + 1} tries: {error}")
+
+
+def _rename_calls(message: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    if not names or not message.get("tool_calls"):
+        return message
+    calls = [
+        {**c, "function": {**c["function"], "name": names.get(c["function"]["name"], c["function"]["name"])}}
+        for c in message["tool_calls"]
+    ]
+    return {**message, "tool_calls": calls}
+
+
+def _generation(response: Any, back: dict[str, str]) -> Generation:
+    choice = response.choices[0]
+    message = choice.message
+    calls = []
+    for call in message.tool_calls or []:
+        fn = getattr(call, "function", None)
+        if fn is None:
+            continue
+        calls.append({"id": call.id, "name": back.get(fn.name, fn.name), "arguments": fn.arguments})
+    content = message.content or ""
+    text = calls_to_text(content, calls) if calls else content
+    usage = getattr(response, "usage", None)
+    meta: dict[str, Any] = {"finish_reason": choice.finish_reason}
+    if usage is not None:
+        meta.update(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+    return Generation(text=text, tool_calls=calls, meta=meta)

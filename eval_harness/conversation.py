@@ -1,0 +1,172 @@
+"""What the model sees: the chat for each sample (prompt or function-calling mode), the OpenAI
+``tools=`` list, how function-calling replies are recorded as raw text, and the transition
+follow-up turns.
+
+Prompt mode: ``[system: sample.system_prompt] + sample.messages`` (tools are in the prompt text).
+Function-calling mode: ``[system: FC_SYSTEM_PROMPT] + sample.messages`` with ``tools=``.
+
+>>> from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
+>>> s = Sample(id="x", source="rotbench", system_prompt="SYS",
+...            messages=[Message(role="user", content="hi")],
+...            tools=[Tool(name="search.city", parameters={"type": "object", "properties":
+...                   {"q": {"type": "number", "x-source-type": "float"}}, "required": ["q"]})],
+...            golden_answers=[GoldAnswer(calls=[GoldCall(name="search.city")])],
+...            output_format="react")
+>>> [m["role"] for m in build_messages(s, "prompt")], build_messages(s, "prompt")[0]["content"]
+(['system', 'user'], 'SYS')
+>>> openai_tools(s.tools)[0]["function"]["parameters"]["properties"]
+{'q': {'type': 'number'}}
+>>> follow_up(s, "prompt", "Action: search.city", [], "HTTP 500")[-1]
+{'role': 'user', 'content': 'Observation: HTTP 500'}
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from robustbench_tc.records import Sample, Tool
+
+FC_SYSTEM_PROMPT = (
+    "You are a helpful assistant with access to tools. When a tool can fulfil the user's "
+    "request, call it with the right arguments."
+)
+"""Function-calling mode's system prompt: generic, so the tools come only through ``tools=``."""
+
+SOURCE_TYPE_KEY = "x-source-type"
+_API_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+
+# Prompt mode: how a tool's response comes back in each source's own convention.
+_OBSERVATION_TURN: dict[str, tuple[str, str]] = {
+    "react": ("user", "Observation: {error}"),  # RoTBench / ToolEyes / ToolAlpaca ReAct loop
+    "tool_call_json": ("user", "<obs> {error} </obs>"),  # ToolRL / API-Bank dialogue tags
+    "bfcl_ast": ("tool", "{error}"),  # BFCL appends execution results as tool messages
+}
+
+
+def build_messages(sample: Sample, mode: str) -> list[dict[str, Any]]:
+    """The first-pass conversation for ``sample`` in ``mode`` (``prompt`` or ``fc``)."""
+    system = sample.system_prompt if mode == "prompt" else FC_SYSTEM_PROMPT
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + [{"role": m.role, "content": m.content} for m in sample.messages]
+
+
+def strip_source_types(schema: Any) -> Any:
+    """A JSON Schema without the ``x-source-type`` annotations (recursively).
+
+    >>> strip_source_types({"a": {"type": "integer", "x-source-type": "int"}, "b": [{"x-source-type": 1}]})
+    {'a': {'type': 'integer'}, 'b': [{}]}
+    """
+    if isinstance(schema, dict):
+        return {k: strip_source_types(v) for k, v in schema.items() if k != SOURCE_TYPE_KEY}
+    if isinstance(schema, list):
+        return [strip_source_types(v) for v in schema]
+    return schema
+
+
+def openai_tools(tools: Sequence[Tool], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """OpenAI ``tools=`` entries; ``names`` maps a tool name to the name to show (sanitising)."""
+    out = []
+    for tool in tools:
+        out.append({
+            "type": "function",
+            "function": {
+                "name": (names or {}).get(tool.name, tool.name),
+                "description": tool.description,
+                "parameters": strip_source_types(copy.deepcopy(tool.parameters)),
+            },
+        })
+    return out
+
+
+def sanitized_names(names: Sequence[str]) -> dict[str, str]:
+    """Names valid for the OpenAI API (``^[a-zA-Z0-9_-]{1,64}$``), unique, as ``{original: api}``.
+
+    >>> sanitized_names(["mutation_type.find", "mutation_type_find", "ok"])
+    {'mutation_type.find': 'mutation_type_find_2', 'mutation_type_find': 'mutation_type_find', 'ok': 'ok'}
+    """
+    out: dict[str, str] = {}
+    valid = [n for n in names if not _API_NAME.search(n) and 0 < len(n) <= 64]
+    taken = set(valid)
+    for name in valid:
+        out[name] = name
+    for name in names:
+        if name in out:
+            continue
+        base = (_API_NAME.sub("_", name) or "tool")[:60]
+        candidate, i = base, 2
+        while candidate in taken:
+            candidate, i = f"{base}_{i}", i + 1
+        taken.add(candidate)
+        out[name] = candidate
+    return {n: out[n] for n in names}
+
+
+def calls_to_text(content: str | None, calls: Sequence[dict[str, Any]]) -> str:
+    """Function-calling replies as the raw text the scorer parses: the reply's text, then one
+    ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` per call (Hermes style).
+
+    >>> calls_to_text("", [{"name": "f.g", "arguments": '{"a": 1}'}])
+    '<tool_call>{"name": "f.g", "arguments": {"a": 1}}</tool_call>'
+    """
+    parts = [content.strip()] if content and content.strip() else []
+    for call in calls:
+        arguments = call.get("arguments")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except json.JSONDecodeError:
+                pass  # kept verbatim as a string: the scorer sees what the model produced
+        payload = json.dumps({"name": call.get("name"), "arguments": arguments}, ensure_ascii=False)
+        parts.append(f"<tool_call>{payload}</tool_call>")
+    return "\n".join(parts)
+
+
+def follow_up(
+    sample: Sample,
+    mode: str,
+    first_output: str,
+    first_calls: Sequence[dict[str, Any]],
+    error: str,
+) -> list[dict[str, Any]]:
+    """The pass-2 conversation: pass 1's turn, then ``error`` as the tool's response.
+
+    ``first_calls`` are structured calls an API returned (``id``, ``name``, ``arguments``); with
+    them the assistant turn carries ``tool_calls`` and each call gets its own tool message.
+    """
+    messages = build_messages(sample, mode)
+    if mode == "fc":
+        if first_calls:
+            content = _text_before_calls(first_output)
+            messages.append({
+                "role": "assistant",
+                "content": content,
+                "tool_calls": [
+                    {"id": c.get("id") or f"call_{i}", "type": "function",
+                     "function": {"name": c["name"], "arguments": _json_arguments(c.get("arguments"))}}
+                    for i, c in enumerate(first_calls)
+                ],
+            })
+            for i, c in enumerate(first_calls):
+                messages.append({"role": "tool", "tool_call_id": c.get("id") or f"call_{i}",
+                                 "content": error})
+        else:
+            messages.append({"role": "assistant", "content": first_output})
+            messages.append({"role": "tool", "content": error})
+        return messages
+    role, template = _OBSERVATION_TURN[sample.output_format]
+    messages.append({"role": "assistant", "content": first_output})
+    messages.append({"role": role, "content": template.format(error=error)})
+    return messages
+
+
+def _json_arguments(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def _text_before_calls(raw: str) -> str:
+    index = raw.find("<tool_call>")
+    return (raw if index < 0 else raw[:index]).strip()

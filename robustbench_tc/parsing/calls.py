@@ -1,0 +1,126 @@
+"""The parser's output type and the mapping of JSON-ish call objects onto it.
+
+A call object names its tool under one of ``NAME_KEYS`` and its arguments under one of
+``ARGUMENT_KEYS`` (Appendix I's aliases); OpenAI-style ``{"type": "function", "function": {"name",
+"arguments": "<json string>"}}`` entries and ``{"tool_calls": [...]}`` wrappers are unwrapped.
+
+>>> calls_from_json({"name": "QueryBalance", "parameters": {"token": "x"}})
+[ParsedCall(name='QueryBalance', arguments={'token': 'x'}, arguments_ok=True)]
+>>> calls_from_json([{"type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}])
+[ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
+>>> calls_from_json({"action": "search_city", "action_input": {"query": "Madrid"}})[0].name
+'search_city'
+>>> calls_from_json({"name": "John", "age": 30})   # a plain record, not a call
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from robustbench_tc.parsing.scan import NOT_A_LITERAL, structured_value
+
+NAME_KEYS: tuple[str, ...] = ("name", "function", "tool", "func_name", "tool_name", "action")
+ARGUMENT_KEYS: tuple[str, ...] = ("parameters", "arguments", "params", "args", "action_input")
+_HARMLESS_KEYS = frozenset({"type", "id", "index", "call_id"})
+
+MAX_CALLS = 64
+"""More calls than this in one output are cut off (no benchmark sample needs more than 5)."""
+MAX_NAME_LEN = 256
+_NAME_RE = re.compile(r"[^\s<>{}()\[\]\"'`,;]{1,256}")
+
+
+@dataclass(slots=True)
+class ParsedCall:
+    """One tool call read from a model's raw output.
+
+    ``arguments_ok`` is False when the call's name was readable but its arguments were not (e.g.
+    ``Action Input: <garbage>`` or positional arguments): such a call never matches a gold call
+    that is compared on arguments, but it still counts as "a call was made" for error modes.
+    """
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    arguments_ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments}
+
+
+def clean_name(raw: Any) -> str | None:
+    """A tool name as written, trimmed of quotes/backticks/markup; ``None`` if implausible.
+
+    >>> clean_name(" `mutation_type.find` "), clean_name("**search_city**"), clean_name("two words")
+    ('mutation_type.find', 'search_city', None)
+    """
+    if not isinstance(raw, str):
+        return None
+    name = raw.strip().strip("`'\"*").strip()
+    if name.endswith("()"):
+        name = name[:-2]
+    if not name or len(name) > MAX_NAME_LEN or not _NAME_RE.fullmatch(name):
+        return None
+    return name
+
+
+def arguments_from(value: Any) -> tuple[dict[str, Any], bool]:
+    """Arguments from a decoded value or a JSON/Python-literal string; ``({}, False)`` if unusable.
+
+    >>> arguments_from('{"a": 1}'), arguments_from(None), arguments_from("garbage")
+    (({'a': 1}, True), ({}, True), ({}, False))
+    """
+    if value is None:
+        return {}, True
+    if isinstance(value, dict):
+        return value, True
+    if isinstance(value, str):
+        if value.strip().lower() in ("", "none", "null", "{}", "n/a"):
+            return {}, True
+        decoded = structured_value(value)
+        if isinstance(decoded, dict):
+            return decoded, True
+    return {}, False
+
+
+def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
+    """A call from one JSON object, or ``None`` if the object is not a call."""
+    if depth > 2:
+        return None
+    inner = obj.get("function")
+    if isinstance(inner, dict) and "name" in inner:
+        return call_from_mapping(inner, depth + 1)
+    name = next((clean_name(obj[k]) for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
+    if name is None:
+        return None
+    arg_key = next((k for k in ARGUMENT_KEYS if k in obj), None)
+    if arg_key is None:
+        if set(obj) - set(NAME_KEYS) - _HARMLESS_KEYS:
+            return None
+        return ParsedCall(name, {})
+    arguments, ok = arguments_from(obj[arg_key])
+    return ParsedCall(name, arguments, ok)
+
+
+def calls_from_json(value: Any, depth: int = 0) -> list[ParsedCall]:
+    """Calls from a decoded JSON value: a call object, a list of them, or a ``tool_calls`` wrapper."""
+    if depth > 3:
+        return []
+    if isinstance(value, dict):
+        wrapped = value.get("tool_calls")
+        if isinstance(wrapped, list):
+            return calls_from_json(wrapped, depth + 1)
+        call = call_from_mapping(value)
+        return [call] if call is not None else []
+    if isinstance(value, list):
+        calls: list[ParsedCall] = []
+        for item in value[:MAX_CALLS]:
+            if isinstance(item, (dict, list)):
+                calls.extend(calls_from_json(item, depth + 1))
+        return calls[:MAX_CALLS]
+    return []
+
+
+def is_literal(value: Any) -> bool:
+    return value is not NOT_A_LITERAL

@@ -1,0 +1,83 @@
+"""``parse_tool_calls``: try the variants in the source's order until one returns calls.
+
+Appendix I: "For each benchmark, the parser tries variants in the order shown until one returns a
+non-empty list".  Here each source tries its own canonical format first, then the others in the
+paper's order (BFCL AST, XML tool_call, ReAct, ToolAlpaca ad-hoc, JSON blob, bare Python).
+
+Before parsing, reasoning is removed: text up to the last ``</think>``; an unclosed ``<think>``
+(reasoning cut off by the token limit) drops everything from it.
+
+>>> parse_tool_calls('[country_info.capital(country="Brazil")]', "bfcl_v3")[0].name
+'country_info.capital'
+>>> parse_tool_calls('<think>[f(a=1)]?</think>\\nI cannot help.', "bfcl_v3")
+[]
+>>> parse_tool_calls("Action: finish\\nAction Input: {}", "rotbench")
+[ParsedCall(name='finish', arguments={}, arguments_ok=True)]
+"""
+
+from __future__ import annotations
+
+from robustbench_tc.parsing.calls import ParsedCall
+from robustbench_tc.parsing.variants import VARIANTS
+from robustbench_tc.registry import unknown_name_message
+from robustbench_tc.taxonomy import Source
+
+PAPER_ORDER: tuple[str, ...] = ("bfcl_ast", "tool_call_xml", "react", "toolalpaca", "json_blob", "python_call")
+
+
+def _canonical_first(*first: str) -> tuple[str, ...]:
+    return (*first, *(v for v in PAPER_ORDER if v not in first))
+
+
+DISPATCH_ORDER: dict[Source, tuple[str, ...]] = {
+    Source.BFCL: _canonical_first("bfcl_ast"),
+    Source.APIBANK: _canonical_first("tool_call_xml"),
+    Source.ROTBENCH: _canonical_first("react"),
+    Source.TOOLALPACA: _canonical_first("react", "toolalpaca"),
+    Source.TOOLEYES: _canonical_first("react"),
+}
+"""Variant order per source (the source's own output format first)."""
+
+
+def strip_reasoning(raw: str) -> str:
+    """The part of an output after its reasoning block.
+
+    >>> strip_reasoning("<think>maybe f()</think> [g()]"), strip_reasoning("<think>cut off")
+    (' [g()]', '')
+    """
+    end = raw.rfind("</think>")
+    if end >= 0:
+        return raw[end + len("</think>") :]
+    start = raw.find("<think>")
+    return raw[:start] if start >= 0 else raw
+
+
+def _order(source: Source | str | None) -> tuple[str, ...]:
+    if source is None:
+        return PAPER_ORDER
+    try:
+        return DISPATCH_ORDER[Source(source)]
+    except ValueError:
+        raise KeyError(unknown_name_message("source", str(source), [s.value for s in Source])) from None
+
+
+def parse_tool_calls(raw: str, source: Source | str | None = None) -> list[ParsedCall]:
+    """The tool calls in a model's raw output (``[]`` if none); never raises on any ``raw``.
+
+    ``source`` picks the variant order; ``None`` uses the paper's order.  An unknown source name
+    is a programming error and raises ``KeyError`` with close-name suggestions.
+    """
+    order = _order(source)
+    if not isinstance(raw, str) or not raw.strip():
+        return []
+    text = strip_reasoning(raw)
+    if not text.strip():
+        return []
+    for name in order:
+        try:
+            calls = VARIANTS.get(name)(text)
+        except (RecursionError, MemoryError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+            calls = []
+        if calls:
+            return calls
+    return []

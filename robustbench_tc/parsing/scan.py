@@ -1,0 +1,264 @@
+"""Bounded, exception-free readers of JSON values and Python literals inside free text.
+
+Every helper here is safe on hostile input: no ``eval``; Python literals are read by walking the
+``ast`` ourselves (constants, containers, unary minus, names) with a depth limit; the number of
+candidate positions tried per scan and the length of a candidate are bounded, so a call costs at
+most ``O(MAX_ATTEMPTS * MAX_SEGMENT)`` character steps however the text looks.
+
+>>> list(json_values('say {"a": 1} then [2, 3]'))
+[{'a': 1}, [2, 3]]
+>>> python_literal("{'a': (1, -2.5), 'b': None, 'c': true}")
+{'a': [1, -2.5], 'b': None, 'c': True}
+>>> balanced("f(a=')', b=[1, 2]) tail", 1)
+"(a=')', b=[1, 2])"
+>>> python_literal("10**100000") is NOT_A_LITERAL
+True
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+MAX_DEPTH = 64
+"""Deepest container nesting accepted inside one literal."""
+MAX_ATTEMPTS = 256
+"""Most candidate start positions one scan tries."""
+MAX_SEGMENT = 100_000
+"""Longest bracketed segment considered (characters)."""
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_NAMED_CONSTANTS = {"true": True, "false": False, "null": None, "none": None}
+
+
+class _NotALiteral:
+    def __repr__(self) -> str:
+        return "NOT_A_LITERAL"
+
+
+NOT_A_LITERAL: Any = _NotALiteral()
+"""Returned by ``python_literal`` / ``ast_value`` when the text is not a plain literal."""
+
+_DECODER = json.JSONDecoder()
+
+
+def json_at(text: str, start: int) -> tuple[Any, int] | None:
+    """The JSON value starting exactly at ``start`` and where it ends, or ``None``.
+
+    >>> json_at('x = {"k": [1, 2]} y', 4)
+    ({'k': [1, 2]}, 17)
+    >>> json_at('{"k": 1', 0) is None
+    True
+    """
+    try:
+        return _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+
+
+def json_values(text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS) -> Iterator[Any]:
+    """Every top-level JSON object/array in ``text``, left to right, non-overlapping."""
+    pos, attempts = 0, 0
+    n = len(text)
+    while pos < n and attempts < max_attempts:
+        start = _next_opener(text, pos, openers)
+        if start < 0:
+            return
+        attempts += 1
+        found = json_at(text, start)
+        if found is None:
+            pos = start + 1
+            continue
+        value, end = found
+        yield value
+        pos = end
+
+
+def _next_opener(text: str, pos: int, openers: str) -> int:
+    best = -1
+    for ch in openers:
+        i = text.find(ch, pos)
+        if i >= 0 and (best < 0 or i < best):
+            best = i
+    return best
+
+
+def balanced(text: str, start: int, max_len: int = MAX_SEGMENT) -> str | None:
+    """The bracketed segment opening at ``text[start]`` (quote-aware), or ``None`` if it does not
+    close within ``max_len`` characters or the brackets do not pair up."""
+    if start >= len(text) or text[start] not in _OPENERS:
+        return None
+    stack: list[str] = []
+    quote = ""
+    i, stop = start, min(len(text), start + max_len)
+    while i < stop:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in _OPENERS:
+            stack.append(_OPENERS[ch])
+        elif ch in ")]}":
+            if not stack or stack.pop() != ch:
+                return None
+            if not stack:
+                return text[start : i + 1]
+        i += 1
+    return None
+
+
+_BRACKETS = re.compile(r"[()\[\]{}]")
+MAX_QUOTE_AWARE_RETRIES = 8
+"""Candidates whose plain bracket match failed that get a slower quote-aware match."""
+
+
+@lru_cache(maxsize=8)
+def bracket_pairs(text: str) -> dict[int, int]:
+    """Opening index -> closing index of every bracket pair, in one linear pass that ignores
+    quotes (a mismatched closer discards whatever is open).
+
+    >>> bracket_pairs("a[b(c)]d{")
+    {3: 5, 1: 6}
+    """
+    stack: list[tuple[str, int]] = []
+    pairs: dict[int, int] = {}
+    for m in _BRACKETS.finditer(text):
+        ch, i = m.group(), m.start()
+        if ch in _OPENERS:
+            stack.append((_OPENERS[ch], i))
+        elif stack and stack[-1][0] == ch:
+            pairs[stack.pop()[1]] = i
+        else:
+            stack.clear()
+    return pairs
+
+
+def segments(text: str, opener: str, limit: int = MAX_ATTEMPTS) -> Iterator[tuple[int, str]]:
+    """``(start, segment)`` for the first ``limit`` occurrences of ``opener`` whose bracket closes:
+    the plain pairing first, a quote-aware one for a few that do not pair up plainly.  Yields
+    also the quote-aware reading when it differs (a bracket inside a string literal)."""
+    pairs = bracket_pairs(text)
+    retries = 0
+    pos, tried = 0, 0
+    while tried < limit:
+        start = text.find(opener, pos)
+        if start < 0:
+            return
+        tried += 1
+        pos = start + 1
+        end = pairs.get(start)
+        if end is not None and end - start < MAX_SEGMENT:
+            yield start, text[start : end + 1]
+        if retries < MAX_QUOTE_AWARE_RETRIES:
+            segment = balanced(text, start, max_len=20_000)
+            if segment is not None and (end is None or len(segment) != end - start + 1):
+                retries += 1
+                yield start, segment
+            elif end is None:
+                retries += 1
+
+
+def parse_expression(source: str) -> ast.expr | None:
+    """``ast.parse(source, mode="eval").body`` or ``None``; never raises."""
+    if len(source) > MAX_SEGMENT:
+        return None
+    try:
+        return ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, TypeError):
+        return None
+
+
+def ast_value(node: ast.AST, depth: int = 0) -> Any:
+    """The plain value of a literal expression node, or ``NOT_A_LITERAL``.
+
+    Accepted: str/int/float/bool/None constants, lists, tuples and sets (as lists), dicts,
+    unary +/- on numbers, and bare names (``true``/``false``/``null`` map to JSON values; any other
+    name or dotted name is kept as its text, the way a call like ``f(unit=celsius)`` was meant).
+    """
+    if depth > MAX_DEPTH:
+        return NOT_A_LITERAL
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if value is None or isinstance(value, (str, bool, int, float)):
+            return value
+        return NOT_A_LITERAL
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [ast_value(e, depth + 1) for e in node.elts]
+        return NOT_A_LITERAL if any(i is NOT_A_LITERAL for i in items) else items
+    if isinstance(node, ast.Dict):
+        out: dict[str, Any] = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                return NOT_A_LITERAL
+            key, value = ast_value(k, depth + 1), ast_value(v, depth + 1)
+            if key is NOT_A_LITERAL or value is NOT_A_LITERAL or isinstance(key, (list, dict)):
+                return NOT_A_LITERAL
+            out[key if isinstance(key, str) else json.dumps(key)] = value
+        return out
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = ast_value(node.operand, depth + 1)
+        if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+            return -operand if isinstance(node.op, ast.USub) else operand
+        return NOT_A_LITERAL
+    name = dotted_name(node)
+    if name is not None:
+        return _NAMED_CONSTANTS.get(name.lower(), name) if "." not in name else name
+    return NOT_A_LITERAL
+
+
+def dotted_name(node: ast.AST, depth: int = 0) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else ``None``.
+
+    >>> dotted_name(ast.parse("mutation_type.find", mode="eval").body)
+    'mutation_type.find'
+    """
+    if depth > MAX_DEPTH:
+        return None
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted_name(node.value, depth + 1)
+        return f"{base}.{node.attr}" if base is not None else None
+    return None
+
+
+def python_literal(source: str) -> Any:
+    """A Python (or JSON-ish) literal from text, or ``NOT_A_LITERAL``."""
+    node = parse_expression(source.strip())
+    return NOT_A_LITERAL if node is None else ast_value(node)
+
+
+def structured_value(text: str) -> Any:
+    """JSON first, then a Python literal; ``NOT_A_LITERAL`` if neither reads the whole text.
+
+    >>> structured_value(" {'city': 'Paris'} ")
+    {'city': 'Paris'}
+    """
+    stripped = text.strip()
+    if not stripped:
+        return NOT_A_LITERAL
+    found = json_at(stripped, 0)
+    if found is not None and found[1] == len(stripped):
+        return found[0]
+    return python_literal(stripped)
+
+
+def strip_code_fences(text: str) -> str:
+    """Drop markdown code-fence lines (```json ... ```), keeping their content.
+
+    >>> strip_code_fences("```json\\n{}\\n```")
+    '\\n{}\\n'
+    """
+    if "```" not in text:
+        return text
+    lines = text.split("\n")
+    return "\n".join("" if line.lstrip().startswith("```") else line for line in lines)

@@ -1,0 +1,496 @@
+"""The format variants of Appendix I, each a function ``text -> list[ParsedCall]``.
+
+Each variant returns ``[]`` when it finds nothing; none raises.  ``dispatch`` tries them in a
+source-specific order.
+
+>>> bfcl_ast('[country_info.capital(country="Brazil")]')
+[ParsedCall(name='country_info.capital', arguments={'country': 'Brazil'}, arguments_ok=True)]
+>>> bfcl_ast('[f(a:1)]')[0].arguments
+{'a': 1}
+>>> bfcl_ast('[func_name="get_x", params={"k": 2}]')[0].to_json()
+{'name': 'get_x', 'arguments': {'k': 2}}
+>>> tool_call_xml('<tool_call>{"name":"QueryBalance","parameters":{"token":"t"}}</tool_call> ok')[0].name
+'QueryBalance'
+>>> react('Thought: x\\nAction: search_city\\nAction Input: {"query": "Madrid"}')[0].arguments
+{'query': 'Madrid'}
+>>> toolalpaca('getRandomCat?width=500&height=300')[0].arguments
+{'width': '500', 'height': '300'}
+>>> json_blob('{"tool": "f", "args": {"x": 1}}')[0].to_json()
+{'name': 'f', 'arguments': {'x': 1}}
+>>> python_call('I will run search_city(query="Madrid") now')[0].name
+'search_city'
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from robustbench_tc.parsing.calls import (
+    ARGUMENT_KEYS,
+    MAX_CALLS,
+    NAME_KEYS,
+    ParsedCall,
+    arguments_from,
+    call_from_mapping,
+    calls_from_json,
+    clean_name,
+)
+from robustbench_tc.parsing.scan import (
+    MAX_ATTEMPTS,
+    NOT_A_LITERAL,
+    ast_value,
+    balanced,
+    bracket_pairs,
+    dotted_name,
+    json_at,
+    json_values,
+    parse_expression,
+    segments,
+    strip_code_fences,
+    structured_value,
+)
+from robustbench_tc.registry import Registry
+
+Variant = Callable[[str], list[ParsedCall]]
+VARIANTS: Registry[Variant] = Registry("parser variant")
+
+PARSE_BUDGET = 1_000_000
+"""Characters handed to ``ast.parse`` per variant call, at most."""
+MAX_LINES = 400
+"""Lines of a long output inspected one by one (unbracketed calls)."""
+
+
+# --------------------------------------------------------------------------- Python-call helpers
+def _call_from_node(node: ast.expr) -> ParsedCall | None:
+    if not isinstance(node, ast.Call):
+        return None
+    name = dotted_name(node.func)
+    if name is None:
+        return None
+    arguments, ok = {}, not node.args
+    for kw in node.keywords:
+        if kw.arg is None:
+            ok = False
+            continue
+        value = ast_value(kw.value)
+        if value is NOT_A_LITERAL:
+            ok = False
+            continue
+        arguments[kw.arg] = value
+    return ParsedCall(name, arguments, ok)
+
+
+def _calls_from_expression(source: str) -> list[ParsedCall]:
+    """Calls from ``[f(a=1), g()]``, ``(f(), g())`` or a single ``f(a=1)``; ``[]`` otherwise."""
+    node = parse_expression(source)
+    if node is None:
+        return []
+    nodes = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+    calls = [_call_from_node(n) for n in nodes[:MAX_CALLS]]
+    if not calls or any(c is None for c in calls):
+        return []
+    return calls  # type: ignore[return-value]
+
+
+_COLON_ARG = re.compile(r"([(,]\s*)([A-Za-z_]\w*)\s*:(?!=)")
+
+
+def _colon_variant(segment: str) -> list[ParsedCall]:
+    """``[f(a:1, b:"x")]`` (Qwen2.5-1.5B ToolRL) read as ``[f(a=1, b="x")]``."""
+    if ":" not in segment:
+        return []
+    return _calls_from_expression(_COLON_ARG.sub(r"\1\2=", segment))
+
+
+def _keyword_list_variant(segment: str) -> list[ParsedCall]:
+    """``[func_name="X", params={...}]`` (SFT-Clean), also several name/params pairs in a row."""
+    node = parse_expression("_(" + segment[1:-1] + ")")
+    if not isinstance(node, ast.Call) or node.args or not node.keywords:
+        return []
+    calls: list[ParsedCall] = []
+    for kw in node.keywords:
+        value = ast_value(kw.value) if kw.arg is not None else NOT_A_LITERAL
+        if kw.arg in NAME_KEYS and isinstance(value, str) and clean_name(value):
+            calls.append(ParsedCall(clean_name(value) or value, {}))
+        elif kw.arg in ARGUMENT_KEYS and calls:
+            arguments, ok = arguments_from(value if value is not NOT_A_LITERAL else "<?>")
+            calls[-1].arguments, calls[-1].arguments_ok = arguments, ok
+        else:
+            return []
+    return calls[:MAX_CALLS]
+
+
+# --------------------------------------------------------------------------- the variants
+@VARIANTS.register("bfcl_ast")
+def bfcl_ast(text: str) -> list[ParsedCall]:
+    """BFCL's ``[func(a=1), g(b="x")]`` plus ``[f(a:1)]``, ``[func_name="X", params={...}]`` and an
+    unbracketed ``f(a=1)`` (the whole output or one line of it)."""
+    body = strip_code_fences(text).strip()
+    calls = _calls_from_expression(body)
+    if calls:
+        return calls
+    budget = PARSE_BUDGET
+    for _, segment in segments(body, "["):
+        budget -= len(segment)
+        if budget < 0:
+            break
+        calls = (
+            _calls_from_expression(segment)
+            or _colon_variant(segment)
+            or _keyword_list_variant(segment)
+        )
+        if calls:
+            return calls
+    for line in body.split("\n")[:MAX_LINES]:
+        line = line.strip().rstrip(";.").strip("`")
+        if line.endswith(")") and line[:1].isalpha():
+            calls = _calls_from_expression(line) or _colon_variant(line)
+            if calls:
+                return calls
+    return []
+
+
+_XML_OPEN = re.compile(r"<(tool_call|toolcall|function_call|tool)(?=[\s/>])", re.IGNORECASE)
+_ATTR_NAME = re.compile(r"([A-Za-z_][\w\-]{0,63})[ \t\r\n]*")
+_BARE_VALUE = re.compile(r"[^\s/>]{1,1000}")
+_NAME_ATTRS = ("name", "tool", "tool_name", "function", "func_name")
+_ARG_ATTRS = ("parameters", "arguments", "params", "args")
+
+
+def _read_attributes(text: str, pos: int) -> tuple[dict[str, object], int, bool] | None:
+    """Attributes of an opening tag from ``pos``; (attrs, index after the tag, self-closing)."""
+    attrs: dict[str, object] = {}
+    n = len(text)
+    for _ in range(32):
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if text.startswith("/>", pos):
+            return attrs, pos + 2, True
+        if text.startswith(">", pos):
+            return attrs, pos + 1, False
+        m = _ATTR_NAME.match(text, pos)
+        if not m:
+            return None
+        key, pos = m.group(1).lower(), m.end()
+        if not text.startswith("=", pos):
+            attrs[key] = True
+            continue
+        pos += 1
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            return None
+        ch = text[pos]
+        if ch in "\"'":
+            end = text.find(ch, pos + 1)
+            if end < 0:
+                return None
+            raw = text[pos + 1 : end]
+            inner = json_at(raw, 0) if raw.lstrip()[:1] in ("{", "[") else None
+            attrs[key] = inner[0] if inner is not None and inner[1] == len(raw) else raw
+            pos = end + 1
+        elif ch in "{[":
+            found = json_at(text, pos)
+            if found is not None:
+                attrs[key], pos = found
+            else:
+                segment = balanced(text, pos)
+                if segment is None:
+                    return None
+                attrs[key], pos = structured_value(segment), pos + len(segment)
+        else:
+            m2 = _BARE_VALUE.match(text, pos)
+            if not m2:
+                return None
+            attrs[key], pos = m2.group(0), m2.end()
+    return None
+
+
+def _first_json_object(text: str) -> object:
+    for value in json_values(text, "{", max_attempts=16):
+        return value
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        segment = balanced(stripped, 0)
+        if segment is not None:
+            value = structured_value(segment)
+            if value is not NOT_A_LITERAL:
+                return value
+    return None
+
+
+def _arguments_of(value: object) -> tuple[dict, bool]:
+    """Arguments from a content object that is either the arguments or ``{"parameters": ...}``."""
+    if isinstance(value, dict):
+        key = next((k for k in ARGUMENT_KEYS if k in value), None)
+        if key is not None and set(value) <= {key, *NAME_KEYS}:
+            return arguments_from(value[key])
+        return value, True
+    return arguments_from(value)
+
+
+@VARIANTS.register("tool_call_xml")
+def tool_call_xml(text: str) -> list[ParsedCall]:
+    """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
+    variants ``<tool>X</tool>\\n{json}``, ``<tool name="X" parameters={...}/>``,
+    ``<toolcall tool="X">{json}</toolcall>``, ``<tool_call tool_name="X">{json}</tool_call>``."""
+    calls: list[ParsedCall] = []
+    pos = 0
+    for _ in range(MAX_CALLS):
+        m = _XML_OPEN.search(text, pos)
+        if m is None:
+            break
+        tag = m.group(1).lower()
+        read = _read_attributes(text, m.end())
+        if read is None:
+            pos = m.end()
+            continue
+        attrs, after, self_closing = read
+        content, pos = "", after
+        if not self_closing:
+            close = re.compile(rf"</\s*{re.escape(m.group(1))}\s*>", re.IGNORECASE).search(text, after)
+            nxt = _XML_OPEN.search(text, after)
+            end = close.start() if close else (nxt.start() if nxt else len(text))
+            if close and nxt and nxt.start() < close.start():
+                end = nxt.start()
+            content = text[after:end]
+            pos = close.end() if close and end == close.start() else end
+        name = next((clean_name(attrs[k]) for k in _NAME_ATTRS if isinstance(attrs.get(k), str)), None)
+        if name is not None:
+            arg_attr = next((k for k in _ARG_ATTRS if k in attrs), None)
+            if arg_attr is not None:
+                arguments, ok = arguments_from(attrs[arg_attr])
+            elif content.strip():
+                arguments, ok = _arguments_of(_first_json_object(content))
+            else:
+                arguments, ok = {}, True
+            calls.append(ParsedCall(name, arguments, ok))
+            continue
+        body = strip_code_fences(content)
+        bare = clean_name(body) if tag == "tool" else None
+        if bare is not None:
+            # <tool>X</tool> then the arguments as JSON right after the closing tag
+            rest = text[pos:].lstrip()
+            found = json_at(rest, 0) if rest.startswith("{") else None
+            arguments, ok = _arguments_of(found[0]) if found is not None else ({}, True)
+            if found is not None:
+                pos = len(text) - len(text[pos:].lstrip()) + found[1]
+            calls.append(ParsedCall(bare, arguments, ok))
+            continue
+        found_calls: list[ParsedCall] = []
+        for value in json_values(body):
+            found_calls.extend(calls_from_json(value))
+        if not found_calls:
+            for line in body.split("\n")[:MAX_LINES]:
+                line = line.strip()
+                if line.startswith("{"):
+                    segment = balanced(line, 0)
+                    value = structured_value(segment) if segment else NOT_A_LITERAL
+                    if isinstance(value, dict):
+                        call = call_from_mapping(value)
+                        if call is not None:
+                            found_calls.append(call)
+        calls.extend(found_calls)
+        if len(calls) >= MAX_CALLS:
+            break
+    return calls[:MAX_CALLS]
+
+
+_REACT_ACTION = re.compile(
+    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**(?:action|actioncode)\**[ \t]*:\**[ \t]*(.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REACT_INPUT = re.compile(
+    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**action[ \t_]*input\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
+)
+_REACT_STOP = re.compile(
+    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**(?:observation|thought|action|actioncode|final[ \t]*answer)\**[ \t]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _react_input(segment: str) -> tuple[dict, bool]:
+    """Arguments from the text after ``Action Input:`` (JSON, Python dict, or nothing)."""
+    body = strip_code_fences(segment).strip()
+    if not body or body.lower() in ("none", "null", "{}", "n/a", '""'):
+        return {}, True
+    if body[0] in "{[":
+        found = json_at(body, 0)
+        if found is not None:
+            value = found[0]
+            if isinstance(value, dict):
+                return value, True
+            return {}, False
+        segment_ = balanced(body, 0)
+        if segment_ is not None:
+            value = structured_value(segment_)
+            if isinstance(value, dict):
+                return value, True
+    return arguments_from(body)
+
+
+@VARIANTS.register("react")
+def react(text: str) -> list[ParsedCall]:
+    """``Action: X`` + ``Action Input: {json}`` (RoTBench, ToolEyes, ToolAlpaca), also the
+    ``ActionCode:`` alias and markdown-bold labels; one call per Action line."""
+    calls: list[ParsedCall] = []
+    for m in list(_REACT_ACTION.finditer(text))[:MAX_CALLS]:
+        raw_name = m.group(1).strip()
+        inline = _calls_from_expression(raw_name.strip("`")) if raw_name.endswith(")") else []
+        if inline:
+            calls.append(inline[0])
+            continue
+        name = clean_name(raw_name.split()[0] if raw_name.split() else "")
+        if name is None:
+            continue
+        after = m.end()
+        stop = _REACT_STOP.search(text, after)
+        block_end = stop.start() if stop else len(text)
+        inp = _REACT_INPUT.search(text, after)
+        if inp is not None and inp.start() <= block_end:
+            nxt = _REACT_STOP.search(text, inp.end())
+            segment = text[inp.end() : nxt.start() if nxt else len(text)]
+            arguments, ok = _react_input(segment)
+        else:
+            arguments, ok = {}, True
+        calls.append(ParsedCall(name, arguments, ok))
+    return calls
+
+
+_TA_FUNCTION = re.compile(
+    r"^[ \t>-]*\**function(?:[ \t_]*name)?\**[ \t]*:\**[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE
+)
+_TA_PARAMS = re.compile(
+    r"^[ \t>-]*\**(?:parameters|arguments|args|params|input)\**[ \t]*:\**[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_TA_NAME_JSON = re.compile(r"(?:^|(?<=[\s`*>]))([A-Za-z_][\w.\-]{0,255})[ \t]*:[ \t]*(?=\{)", re.MULTILINE)
+_TA_QUERY = re.compile(
+    r"(?:^|(?<=[\s`'\"(]))([A-Za-z_][\w.\-]{0,255})\?([^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*)"
+)
+_RESERVED_LABELS = frozenset(
+    "action input actioncode thought observation parameters arguments args params function tool "
+    "response output answer json result example note tool_call call data body payload".split()
+)
+
+
+def _loose_arguments(text: str) -> tuple[dict, bool]:
+    """ToolAlpaca-style argument text: JSON, a Python dict, ``a=1&b=2`` or ``a=1, b=2``."""
+    body = strip_code_fences(text).strip()
+    if not body:
+        return {}, True
+    if body[0] in "{[":
+        return _react_input(body)
+    first_line = body.split("\n", 1)[0].strip()
+    if "=" in first_line:
+        sep = "&" if "&" in first_line else ","
+        pairs = [p.split("=", 1) for p in first_line.split(sep) if "=" in p]
+        out = {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
+        if out:
+            return out, True
+    return arguments_from(body)
+
+
+@VARIANTS.register("toolalpaca")
+def toolalpaca(text: str) -> list[ParsedCall]:
+    """ToolAlpaca's ad-hoc forms: ``Function: X`` + ``Parameters: Y``; ``func_name: {json}``; and an
+    inline query string ``fn?p1=v1&p2=v2``."""
+    calls: list[ParsedCall] = []
+    for m in list(_TA_FUNCTION.finditer(text))[:MAX_CALLS]:
+        name = clean_name(m.group(1).strip().split()[0] if m.group(1).split() else "")
+        if name is None:
+            continue
+        params = _TA_PARAMS.search(text, m.end())
+        nxt = _TA_FUNCTION.search(text, m.end())
+        if params is not None and (nxt is None or params.start() < nxt.start()):
+            end = nxt.start() if nxt else len(text)
+            arguments, ok = _loose_arguments(text[params.end() : end])
+        else:
+            arguments, ok = {}, True
+        calls.append(ParsedCall(name, arguments, ok))
+    if calls:
+        return calls
+    for m in list(_TA_NAME_JSON.finditer(text))[:MAX_ATTEMPTS]:
+        name = m.group(1)
+        if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
+            continue
+        found = json_at(text, m.end())
+        if found is not None and isinstance(found[0], dict):
+            calls.append(ParsedCall(name, found[0]))
+        if len(calls) >= MAX_CALLS:
+            break
+    if calls:
+        return calls
+    for m in list(_TA_QUERY.finditer(text))[:MAX_CALLS]:
+        query = m.group(2).rstrip("`'\").,;")
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=256)
+        except ValueError:
+            continue
+        if pairs:
+            calls.append(ParsedCall(m.group(1), dict(pairs)))
+    return calls
+
+
+@VARIANTS.register("json_blob")
+def json_blob(text: str) -> list[ParsedCall]:
+    """JSON objects/lists with name and argument aliases anywhere in the text (also OpenAI
+    function-calling ``tool_calls`` lists); Python-dict spellings with single quotes too."""
+    calls: list[ParsedCall] = []
+    for value in json_values(text):
+        calls.extend(calls_from_json(value))
+        if len(calls) >= MAX_CALLS:
+            return calls[:MAX_CALLS]
+    if calls:
+        return calls
+    pos, budget = 0, PARSE_BUDGET
+    for start, segment in segments(text, "{", limit=64):
+        if start < pos:
+            continue
+        budget -= len(segment)
+        if budget < 0:
+            break
+        value = structured_value(segment)
+        if isinstance(value, dict):
+            found = calls_from_json(value)
+            if found:
+                calls.extend(found)
+                pos = start + len(segment)
+    return calls[:MAX_CALLS]
+
+
+_PY_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8})\(")
+_BUILTINS = frozenset(dir(builtins))
+
+
+@VARIANTS.register("python_call")
+def python_call(text: str) -> list[ParsedCall]:
+    """Bare Python calls anywhere in the text (the fallback for raw-Python outputs)."""
+    calls: list[ParsedCall] = []
+    pos, budget, retries = 0, PARSE_BUDGET, 0
+    pairs = bracket_pairs(text)
+    for m in list(_PY_CALL.finditer(text))[:MAX_ATTEMPTS]:
+        if m.start() < pos or m.group(1) in _BUILTINS:
+            continue
+        end = pairs.get(m.end() - 1)
+        segment = text[m.end() - 1 : end + 1] if end is not None else None
+        found = _calls_from_expression(m.group(1) + segment) if segment else []
+        if not found and retries < 8:
+            retries += 1
+            segment = balanced(text, m.end() - 1, max_len=20_000)
+            found = _calls_from_expression(m.group(1) + segment) if segment else []
+        if segment is None:
+            continue
+        budget -= len(segment)
+        if budget < 0:
+            break
+        if found:
+            calls.extend(found)
+            pos = m.end() - 1 + len(segment)
+        if len(calls) >= MAX_CALLS:
+            break
+    return calls[:MAX_CALLS]

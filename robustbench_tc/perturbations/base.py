@@ -1,0 +1,143 @@
+"""What every perturbation type shares: the registry, the per-row context, tool-list helpers.
+
+A type is a ``Spec``: an eligibility check (``None`` = eligible, else the reason it is not) and a
+transform ``(Context) -> Sample`` returning the perturbed row.  ``TRANSFORMS`` registers the 16
+static types by code name.
+
+Tool-list conventions (see docs/perturbations.md):
+
+* the API-Bank ``**Think`` pseudo-tool (any name starting with ``**``) is never duplicated,
+  paraphrased or given siblings; Dup types and RedunTool keep it last (paper App. C), the Reward
+  shuffles move it like any tool (App. C shows it moved);
+* RoTBench / ToolEyes meta-tools ``ask_to_user`` and ``finish`` stay the last two tools (their
+  prompt convention and upstream scorer rely on it) and are never shuffled.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from robustbench_tc.perturbations.generators import Generator, Task, TaskKind
+from robustbench_tc.perturbations.seeding import rng_for
+from robustbench_tc.registry import Registry
+from robustbench_tc.records import Sample, Tool
+from robustbench_tc.taxonomy import Source
+
+META_TOOLS = frozenset({"ask_to_user", "finish"})
+META_SOURCES = frozenset({Source.ROTBENCH, Source.TOOLEYES})
+NO_GOLD_TOOL_SOURCES = frozenset({Source.TOOLEYES})
+"""Sources that skip the Dup and Reward types (paper §4.3: no single GT tool to build on)."""
+
+
+def is_pseudo(tool: Tool) -> bool:
+    """The API-Bank ``**Think`` artefact (a Steps line read as a tool)."""
+    return tool.name.startswith("**")
+
+
+def is_meta(tool: Tool, source: Source) -> bool:
+    return source in META_SOURCES and tool.name in META_TOOLS
+
+
+def is_real(tool: Tool, source: Source) -> bool:
+    return not is_pseudo(tool) and not is_meta(tool, source)
+
+
+def pinned_tail(tools: Sequence[Tool], source: Source, *, pseudo: bool) -> int:
+    """How many trailing tools stay in place: meta-tools, and the pseudo-tool if ``pseudo``."""
+    n = 0
+    for tool in reversed(tools):
+        if is_meta(tool, source) or (pseudo and is_pseudo(tool)):
+            n += 1
+        else:
+            break
+    return n
+
+
+def gold_tool_name(sample: Sample) -> str | None:
+    """The tool of the first call of the first alternative that makes a call (None: no call)."""
+    for answer in sample.golden_answers:
+        if answer.calls:
+            return answer.calls[0].name
+    return None
+
+
+def gold_names(sample: Sample) -> list[str]:
+    """Every distinct tool name called by any gold alternative, in order."""
+    out: list[str] = []
+    for answer in sample.golden_answers:
+        for call in answer.calls:
+            if call.name not in out:
+                out.append(call.name)
+    return out
+
+
+def gt_tool_reason(sample: Sample) -> str | None:
+    """Why the sample has no single GT tool to duplicate, rename or describe (None: it has)."""
+    if sample.source in NO_GOLD_TOOL_SOURCES:
+        return f"{sample.source.value} has no single ground-truth tool (paper §4.3)"
+    name = gold_tool_name(sample)
+    if name is None:
+        return "the golden answer makes no tool call"
+    count = sample.tool_names.count(name)
+    if count != 1:
+        return f"the ground-truth tool {name!r} is listed {count} times"
+    return None
+
+
+def gt_index(sample: Sample) -> int:
+    return sample.tool_names.index(gold_tool_name(sample))  # type: ignore[arg-type]
+
+
+@dataclass
+class Context:
+    """One row being generated: the clean sample, its type, seed and random stream."""
+
+    sample: Sample
+    code_name: str
+    seed: int
+    generator: Generator
+
+    def __post_init__(self) -> None:
+        self.rng: random.Random = rng_for(self.seed, self.code_name, self.sample.id)
+
+    def task(self, kind: TaskKind, inputs: dict[str, Any], protect: Sequence[str] = ()) -> Task:
+        return Task(kind, self.code_name, self.sample.id, inputs, tuple(protect), self.seed)
+
+    def generate(self, kind: TaskKind, inputs: dict[str, Any], protect: Sequence[str] = ()) -> dict[str, Any]:
+        return self.generator.generate(self.task(kind, inputs, protect))
+
+    def finish(self, row: Sample, metadata: dict[str, Any], *, generated: bool) -> Sample:
+        """Stamp the row: type, generator (``rules`` for rule types), metadata."""
+        row.perturbation = self.code_name
+        row.generator = self.generator.label if generated else "rules"
+        row.perturbation_metadata = metadata
+        return row
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A registered perturbation type."""
+
+    code_name: str
+    eligible: Callable[[Sample], str | None]
+    transform: Callable[[Context], Sample]
+    uses_generator: bool
+    """True when the type asks the generator (LLM-type); False for pure rules."""
+
+
+TRANSFORMS: Registry[Spec] = Registry("static perturbation type")
+
+
+def register(code_name: str, eligible: Callable[[Sample], str | None], *, uses_generator: bool):
+    def deco(fn: Callable[[Context], Sample]) -> Callable[[Context], Sample]:
+        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn, uses_generator))
+        return fn
+
+    return deco
+
+
+def always(_: Sample) -> str | None:
+    return None

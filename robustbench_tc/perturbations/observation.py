@@ -1,0 +1,111 @@
+"""Observation types: Typo, QueryPara (the user's request), ToolPara, ParamPara (tool metadata).
+
+Typo and QueryPara rewrite the editable user text of the query (for API-Bank dialogues: the real
+``<user>`` turns, never tags, assistant turns or the closing instruction; ``text``).  ToolPara
+rewrites every real tool's description, ParamPara every parameter description (the pseudo-tool
+``**Think`` is left as the paper's App. H example level2_11 shows).  Gold argument values found
+in the query are passed to the generator as strings that must survive unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robustbench_tc.formats import with_tools
+from robustbench_tc.perturbations.base import Context, always, is_pseudo, register
+from robustbench_tc.perturbations.generators import GenerationError
+from robustbench_tc.perturbations.text import gold_strings_in, query_text, with_query
+from robustbench_tc.records import Sample, Tool
+
+SOURCE_TYPE_KEY = "x-source-type"
+
+
+def _rewrite_query(ctx: Context, kind: str) -> Sample:
+    text = query_text(ctx.sample)
+    out = ctx.generate(kind, {"text": text}, gold_strings_in(ctx.sample, text))  # type: ignore[arg-type]
+    row = with_query(ctx.sample, out["text"])
+    meta: dict[str, Any] = {"edits": out.get("edits", [])}
+    if kind == "typo":
+        meta["n_typos"] = out.get("n_typos") or sum(len(e.get("kinds", [None])) for e in meta["edits"])
+    return ctx.finish(row, meta, generated=True)
+
+
+@register("realistic_typos", always, uses_generator=True)
+def typo(ctx: Context) -> Sample:
+    return _rewrite_query(ctx, "typo")
+
+
+@register("query_paraphrase", always, uses_generator=True)
+def query_paraphrase(ctx: Context) -> Sample:
+    return _rewrite_query(ctx, "query_paraphrase")
+
+
+def _describable(tool: Tool) -> bool:
+    return not is_pseudo(tool) and bool(tool.description.strip())
+
+
+def _try(ctx: Context, kind: str, inputs: dict[str, Any], kept: list[str], label: str) -> str | None:
+    """The generated text, or None when the offline rules have no rewrite for this one text
+    (recorded in ``kept``).  Errors of the LLM generator always propagate."""
+    try:
+        return ctx.generate(kind, inputs)["text"]  # type: ignore[arg-type]
+    except GenerationError:
+        if ctx.generator.label != "rules":
+            raise
+        kept.append(label)
+        return None
+
+
+@register("paraphrase_tool_description", always, uses_generator=True)
+def tool_paraphrase(ctx: Context) -> Sample:
+    tools, changed, kept = [], [], []
+    for tool in ctx.sample.tools:
+        new = tool.model_copy(deep=True)
+        if _describable(tool):
+            text = _try(ctx, "tool_description", {"tool_name": tool.name, "description": tool.description},
+                        kept, tool.name)
+            if text is not None:
+                new.description = text
+                changed.append(tool.name)
+        tools.append(new)
+    if not changed and kept:
+        raise GenerationError(ctx.task("tool_description", {}), "no description could be paraphrased")
+    meta: dict[str, Any] = {"changed_tools": changed}
+    if kept:
+        meta["unchanged_tools"] = kept
+    if not changed:  # as ParamPara below: kept like the paper (n = 199), flagged
+        meta["no_tool_descriptions"] = True
+    return ctx.finish(with_tools(ctx.sample, tools), meta, generated=True)
+
+
+def _param_type(node: dict[str, Any]) -> str:
+    return str(node.get(SOURCE_TYPE_KEY, node.get("type", "any")))
+
+
+@register("paraphrase_parameter_description", always, uses_generator=True)
+def parameter_paraphrase(ctx: Context) -> Sample:
+    tools, changed, kept = [], [], []
+    for tool in ctx.sample.tools:
+        new = tool.model_copy(deep=True)
+        if not is_pseudo(tool):
+            for pname, node in new.properties.items():
+                desc = node.get("description") if isinstance(node, dict) else None
+                if not isinstance(desc, str) or not desc.strip():
+                    continue
+                inputs = {"tool_name": tool.name, "param_name": pname,
+                          "param_type": _param_type(node), "description": desc}
+                text = _try(ctx, "parameter_description", inputs, kept, f"{tool.name}.{pname}")
+                if text is not None:
+                    node["description"] = text
+                    changed.append(f"{tool.name}.{pname}")
+        tools.append(new)
+    if not changed and kept:
+        raise GenerationError(ctx.task("parameter_description", {}), "no description could be paraphrased")
+    meta: dict[str, Any] = {"changed_parameters": changed}
+    if kept:
+        meta["unchanged_parameters"] = kept
+    if not changed:
+        # The paper keeps such samples (ParamPara n = 199; its audit skipped 4 with no parameter
+        # descriptions): the row is the clean sample, flagged so it can be filtered.
+        meta["no_parameter_descriptions"] = True
+    return ctx.finish(with_tools(ctx.sample, tools), meta, generated=True)

@@ -1,0 +1,65 @@
+"""Clean, Pert. Acc. and the Δ columns, exactly as the paper computes them (sample-weighted).
+
+- Clean = accuracy on the ``clean`` config;
+- Pert. Acc. = sum of scores over every perturbed record / number of perturbed records (clean
+  excluded), i.e. the per-type accuracies weighted by their sample counts;
+- component accuracy = the same over one component's records; Δ_X = Clean − that accuracy
+  (positive = worse), as in Table 2;
+- per-type accuracy = sum / n of that config.
+
+Inputs are per-config sums of scores and record counts, as floats or numpy arrays (bootstrap
+draws), so the point estimates and every bootstrap draw go through this one function.
+
+>>> a = aggregate({"clean": 3, "realistic_typos": 1, "same_name_A": 2}, {"clean": 4, "realistic_typos": 2, "same_name_A": 2})
+>>> a.clean, a.pert_acc, a.delta["observation"], a.delta["action"]
+(0.75, 0.75, 0.25, -0.25)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from robustbench_tc.taxonomy import CLEAN, COMPONENTS, component_of
+
+Number = Any  # float or numpy array
+
+
+@dataclass
+class Aggregates:
+    clean: Number | None
+    pert_acc: Number | None
+    component_acc: dict[str, Number] = field(default_factory=dict)
+    delta: dict[str, Number] = field(default_factory=dict)
+    config_acc: dict[str, Number] = field(default_factory=dict)
+
+
+def _ratio(num: Number, den: Number) -> Number:
+    if isinstance(num, np.ndarray) or isinstance(den, np.ndarray):
+        den = np.asarray(den, dtype=np.float64)
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return num / den if den else None
+
+
+def aggregate(sums: Mapping[str, Number], counts: Mapping[str, Number]) -> Aggregates:
+    """Aggregates over whatever configs are given (missing configs are simply absent)."""
+    config_acc = {c: _ratio(sums[c], counts[c]) for c in sums}
+    clean = config_acc.get(CLEAN)
+    perturbed = [c for c in sums if c != CLEAN]
+    pert_acc = (
+        _ratio(sum(sums[c] for c in perturbed), sum(counts[c] for c in perturbed)) if perturbed else None
+    )
+    component_acc: dict[str, Number] = {}
+    delta: dict[str, Number] = {}
+    for component in COMPONENTS:
+        members = [c for c in perturbed if component_of(c) == component]
+        if not members:
+            continue
+        acc = _ratio(sum(sums[c] for c in members), sum(counts[c] for c in members))
+        component_acc[component.value] = acc
+        if clean is not None and acc is not None:
+            delta[component.value] = clean - acc
+    return Aggregates(clean=clean, pert_acc=pert_acc, component_acc=component_acc, delta=delta, config_acc=config_acc)

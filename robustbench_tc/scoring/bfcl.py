@@ -1,0 +1,118 @@
+"""BFCL V3 (ST): AST match, implemented from BFCL's documented rules.
+
+- the function name matches exactly, and the output has as many calls as the gold (matched in
+  any order);
+- every required parameter is present (a gold list containing ``""`` marks an optional one);
+- no parameter outside the possible answer;
+- each value has the declared type (an int is accepted where a float is declared; a bool is never
+  a number) and is among the acceptable values;
+- strings compare after BFCL's standardisation (case, spaces and ``, . / - _ * ^`` ignored);
+- lists compare element-wise (same length and order; a different order must be listed as its
+  own acceptable value, as BFCL's possible answers do); a dict value in the possible answer maps
+  each key to its own list of acceptable values (``""`` again marks an optional key).
+
+>>> from robustbench_tc.parsing import ParsedCall
+>>> from robustbench_tc.records import GoldAnswer, GoldCall
+>>> gold = [GoldAnswer(calls=[GoldCall(name="mutation_type.find",
+...         arguments={"snp_id": ["rs6034464"], "species": ["Homo sapiens", ""]})])]
+>>> score_bfcl([ParsedCall("mutation_type.find", {"snp_id": "RS6034464"})], gold, [])
+1.0
+>>> score_bfcl([ParsedCall("mutation_type.find", {"snp_id": "rs6034464", "x": 1})], gold, [])
+0.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from robustbench_tc.parsing import ParsedCall
+from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Tool
+from robustbench_tc.scoring.base import SourceScorer, declared_type, match_arguments, one_to_one, register
+from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, bfcl_standardize, is_optional
+
+
+def type_ok(value: Any, kind: str | None) -> bool:
+    """BFCL's type check against the declared JSON-Schema type.
+
+    >>> type_ok(3, "number"), type_ok(3.0, "integer"), type_ok(True, "integer"), type_ok("x", None)
+    (True, False, False, True)
+    """
+    if kind is None:
+        return True
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "object":
+        return isinstance(value, dict)
+    return True
+
+
+def _nested_answer(gold: dict[str, Any]) -> bool:
+    return all(isinstance(v, list) for v in gold.values())
+
+
+def bfcl_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
+    """One predicted value against one acceptable value (recursively)."""
+    if depth > MAX_COMPARE_DEPTH:
+        return False
+    if isinstance(gold, str):
+        return isinstance(pred, str) and bfcl_standardize(pred) == bfcl_standardize(gold)
+    if isinstance(gold, bool) or isinstance(pred, bool):
+        return isinstance(gold, bool) and isinstance(pred, bool) and gold == pred
+    if isinstance(gold, (int, float)):
+        return isinstance(pred, (int, float)) and pred == gold
+    if isinstance(gold, list):
+        return (
+            isinstance(pred, list)
+            and len(pred) == len(gold)
+            and all(bfcl_equal(p, g, depth + 1) for p, g in zip(pred, gold))
+        )
+    if isinstance(gold, dict):
+        if not isinstance(pred, dict):
+            return False
+        if not _nested_answer(gold):
+            return set(pred) == set(gold) and all(bfcl_equal(pred[k], gold[k], depth + 1) for k in gold)
+        return match_arguments(
+            pred, gold, lambda _p, v, acceptable: any(bfcl_equal(v, a, depth + 1) for a in acceptable)
+        )
+    return pred is None and gold is None
+
+
+def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
+    if call.name != gold.name or not call.arguments_ok:
+        return False
+
+    def value_ok(param: str, value: Any, acceptable: list[Any]) -> bool:
+        if value == OPTIONAL and is_optional(acceptable):
+            return True
+        kind = declared_type(tools, gold.name, param)
+        return type_ok(value, kind) and any(bfcl_equal(value, a) for a in acceptable if a != OPTIONAL)
+
+    return match_arguments(call.arguments, gold.arguments, value_ok)
+
+
+def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
+    """1.0 if the calls match some gold answer call-for-call (any order), else 0.0."""
+    for answer in answers:
+        if one_to_one(calls, answer.calls, lambda c, g: match_call(c, g, tools)):
+            return 1.0
+    return 0.0
+
+
+SCORER = register(
+    SourceScorer(
+        source="bfcl_v3",
+        match_call=match_call,
+        score=score_bfcl,
+        rule="AST match: name, required params, no extra params, typed values in the acceptable "
+        "lists (BFCL string standardisation), same number of calls",
+    )
+)

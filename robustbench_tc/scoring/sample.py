@@ -1,0 +1,49 @@
+"""``score_sample``: parse one raw output and score it against one sample.
+
+>>> from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
+>>> s = Sample(id="bfcl_v3__BFCL_v3_multiple__multiple_2", source="bfcl_v3",
+...            messages=[Message(role="user", content="What is the capital of Brazil?")],
+...            tools=[Tool(name="country_info.capital")], output_format="bfcl_ast",
+...            golden_answers=[GoldAnswer(calls=[GoldCall(name="country_info.capital",
+...                                                        arguments={"country": ["Brazil"]})])])
+>>> r = score_sample(s, '[country_info.capital(country="Brazil")]')
+>>> r.correct, r.error_mode, r.calls[0].name
+(1.0, 'correct', 'country_info.capital')
+>>> score_sample(s, "country_info.capital(country='Brasil')").error_mode
+'wrong'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from robustbench_tc.parsing import ParsedCall, parse_tool_calls
+from robustbench_tc.records import Sample
+from robustbench_tc.scoring.base import SCORERS, SourceScorer
+from robustbench_tc.scoring.error_modes import ErrorMode, classify
+
+
+@dataclass(slots=True)
+class SampleScore:
+    """The score of one record: ``correct`` in [0, 1], its error mode, and the parsed calls."""
+
+    correct: float
+    error_mode: ErrorMode
+    calls: list[ParsedCall] = field(default_factory=list)
+
+
+def scorer_for(source: str) -> SourceScorer:
+    return SCORERS.get(str(source))
+
+
+def score_sample(sample: Sample, raw_output: str) -> SampleScore:
+    """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
+    scorer = scorer_for(sample.source.value)
+    raw = raw_output if isinstance(raw_output, str) else ""
+    calls = parse_tool_calls(raw, sample.source)
+    correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
+    correct = min(1.0, max(0.0, correct))
+    mode = classify(
+        raw, calls, correct, sample.golden_answers, lambda c, g: scorer.match_call(c, g, sample.tools)
+    )
+    return SampleScore(correct=correct, error_mode=mode, calls=calls)

@@ -1,0 +1,92 @@
+"""Value comparisons shared by the per-source scorers.
+
+>>> bfcl_standardize("Homo-Sapiens, (Human)")
+'homosapiens(human)'
+>>> loose_equal("5", 5.0), loose_equal("Paris ", "paris"), loose_equal(True, "true"), loose_equal("5", "6")
+(True, True, True, False)
+>>> as_number("1e3"), as_number("12abc"), as_number(True)
+(1000.0, None, None)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from robustbench_tc.records import OPTIONAL
+
+_BFCL_DROP = str.maketrans("", "", " ,./-_*^")
+_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+MAX_COMPARE_DEPTH = 32
+
+
+def bfcl_standardize(text: str) -> str:
+    """BFCL's string normalisation: drop spaces and the characters ``, . / - _ * ^``, lower-case,
+    and treat a single quote like a double quote."""
+    return text.translate(_BFCL_DROP).lower().replace("'", '"')
+
+
+def as_number(value: Any) -> int | float | None:
+    """An int/float, or a string spelling one (``"5"``, ``" 2.50 "``, ``"1e3"``); else ``None``.
+    Booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and len(value) <= 64:
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            return int(text)
+        if _NUMERIC.fullmatch(text):
+            return float(text)
+    return None
+
+
+def numbers_equal(a: int | float, b: int | float) -> bool:
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    except OverflowError:
+        return False
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    return str(value).strip().casefold()
+
+
+def loose_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
+    """API-Bank / ToolAlpaca equality: numbers compared as numbers whatever their spelling
+    (``"5" == 5 == 5.0``), strings case-insensitively after trimming, booleans as
+    ``true``/``false``; lists element-wise, dicts key-by-key."""
+    if depth > MAX_COMPARE_DEPTH:
+        return False
+    if isinstance(gold, list) or isinstance(pred, list):
+        return (
+            isinstance(gold, list)
+            and isinstance(pred, list)
+            and len(gold) == len(pred)
+            and all(loose_equal(p, g, depth + 1) for p, g in zip(pred, gold))
+        )
+    if isinstance(gold, dict) or isinstance(pred, dict):
+        return (
+            isinstance(gold, dict)
+            and isinstance(pred, dict)
+            and set(gold) == set(pred)
+            and all(loose_equal(pred[k], gold[k], depth + 1) for k in gold)
+        )
+    pn, gn = as_number(pred), as_number(gold)
+    if pn is not None and gn is not None:
+        return numbers_equal(pn, gn)
+    return _text(pred) == _text(gold)
+
+
+def is_optional(acceptable: list[Any]) -> bool:
+    """A gold parameter may be omitted when ``""`` is among its acceptable values (or none are listed)."""
+    return not acceptable or OPTIONAL in acceptable

@@ -1,0 +1,61 @@
+"""Configuration of the leaderboard Space (CLI flags locally, environment variables on a Space).
+
+>>> cfg = BoardConfig.from_env({"RBTC_DATASET": "/d", "RBTC_RATE_LIMIT": "3", "SPACE_ID": "u/board"})
+>>> cfg.dataset_dir.as_posix(), cfg.rate_limit_per_hour, cfg.on_space, cfg.max_upload_bytes
+('/d', 3, True, 20971520)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from leaderboard_seed import SEED_PATH
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    """How the board runs. Each field's help is the matching CLI/env help."""
+
+    dataset_dir: Path
+    """Built RobustBench-TC dataset folder holding the gold answers (read server-side, never served)."""
+    db_path: Path = Path("leaderboard.sqlite")
+    """SQLite database file (created if missing; on a Space use persistent storage, e.g. /data)."""
+    seed_path: Path = SEED_PATH
+    """The paper's rows (leaderboard_seed/seed.json)."""
+    max_upload_bytes: int = 20 * MB
+    """Largest accepted predictions file, checked before parsing."""
+    rate_limit_per_hour: int = 5
+    """Accepted submissions per user (HF login on a Space, client IP locally) per hour; 0 = no limit."""
+    n_boot: int = 10_000
+    """Bootstrap draws for CIs and paired tests."""
+    alpha: float = 0.05
+    """Paired tests with p >= alpha count as 'not significantly different'."""
+    sync_repo: str | None = None
+    """HF dataset repo (owner/name) that receives a JSONL export of the result rows after each submission."""
+    on_space: bool = False
+    """Running on a Hugging Face Space (HF OAuth login required to submit)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BoardConfig:
+        """Read ``RBTC_*`` variables (what a Space sets in its settings)."""
+        env = os.environ if env is None else env
+        if not env.get("RBTC_DATASET"):
+            raise ValueError("set RBTC_DATASET to the built dataset folder (or use `robustbench-tc serve`)")
+        defaults = cls(dataset_dir=Path(env["RBTC_DATASET"]))
+        on_space = bool(env.get("SPACE_ID"))
+        default_db = Path("/data/leaderboard.sqlite") if on_space and Path("/data").is_dir() else defaults.db_path
+        return cls(
+            dataset_dir=Path(env["RBTC_DATASET"]),
+            db_path=Path(env.get("RBTC_DB", default_db)),
+            seed_path=Path(env.get("RBTC_SEED", defaults.seed_path)),
+            max_upload_bytes=int(float(env.get("RBTC_MAX_UPLOAD_MB", defaults.max_upload_bytes / MB)) * MB),
+            rate_limit_per_hour=int(env.get("RBTC_RATE_LIMIT", defaults.rate_limit_per_hour)),
+            n_boot=int(env.get("RBTC_N_BOOT", defaults.n_boot)),
+            sync_repo=env.get("RBTC_SYNC_REPO") or None,
+            on_space=on_space,
+        )

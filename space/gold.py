@@ -1,0 +1,45 @@
+"""The gold answers the server scores against. Held in memory only; nothing here is ever returned
+by an endpoint or served as a file (the dataset folder is never in Gradio's ``allowed_paths``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from robustbench_tc.dataset import dataset_fingerprint, load_samples
+from robustbench_tc.records import Sample
+from robustbench_tc.taxonomy import CONFIG_NAMES
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """Every config of a built dataset, with the record keys a complete submission must cover."""
+
+    samples: dict[str, list[Sample]]
+    fingerprint: str
+    keys: frozenset[Key]
+    """``(sample id, perturbation)`` of every record."""
+
+    @classmethod
+    def load(cls, dataset_dir: str | Path) -> GoldSet:
+        samples = load_samples(dataset_dir)
+        missing = [c for c in CONFIG_NAMES if c not in samples]
+        if missing:
+            raise ValueError(
+                f"{dataset_dir} lacks configs {missing[:5]}{'...' if len(missing) > 5 else ''}; "
+                "the board needs a complete dataset (robustbench-tc build)"
+            )
+        keys = frozenset(s.key for rows in samples.values() for s in rows)
+        return cls(samples=samples, fingerprint=dataset_fingerprint(dataset_dir), keys=keys)
+
+    @property
+    def n_records(self) -> int:
+        return len(self.keys)
+
+    def missing_from(self, present: set[Key]) -> tuple[int, Counter[str], list[Key]]:
+        """(count, count per config, first few keys) of the records a file lacks."""
+        missing = [s.key for c in CONFIG_NAMES for s in self.samples[c] if s.key not in present]
+        return len(missing), Counter(p for _, p in missing), missing[:5]

@@ -1,0 +1,232 @@
+"""The submission pipeline, independent of Gradio: validate, score with the core scorer, store.
+
+Order of checks (cheapest first; every refusal leaves the store untouched):
+metadata -> size cap (before reading) -> duplicate file (sha256) -> rate limit -> parse and
+validate (``read_predictions`` with the dataset's keys) -> completeness -> score -> one
+transaction (duplicate and rate limit re-checked inside it).
+
+>>> clean_meta("  my-model ", "org/my-model", "7", "https://hf.co/org/my-model").params_b
+7.0
+>>> clean_meta("x\\u0000", None, None, None)
+Traceback (most recent call last):
+...
+space.submit.SubmissionError: model name contains control characters
+>>> clean_meta("m", None, None, "javascript:alert(1)")
+Traceback (most recent call last):
+...
+space.submit.SubmissionError: link must be an http(s) URL, e.g. https://huggingface.co/org/model
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from pydantic import BaseModel
+
+from robustbench_tc.predictions import PredictionsError, read_predictions
+from robustbench_tc.scoring import ScoreReport, score_predictions
+from robustbench_tc.taxonomy import CLEAN
+from space.board import SUBMISSION_GROUP
+from space.config import BoardConfig
+from space.gold import GoldSet
+from space.paired import pert_acc_comparator
+from space.store import DuplicateSubmission, RateLimited, Run, Store, store_order
+
+MAX_NAME = 80
+_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95})?$")
+_COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
+
+
+class SubmissionError(ValueError):
+    """A refused submission; the message is shown to the submitter as is."""
+
+
+@dataclass(frozen=True)
+class SubmissionMeta:
+    """What the submitter tells us about the model (all shown as plain text)."""
+
+    model: str
+    hf_id: str | None = None
+    params_b: float | None = None
+    link: str | None = None
+
+
+class SubmissionOutcome(BaseModel):
+    """What the submitter sees after a successful submission."""
+
+    run: Run
+    report: ScoreReport
+    seconds: float
+
+
+def _control_chars(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
+
+
+def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMeta:
+    """Validate the form fields; raise ``SubmissionError`` naming the bad field."""
+    name = str(model or "").strip()
+    if not name:
+        raise SubmissionError("model name is required")
+    if len(name) > MAX_NAME:
+        raise SubmissionError(f"model name is {len(name)} characters; the limit is {MAX_NAME}")
+    if _control_chars(name):
+        raise SubmissionError("model name contains control characters")
+    hf = str(hf_id or "").strip() or None
+    if hf is not None and not _HF_ID.match(hf):
+        raise SubmissionError("HF id must look like 'org/model' (letters, digits, '-', '_', '.')")
+    size: float | None = None
+    if params_b not in (None, ""):
+        try:
+            size = float(params_b)
+        except (TypeError, ValueError):
+            raise SubmissionError(f"size must be a number of billions of parameters, got {str(params_b)[:20]!r}") from None
+        if not math.isfinite(size) or not 0 < size <= 100_000:
+            raise SubmissionError("size must be a positive number of billions of parameters (at most 100000)")
+    url = str(link or "").strip() or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 300 or _control_chars(url) or " " in url:
+            raise SubmissionError("link must be an http(s) URL, e.g. https://huggingface.co/org/model")
+    return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url)
+
+
+def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -> bytes:
+    """The uploaded file's bytes; the size is checked before anything is read."""
+    if upload is None:
+        raise SubmissionError("choose a predictions file (.jsonl or .json) to upload")
+    if isinstance(upload, bytes):
+        data = upload
+    else:
+        path = Path(upload)
+        if not path.is_file():
+            raise SubmissionError("the uploaded file could not be found on the server; upload it again")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SubmissionError(f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes // 2**20} MB)")
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SubmissionError(f"file is over the limit of {max_bytes:,} bytes ({max_bytes // 2**20} MB)")
+    if not data.strip():
+        raise SubmissionError("the file is empty")
+    return data
+
+
+class Submitter:
+    """Scores uploads against the gold set and stores them; shared by all request threads."""
+
+    def __init__(
+        self,
+        config: BoardConfig,
+        gold: GoldSet,
+        store: Store,
+        on_stored: Callable[[Run], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.gold = gold
+        self.store = store
+        self.on_stored = on_stored
+
+    def submit(
+        self,
+        upload: str | os.PathLike[str] | bytes | None,
+        meta: SubmissionMeta,
+        *,
+        client_key: str,
+        submitter: str,
+    ) -> SubmissionOutcome:
+        start = time.monotonic()
+        cfg = self.config
+        data = read_upload(upload, cfg.max_upload_bytes)
+        sha = hashlib.sha256(data).hexdigest()
+        if self.store.has_file(sha):
+            raise SubmissionError("this exact file (same sha256) was already submitted; identical resubmissions are refused")
+        limit = cfg.rate_limit_per_hour
+        if limit > 0 and self.store.submissions_since(client_key, time.time() - 3600) >= limit:
+            raise SubmissionError(f"submission limit reached: {limit} per hour per user; try again later")
+        try:
+            predictions = read_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
+        except PredictionsError as exc:
+            raise SubmissionError(str(exc)) from None
+        n_missing, per_config, examples = self.gold.missing_from(set(predictions.by_key()))
+        if n_missing:
+            worst = ", ".join(f"{c}: {n}" for c, n in per_config.most_common(5))
+            shown = ", ".join(f"{i}/{p}" for i, p in examples)
+            raise SubmissionError(
+                f"incomplete predictions: {n_missing} of {self.gold.n_records} dataset records are missing "
+                f"(by config: {worst}{', ...' if len(per_config) > 5 else ''}; e.g. {shown}). "
+                "Submit one record per (id, perturbation) of every config."
+            )
+        report = score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+        run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
+        results = store_order((r.perturbation, r.id, r.correct) for r in report.rows)
+        compare = pert_acc_comparator(
+            [(c, sid) for c, _, sid, _ in results], np.array([s for *_, s in results]), n_boot=cfg.n_boot
+        )
+        try:
+            run_id = self.store.add_submission(
+                run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare
+            )
+        except (DuplicateSubmission, RateLimited) as exc:
+            raise SubmissionError(str(exc)) from None
+        stored = run.model_copy(update={"run_id": run_id})
+        if self.on_stored is not None:
+            self.on_stored(stored)
+        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
+                                 seconds=time.monotonic() - start)  # fmt: skip
+
+
+def _half(estimate: Any) -> float:
+    return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
+
+
+def _run_from_report(report: ScoreReport, meta: SubmissionMeta, sha: str, fingerprint: str, submitter: str) -> Run:
+    if report.clean is None or report.pert_acc is None or set(report.delta) != set(_COMPONENT_KEYS):
+        raise SubmissionError("the scorer could not compute every column (is the dataset complete?)")
+    deltas: dict[str, float] = {}
+    for component, key in _COMPONENT_KEYS.items():
+        deltas[key] = float(report.delta[component].value or 0.0)
+        deltas[f"{key}_ci"] = _half(report.delta[component])
+    per_type = {
+        c.config: {"acc": c.acc.value, "acc_ci": c.acc.half_width, "n": c.n, "error_modes": c.error_modes}
+        for c in report.configs
+        if c.config != CLEAN
+    }
+    header = report.header
+    return Run(
+        origin="submission",
+        model=meta.model,
+        group=SUBMISSION_GROUP,
+        family=None,
+        params_b=meta.params_b,
+        hf_id=meta.hf_id,
+        link=meta.link,
+        submitter=submitter,
+        file_sha256=sha,
+        dataset_fingerprint=fingerprint,
+        clean=float(report.clean.value or 0.0),
+        clean_ci=_half(report.clean),
+        pert_acc=float(report.pert_acc.value or 0.0),
+        pert_acc_ci=_half(report.pert_acc),
+        **deltas,
+        per_type=per_type,
+        details={
+            "error_modes": report.error_modes,
+            "n_records": report.n_records,
+            "n_boot": report.n_boot,
+            "component_acc": {k: v.value for k, v in report.component_acc.items()},
+            "header": header.model_dump(mode="json") if header is not None else None,
+        },
+    )

