@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -98,14 +97,9 @@ def _static(clean: list[Sample], wanted: list[str], *, seed: int, generator: Any
     """(configs, audit summary, card notes, generator label, skipped) for the static configs."""
     if not wanted:
         return {}, "", "", "rules", []
-    # GUARD (remove once robustbench_tc.perturbations ships build_static_configs): without the
-    # perturbation package only the clean and transition configs are built.
-    try:
-        from robustbench_tc.perturbations import build_static_configs
-        from robustbench_tc.perturbations.generators import GeneratorConfig
-    except ImportError as exc:
-        print(f"warning: static configs not built ({exc})", file=sys.stderr)
-        return {}, "", "", "none", wanted
+    from robustbench_tc.perturbations import build_static_configs
+    from robustbench_tc.perturbations.generators import GeneratorConfig
+
     config = generator if generator is not None else GeneratorConfig()
     result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}

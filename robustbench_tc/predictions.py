@@ -66,9 +66,14 @@ class PredictionRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    perturbation: str
-    raw_output: str
+    id: str = Field(description="The sample id, identical across perturbations (e.g. apibank__level1_213).")
+    perturbation: str = Field(
+        description="'clean' or a perturbation code name (the dataset config).",
+        json_schema_extra={"enum": list(CONFIG_NAMES)},
+    )
+    raw_output: str = Field(
+        description="The model's raw output; the scorer re-parses it (pass 2 for transition records)."
+    )
     first_pass_output: str | None = Field(
         default=None, description="Transition configs: the output of pass 1 (on the clean sample)."
     )
@@ -385,7 +390,9 @@ def read_predictions(
     return PredictionsFile(header=header, records=records)
 
 
-def _record_problems(record: PredictionRecord, known_keys: Collection[Key] | None, known_ids: set[str]) -> Iterable[str]:
+def _record_problems(
+    record: PredictionRecord, known_keys: Collection[Key] | None, known_ids: set[str]
+) -> Iterable[str]:
     if record.perturbation not in CONFIG_NAMES:
         yield unknown_name_message("perturbation", record.perturbation, CONFIG_NAMES)
         return

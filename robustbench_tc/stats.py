@@ -118,7 +118,9 @@ def _cluster_sums(
 def percentile_interval(draws: np.ndarray, level: float = DEFAULT_LEVEL) -> Interval:
     """The percentile-bootstrap interval of the draws (NaN draws ignored)."""
     alpha = (1 - level) / 2
-    lo, hi = np.nanpercentile(np.asarray(draws, dtype=np.float64), [100 * alpha, 100 * (1 - alpha)])
+    d = np.asarray(draws, dtype=np.float64)
+    pick = np.nanpercentile if np.isnan(d).any() else np.percentile
+    lo, hi = pick(d, [100 * alpha, 100 * (1 - alpha)])
     return Interval(float(lo), float(hi))
 
 

@@ -43,3 +43,21 @@ class GoldSet:
         """(count, count per config, first few keys) of the records a file lacks."""
         missing = [s.key for c in CONFIG_NAMES for s in self.samples[c] if s.key not in present]
         return len(missing), Counter(p for _, p in missing), missing[:5]
+
+
+HF_PREFIX = "hf://datasets/"
+
+
+def resolve_dataset_dir(spec: str | Path) -> Path:
+    """A local dataset folder, or ``hf://datasets/owner/name`` downloaded once to the HF cache.
+
+    >>> resolve_dataset_dir("/tmp/robustbench-tc").as_posix()
+    '/tmp/robustbench-tc'
+    """
+    text = str(spec)
+    if not text.startswith(HF_PREFIX):
+        return Path(spec)
+    from huggingface_hub import snapshot_download
+
+    repo_id = text.removeprefix(HF_PREFIX).strip("/")
+    return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["data/*.jsonl", "README.md"]))

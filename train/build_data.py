@@ -226,9 +226,14 @@ def build_rows(
     return out
 
 
-def write_dataset(rows: dict[str, list[Row]], out: Path, config: TrainDataConfig) -> dict[str, Any]:
+def write_dataset(
+    rows: dict[str, list[Row]], out: Path, config: TrainDataConfig, *, progress: bool = True
+) -> dict[str, Any]:
     """Write the parquet files, the card and ``manifest.json``; return the manifest."""
     import datasets
+
+    if not progress:
+        datasets.disable_progress_bars()
 
     features = datasets.Features(
         {
@@ -309,4 +314,5 @@ def make_train_data(
     config: TrainDataConfig, out: Path, *, perturber: Perturber | None = None, progress: bool = True
 ) -> dict[str, Any]:
     """Build and write the training sets; return the manifest."""
-    return write_dataset(build_rows(config, perturber=perturber, progress=progress), Path(out), config)
+    rows = build_rows(config, perturber=perturber, progress=progress)
+    return write_dataset(rows, Path(out), config, progress=progress)

@@ -88,7 +88,8 @@ def wrong_params(tool: Tool, rng, spelling: dict[str, str]) -> tuple[dict[str, A
         suffix = rng.choice(_RENAME_SUFFIXES)
         mapping = {n: f"{n}{suffix}" for n in names}
         new_props = {mapping[n]: props[n] for n in names}
-        return {**head, "properties": new_props, "required": [mapping[n] for n in tool.required if n in mapping]}, mapping
+        new_required = [mapping[n] for n in tool.required if n in mapping]
+        return {**head, "properties": new_props, "required": new_required}, mapping
     prop = typed_property("string", "Input for the operation.", spelling)
     return {**head, "properties": {"input": prop}, "required": ["input"]}, {"": "input"}
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from robustbench_tc.perturbations.generators import Generator, Task, TaskKind
 from robustbench_tc.perturbations.seeding import rng_for
-from robustbench_tc.registry import Registry
 from robustbench_tc.records import Sample, Tool
+from robustbench_tc.registry import Registry
 from robustbench_tc.taxonomy import Source
 
 META_TOOLS = frozenset({"ask_to_user", "finish"})

@@ -161,7 +161,7 @@ def validate(task: Task, output: Mapping[str, Any]) -> None:
             raise GenerationError(task, "numbers were changed")
         if _TAGS.findall(original) != _TAGS.findall(text):
             raise GenerationError(task, "dialogue markup (<user>, <response>, ...) was changed")
-        if not 0.5 <= len(text) / max(len(original), 1) <= 1.6:
+        if not 0.5 * len(original) - 20 <= len(text) <= 1.6 * len(original) + 40:
             raise GenerationError(task, "the response length is far from the input's")
     else:
         if "\n" in text and "\n" not in original:
@@ -175,7 +175,8 @@ def validate(task: Task, output: Mapping[str, Any]) -> None:
             raise GenerationError(task, "the response length is far from the input's")
 
 
-_TOOL_NAME = re.compile(r"^[A-Za-z_][\w.\-]{0,80}$")
+# Sources use odd names (rlla: "8YJvg...", "Check .netDomain..."): no quotes, brackets or newlines.
+_TOOL_NAME = re.compile(r"^[^\s\"'<>(){}\[\],][^\n\"'<>(){}\[\],]{0,99}$")
 
 
 def validate_tools(task: Task, tools: Any) -> None:
@@ -221,6 +222,12 @@ def reward_text(description: str, dimension: str, figure: str, template: int) ->
     return templates[template % len(templates)].format(desc=f"{desc} " if desc else "", figure=figure)
 
 
+def _frames(inputs: Mapping[str, Any]) -> tuple[str, ...]:
+    """Description frames, only when the caller allows them (no other description of the row
+    could be rephrased)."""
+    return para.DESCRIPTION_FRAMES if inputs.get("allow_frame") else ()
+
+
 class RulesGenerator:
     """Deterministic offline generator (see the module docstring)."""
 
@@ -240,11 +247,11 @@ class RulesGenerator:
                 out = {"text": text, "edits": edits}
             elif task.kind == "tool_description":
                 text, edits = para.paraphrase(inputs["description"], para.DESCRIPTION_TABLE, rng,
-                                             acronyms=para.GENERIC_ACRONYMS)
+                                             acronyms=para.GENERIC_ACRONYMS, frames=_frames(inputs))
                 out = {"text": text, "edits": edits}
             elif task.kind == "parameter_description":
                 text, edits = para.paraphrase(inputs["description"], para.PARAMETER_TABLE, rng,
-                                             acronyms=para.GENERIC_ACRONYMS)
+                                             acronyms=para.GENERIC_ACRONYMS, frames=_frames(inputs))
                 out = {"text": text, "edits": edits}
             elif task.kind == "reward_description":
                 out = {"text": reward_text(inputs["description"], inputs["dimension"],

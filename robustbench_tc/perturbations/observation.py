@@ -68,8 +68,11 @@ def tool_paraphrase(ctx: Context) -> Sample:
                 new.description = text
                 changed.append(tool.name)
         tools.append(new)
-    if not changed and kept:
-        raise GenerationError(ctx.task("tool_description", {}), "no description could be paraphrased")
+    if not changed and kept:  # offline rules only: frame the first description
+        i = next(i for i, t in enumerate(tools) if t.name == kept[0])
+        inputs = {"tool_name": tools[i].name, "description": tools[i].description, "allow_frame": True}
+        tools[i].description = ctx.generate("tool_description", inputs)["text"]
+        changed, kept = [kept[0]], kept[1:]
     meta: dict[str, Any] = {"changed_tools": changed}
     if kept:
         meta["unchanged_tools"] = kept
@@ -99,8 +102,13 @@ def parameter_paraphrase(ctx: Context) -> Sample:
                     node["description"] = text
                     changed.append(f"{tool.name}.{pname}")
         tools.append(new)
-    if not changed and kept:
-        raise GenerationError(ctx.task("parameter_description", {}), "no description could be paraphrased")
+    if not changed and kept:  # offline rules only: frame the first description
+        tool_name, _, pname = kept[0].rpartition(".")
+        node = next(t for t in tools if t.name == tool_name).properties[pname]
+        inputs = {"tool_name": tool_name, "param_name": pname, "param_type": _param_type(node),
+                  "description": node["description"], "allow_frame": True}
+        node["description"] = ctx.generate("parameter_description", inputs)["text"]
+        changed, kept = [kept[0]], kept[1:]
     meta: dict[str, Any] = {"changed_parameters": changed}
     if kept:
         meta["unchanged_parameters"] = kept

@@ -8,9 +8,8 @@ alternatives with the same meaning in context; a match keeps the capitalisation 
 letter.  At most four substitutions are made, at least one (else ``ValueError``).
 
 >>> import random
->>> paraphrase("Find the type of gene mutation based on SNP ID rs6034464.", QUERY_TABLE,
-...            random.Random(0))[0]
-'Look up the kind of gene mutation according to SNP ID rs6034464.'
+>>> paraphrase("Find the type of soil based on the sample ID ab123.", QUERY_TABLE, random.Random(0))[0]
+'Look up the kind of soil according to the sample ID ab123.'
 >>> paraphrase("Name of the game.", PARAMETER_TABLE, random.Random(0))[0]
 'Title of the game.'
 """
@@ -359,13 +358,23 @@ def _pattern(table: Table) -> re.Pattern[str]:
 
 
 def _match_case(original: str, replacement: str) -> str:
-    if original[:1].isupper() and original[1:2].islower() and not replacement[:1].isupper():
+    """Capitalise ``replacement`` like a capitalised ``original`` ("Can you", "I need"), but not
+    after an acronym ("ID").
+
+    >>> _match_case("I need to", "i have to"), _match_case("ID", "identifier")
+    ('I have to', 'identifier')
+    """
+    first = original.split()[0] if original.split() else original
+    if first[:1].isupper() and (len(first) == 1 or first[1:].islower()) and not replacement[:1].isupper():
         return replacement[:1].upper() + replacement[1:]
     return replacement
 
 
 QUERY_FRAMES = ("Here is what I need: ", "I have a request. ", "My request is as follows: ")
 """Last-resort rewrite of a query no table entry matches: a framing sentence before it."""
+
+DESCRIPTION_FRAMES = ("In short: ", "Purpose: ")
+"""Last resort for a row none of whose descriptions any table entry matches."""
 
 
 def paraphrase(

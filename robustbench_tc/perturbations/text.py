@@ -2,22 +2,22 @@
 
 The "query" of a sample is its last user message.  API-Bank (and ToolRL) flatten a whole dialogue
 into that message (``**Dialogue Records History**\\n<user>...</user>\\n<response>...``) ending with
-a fixed ``<user> Based on our conversation above, please only make one tool call...</user>``
-instruction; there, only the inner text of the real ``<user>`` turns is editable: tags, assistant
-turns, ``<tool_call>``/``<obs>`` payloads and the closing instruction stay byte-identical.
+a fixed closing ``<user>`` turn that starts with ``FINAL_INSTRUCTION``; there, only the inner text
+of the real ``<user>`` turns is editable: tags, assistant turns, ``<tool_call>``/``<obs>``
+payloads and the closing instruction stay byte-identical.
 
 >>> q = '**Dialogue Records History**\\n<user>Add "Lunch" at 2pm.</user>\\n<response>Ok</response>\\n' \\
-...     '<user> Based on our conversation above, please only make one tool call to solve my need.</user>\\n'
+...     '<user> Based on our conversation above, do it.</user>\\n'
 >>> [q[a:b] for a, b in editable_regions(q)]
 ['Add "Lunch" at 2pm.']
 >>> append_request_suffix(q, "Please use the quickest method.").count('2pm. Please use the quickest method.</user>')
 1
 >>> append_request_suffix("What is the capital of Brazil?", "Please use a cost-effective option.")
 'What is the capital of Brazil? Please use a cost-effective option.'
->>> t = "Find the SNP ID rs6034464 for Homo sapiens in 'data.csv' at https://x.org now"
->>> sorted({t[a:b] for a, b in protected_spans(t, ["Homo sapiens"])})
-["'data.csv'", 'Homo sapiens', 'ID', 'SNP', 'data.csv', 'https://x.org', 'rs6034464']
->>> [w for _, _, w in editable_words(t, ["Homo sapiens"])]
+>>> t = "Find the GPS ID ab123 for Canis lupus in 'data.csv' at https://x.org now"
+>>> sorted({t[a:b] for a, b in protected_spans(t, ["Canis lupus"])})
+["'data.csv'", 'Canis lupus', 'GPS', 'ID', 'ab123', 'data.csv', 'https://x.org']
+>>> [w for _, _, w in editable_words(t, ["Canis lupus"])]
 ['Find', 'the', 'for', 'in', 'at', 'now']
 """
 

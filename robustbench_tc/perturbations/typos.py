@@ -6,11 +6,11 @@ never touched, and nothing that ``text.editable_words`` excludes is ever edited:
 proper nouns, technical terms, quoted strings, markup, assistant turns, and every gold value.
 
 >>> import random
->>> out, edits = add_typos("Find the type of gene mutation based on SNP ID rs6034464.",
-...                        random.Random(3), protect=["rs6034464"])
->>> out != "Find the type of gene mutation based on SNP ID rs6034464.", 2 <= len(edits) <= 4
+>>> text = "Please find the type of soil for the sample ID ab123 near Lake Tahoe."
+>>> out, edits = add_typos(text, random.Random(3), protect=["ab123"])
+>>> out != text, 2 <= sum(len(e["kinds"]) for e in edits) <= 4
 (True, True)
->>> "rs6034464" in out and "SNP ID" in out
+>>> all(keep in out for keep in ("ID ab123", "Lake Tahoe."))
 True
 """
 
@@ -88,9 +88,11 @@ def add_typos(
     out = text
     for a, b, word in sorted(plan, reverse=True):  # right to left keeps earlier offsets valid
         new, kinds = word, []
-        for _ in range(plan[(a, b, word)]):
+        for _ in range(10 * plan[(a, b, word)]):
+            if len(kinds) == plan[(a, b, word)]:
+                break
             edited = _edit_word(new, rng)
-            if edited is None:
+            if edited is None or edited[0] == word:  # a second edit must not undo the first
                 continue
             new, kind = edited
             kinds.append(kind)

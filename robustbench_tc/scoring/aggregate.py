@@ -10,7 +10,8 @@
 Inputs are per-config sums of scores and record counts, as floats or numpy arrays (bootstrap
 draws), so the point estimates and every bootstrap draw go through this one function.
 
->>> a = aggregate({"clean": 3, "realistic_typos": 1, "same_name_A": 2}, {"clean": 4, "realistic_typos": 2, "same_name_A": 2})
+>>> sums = {"clean": 3, "realistic_typos": 1, "same_name_A": 2}
+>>> a = aggregate(sums, {"clean": 4, "realistic_typos": 2, "same_name_A": 2})
 >>> a.clean, a.pert_acc, a.delta["observation"], a.delta["action"]
 (0.75, 0.75, 0.25, -0.25)
 """

@@ -9,7 +9,8 @@ one gold call); the latter also drives the "other" error mode.
 >>> same = lambda p, g: p.name == g.name
 >>> one_to_one([ParsedCall("b"), ParsedCall("a")], [GoldCall(name="a"), GoldCall(name="b")], same)
 True
->>> in_order_subsequence([ParsedCall("a"), ParsedCall("c")], [GoldCall(name="a"), GoldCall(name="b"), GoldCall(name="c")], same)
+>>> steps = [GoldCall(name="a"), GoldCall(name="b"), GoldCall(name="c")]
+>>> in_order_subsequence([ParsedCall("a"), ParsedCall("c")], steps, same)
 True
 >>> lcs_length(["a", "x", "b"], ["a", "b", "c"])
 2

@@ -136,13 +136,14 @@ class ScoreReport(BaseModel):
 
     def table(self) -> str:
         """A readable summary: headline numbers, components, per-config rows, paired test."""
+        clean, pert = self.clean, self.pert_acc
         lines = [
             f"RobustBench-TC score: {self.model or '(unnamed run)'}",
             f"  {int(self.level * 100)}% percentile bootstrap, B={self.n_boot}, seed={self.seed}"
             f"{', clustered by base sample' if self.cluster else ''}; ± = half-width",
             "",
-            f"  Clean       {self.clean.show() if self.clean else '-':>15}  n={self.clean.n if self.clean else 0}",
-            f"  Pert. Acc.  {self.pert_acc.show() if self.pert_acc else '-':>15}  n={self.pert_acc.n if self.pert_acc else 0}",
+            f"  Clean       {clean.show() if clean else '-':>15}  n={clean.n if clean else 0}",
+            f"  Pert. Acc.  {pert.show() if pert else '-':>15}  n={pert.n if pert else 0}",
         ]
         for comp in (c.value for c in COMPONENTS):
             if comp in self.component_acc:
@@ -235,11 +236,12 @@ def score_predictions(
     run = _Run(samples, predictions)
     ref = _Run(samples, reference) if reference is not None else None
     configs = run.covered
-    k = 2 if ref is not None else 1
-    values = {
-        c: np.vstack([run.values[c], ref.values[c] if ref is not None and c in ref.values else np.zeros_like(run.values[c])])[:k]
-        for c in configs
-    }
+    values = {}
+    for c in configs:
+        rows = [run.values[c]]
+        if ref is not None:  # a config the reference lacks gets a placeholder row, left out of the paired test
+            rows.append(ref.values.get(c, np.zeros_like(run.values[c])))
+        values[c] = np.vstack(rows)
     clusters = {c: [s.base_id for s in samples[c]] for c in configs} if cluster else None
     draws = bootstrap_sums(values, n_boot=n_boot, seed=seed, clusters=clusters)
     counts_b = {c: draws[c][1] for c in configs}

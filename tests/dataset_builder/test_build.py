@@ -162,6 +162,7 @@ def test_a_failed_build_keeps_the_previous_output(sources_dir, tmp_path):
         (["build", "--sources", "/nonexistent/src", "--out", "x"], {}, "does not exist"),
         (["build", "--sources", "SRC", "--out", "x", "--configs", "transient_timout"], {},
          "did you mean 'transient_timeout'"),
+        (["build", "--sources", "SRC", "--out", "x", "--generator", "llm"], {}, "needs a model name"),
     ],
 )
 def test_build_cli_user_errors(sources_dir, args, env, message):

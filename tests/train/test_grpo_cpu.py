@@ -98,5 +98,11 @@ def test_checkpoint_runs_in_the_harness_and_scores(
     assert records[0]["header"]["model"] == str(out)
     rows = [r for r in records if "header" not in r]
     assert len(rows) == 2 and all(r["error"] is None and r["perturbation"] == "clean" for r in rows)
-    scored = run([*rbtc_cmd, "score", str(preds), "--dataset", str(built_dataset)], env)
-    assert scored.stdout.strip()
+    per_sample, report = tmp_path / "per_sample.jsonl", tmp_path / "report.json"
+    run([*rbtc_cmd, "score", str(preds), "--dataset", str(built_dataset), "--per-sample", str(per_sample),
+         "--json", str(report), "--n-boot", "200"], env)
+    scored = [json.loads(line) for line in per_sample.read_text().splitlines() if line.strip()]
+    ours = {r["id"] for r in rows}
+    assert ours <= {r["id"] for r in scored}
+    # the two predictions were matched to their samples; every other clean sample is "missing"
+    assert json.loads(report.read_text())["n_missing_records"] == len(scored) - len(ours)

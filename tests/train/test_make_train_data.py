@@ -75,3 +75,13 @@ def test_manifest_matches_the_files(built: dict) -> None:
     assert manifest["counts"]["dr_full"] == len(built["dr_full"]["train"])
     assert sum(manifest["perturbations"]["dr_mixed"].values()) == LIMIT
     assert manifest["seed"] == 5 and manifest["limit"] == LIMIT
+
+
+def test_same_seed_same_files(sources_dir: Path, tmp_path: Path) -> None:
+    hashes = []
+    for run in ("a", "b"):
+        argv = ["make-train-data", "--sources", str(sources_dir), "--out", str(tmp_path / run),
+                "--limit", "12", "--variants", "dr_full", "--seed", "5", "--no-progress"]
+        assert rbtc(argv) == 0
+        hashes.append(json.loads((tmp_path / run / "manifest.json").read_text())["files"])
+    assert hashes[0] == hashes[1]

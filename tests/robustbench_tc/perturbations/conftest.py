@@ -107,7 +107,7 @@ def fake_llm() -> Iterator[FakeLLM]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state["llm"] = FakeLLM(url=f"http://127.0.0.1:{server.server_address[1]}/v1")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     watchdog = threading.Timer(120, server.shutdown)
     watchdog.daemon = True
@@ -119,3 +119,11 @@ def fake_llm() -> Iterator[FakeLLM]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def static_build(clean_samples: list[Sample]):
+    """All 16 static configs of the 199 clean samples, offline rules, seed 0 (built once)."""
+    from robustbench_tc.perturbations import GeneratorConfig, build_static_configs
+
+    return build_static_configs(clean_samples, seed=0, generator=GeneratorConfig(), progress=False)

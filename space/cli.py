@@ -1,0 +1,92 @@
+"""``robustbench-tc serve``: run the leaderboard locally (the same app as the Space).
+
+The dataset is built, if asked, through the ``robustbench-tc build`` command in a subprocess
+(apps never import one another).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from robustbench_tc.cli import CLIError
+
+_DEFAULTS = {
+    "db": Path("leaderboard.sqlite"),
+    "max_upload_mb": 20.0,
+    "rate_limit": 5,
+    "n_boot": 10_000,
+}
+
+
+def _help(name: str) -> str:
+    """The field's docstring in ``BoardConfig`` (one help text for CLI and env)."""
+    from space import config
+
+    source = Path(config.__file__).read_text(encoding="utf-8")
+    marker = f"    {name}:"
+    start = source.index(marker)
+    doc = source[start:].split('"""')[1]
+    return " ".join(doc.split())
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the leaderboard (Gradio) on a local port",
+        description="Serve the RobustBench-TC leaderboard: the paper's 21 models plus scored submissions.",
+    )
+    p.add_argument("--dataset", type=Path, required=True, help=_help("dataset_dir"))
+    p.add_argument("--db", type=Path, default=_DEFAULTS["db"], help=_help("db_path") + " (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    p.add_argument("--sources", type=Path, default=None, help="upstream sources, for --build-if-missing (default: $RBTC_SOURCES)")
+    p.add_argument("--build-if-missing", action="store_true", help="build the dataset into --dataset first if it is not there")
+    p.add_argument("--max-upload-mb", type=float, default=_DEFAULTS["max_upload_mb"], help=_help("max_upload_bytes") + " (MB)")
+    p.add_argument("--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour"))
+    p.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    p.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
+    p.set_defaults(func=run_serve)
+
+
+def ensure_dataset(dataset: Path, sources: Path | None, build: bool) -> None:
+    """Fail with a clear message (or build) when the dataset folder is not usable."""
+    if (dataset / "data").is_dir() and any((dataset / "data").glob("*.jsonl")):
+        return
+    if not build:
+        raise CLIError(
+            f"{dataset} is not a built dataset; build it first (`robustbench-tc build --sources DIR --out {dataset}`) "
+            "or pass --sources DIR --build-if-missing"
+        )
+    cmd = [sys.executable, "-m", "robustbench_tc", "build", "--out", str(dataset)]
+    if sources is not None:
+        cmd += ["--sources", str(sources)]
+    if subprocess.call(cmd) != 0:
+        raise CLIError(f"building the dataset failed ({' '.join(cmd)})")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from space.config import MB, BoardConfig
+
+    ensure_dataset(args.dataset, args.sources, args.build_if_missing)
+    if args.n_boot < 1:
+        raise CLIError("--n-boot must be at least 1")
+    if args.max_upload_mb <= 0:
+        raise CLIError("--max-upload-mb must be positive")
+    config = BoardConfig(
+        dataset_dir=args.dataset,
+        db_path=args.db,
+        max_upload_bytes=int(args.max_upload_mb * MB),
+        rate_limit_per_hour=args.rate_limit,
+        n_boot=args.n_boot,
+        sync_repo=args.sync_repo,
+    )
+    from space.app import launch
+
+    try:
+        launch(config, host=args.host, port=args.port)
+    except ValueError as exc:  # unusable dataset or seed: one line, exit 2
+        raise CLIError(str(exc)) from None
+    return 0
