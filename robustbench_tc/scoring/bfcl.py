@@ -28,7 +28,7 @@ from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, declared_type, match_arguments, one_to_one, register
+from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, declared_type, match_arguments, register
 from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, bfcl_standardize, is_optional
 
 
@@ -101,10 +101,7 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
 
 def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
     """1.0 if the calls match some gold answer call-for-call (any order), else 0.0."""
-    for answer in answers:
-        if one_to_one(calls, answer.calls, lambda c, g: match_call(c, g, tools)):
-            return 1.0
-    return 0.0
+    return any_answer_fits(calls, answers, tools, match_call)
 
 
 SCORER = register(

@@ -25,7 +25,7 @@ from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, in_order_subsequence, match_arguments, register
+from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, in_order_subsequence, match_arguments, register
 from robustbench_tc.scoring.values import loose_equal
 
 
@@ -43,10 +43,7 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> 
 
 def score_toolalpaca(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
     """1.0 if the calls are an ordered subset of some gold answer's steps, else 0.0."""
-    for answer in answers:
-        if in_order_subsequence(calls, answer.calls, lambda c, g: match_call(c, g, tools)):
-            return 1.0
-    return 0.0
+    return any_answer_fits(calls, answers, tools, match_call, in_order_subsequence)
 
 
 SCORER = register(
