@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 from robustbench_tc.scoring import ERROR_MODES, MISSING, ScoreReport  # noqa: E402
 from robustbench_tc.taxonomy import CLEAN  # noqa: E402
 from space import plots  # noqa: E402
-from space.board import COLUMNS, SUBMISSION_GROUP, BoardFilter, board_frame, groups_in  # noqa: E402
+from space.board import COLUMNS, BoardFilter, board_frame, groups_in  # noqa: E402
 from space.config import BoardConfig  # noqa: E402
 from space.gold import GoldSet, resolve_dataset_dir  # noqa: E402
 from space.seed import load_seed  # noqa: E402
@@ -123,7 +123,9 @@ def _filter(search: str | None, groups: list[str] | None, min_size: Any, max_siz
     )
 
 
-def client_identity(config: BoardConfig, request: gr.Request | None, profile: gr.OAuthProfile | None) -> tuple[str, str]:
+def client_identity(
+    config: BoardConfig, request: gr.Request | None, profile: gr.OAuthProfile | None
+) -> tuple[str, str]:
     """(rate-limit key, submitter shown in the export). HF login on a Space; hashed client IP locally."""
     if config.on_space:
         if profile is None:
@@ -137,8 +139,8 @@ def client_identity(config: BoardConfig, request: gr.Request | None, profile: gr
 def component_frame(report: ScoreReport) -> pd.DataFrame:
     """Headline and per-component results of one submission."""
     rows = [
-        ("Clean", report.clean.show() if report.clean else "-", str(report.clean.n if report.clean else 0)),
-        ("Pert. Acc.", report.pert_acc.show() if report.pert_acc else "-", str(report.pert_acc.n if report.pert_acc else 0)),
+        (label, est.show() if est else "-", str(est.n if est else 0))
+        for label, est in (("Clean", report.clean), ("Pert. Acc.", report.pert_acc))
     ]
     for comp, est in report.component_acc.items():
         rows.append((f"Acc {comp}", est.show(), str(est.n)))
@@ -228,7 +230,6 @@ def build_app(board: Board) -> gr.Blocks:
                     interactive=False,
                     wrap=True,
                     max_height=900,
-                    column_widths=["3%", "14%", "12%", "5%", "8%", "8%", "8%", "8%", "8%", "8%", "9%", "9%"],
                     elem_id="leaderboard-table",
                     label="Sorted by Pert. Acc. (descending)",
                 )
@@ -261,7 +262,8 @@ def build_app(board: Board) -> gr.Blocks:
                 )
                 if config.on_space:
                     gr.LoginButton()
-                upload = gr.File(label="Predictions file (.jsonl / .json)", file_types=[".jsonl", ".json"], type="filepath")
+                upload = gr.File(label="Predictions file (.jsonl / .json)", file_types=[".jsonl", ".json"], type="filepath",
+                                 elem_id="predictions-upload")
                 with gr.Row():
                     model = gr.Textbox(label="Model name (required)", max_length=200)
                     hf_id = gr.Textbox(label="HF model id (optional)", placeholder="org/model")
@@ -335,5 +337,9 @@ def launch(config: BoardConfig, host: str = "127.0.0.1", port: int = 7860, **kwa
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    launch(BoardConfig.from_env(), host=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"),
-           port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))  # fmt: skip
+    default_host = "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"  # a Space proxies to 0.0.0.0
+    launch(
+        BoardConfig.from_env(),
+        host=os.environ.get("GRADIO_SERVER_NAME", default_host),
+        port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+    )

@@ -19,7 +19,7 @@ import pandas as pd
 from space.store import PairedResult, Run
 
 SUBMISSION_GROUP = "Community submissions"
-PAPER_PAIRED_NOTE = "n/a: paper row (no per-sample results published)"
+PAPER_PAIRED_NOTE = "n/a (paper row: no per-sample data)"
 
 COLUMNS: tuple[str, ...] = (
     "#",
@@ -123,7 +123,7 @@ def board_frame(
         if not flt.keeps(run):
             continue
         if run.origin == "paper":
-            source = "paper, Table 2 (arXiv:2605.11928)"
+            source = "paper (Table 2)"
             paired = PAPER_PAIRED_NOTE
         else:
             source = f"submission #{run.run_id}"

@@ -121,8 +121,8 @@ def heatmap_figure(runs: Iterable[Run], max_submissions: int = 30) -> Figure:
         for j in range(data.shape[1]):
             if np.isfinite(data[i, j]):
                 dark = abs(data[i, j]) > 0.6 * (vmax if data[i, j] > 0 else -vmin)
-                ax.text(j, i, f"{data[i, j] + 0.0:.0f}".replace("-0", "0") if abs(data[i, j]) < 0.5 else f"{data[i, j]:.0f}",
-                        ha="center", va="center", fontsize=7,
+                text = "0" if abs(data[i, j]) < 0.5 else f"{data[i, j]:.0f}"  # no "-0"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
                         color="white" if dark else "black")  # fmt: skip
     boundaries = np.cumsum([len(types_of(c)) for c in COMPONENTS])[:-1]
     for b in boundaries:

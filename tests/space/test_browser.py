@@ -43,20 +43,47 @@ def _screenshot(page, tmp_path: Path, name: str) -> None:
 
 def _submit(page, upload: Path, name: str) -> str:
     page.get_by_role("tab", name="Submit").click()
-    page.locator("input[type=file]").set_input_files(str(upload))
+    field = page.locator("#predictions-upload input[type=file]")
+    if field.count() == 0:  # the previous file is still shown: clear it first
+        page.locator("#predictions-upload button[aria-label='Clear']").click()
+    field.set_input_files(str(upload))
+    page.locator("#predictions-upload").get_by_text(upload.name).wait_for(timeout=30_000)  # upload finished
     page.get_by_label("Model name (required)").fill(name)
-    page.get_by_role("button", name="Submit", exact=True).click()
     status = page.locator("#submit-status textarea")
+    before = status.input_value()
+    page.get_by_role("button", name="Submit", exact=True).click()
     page.wait_for_function(
-        "el => el.value.startsWith('Accepted') || el.value.startsWith('Refused')",
-        arg=status.element_handle(), timeout=60_000,
+        "([el, before]) => el.value !== before && (el.value.startsWith('Accepted') || el.value.startsWith('Refused'))",
+        arg=[status.element_handle(), before], timeout=60_000,
     )  # fmt: skip
     return status.input_value()
 
 
-def _table_text(page) -> str:
+_ROWS_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#leaderboard-table [role=row]'))
+    .filter(r => r.getAttribute('aria-rowindex') !== '1')
+    .map(r => [r.getAttribute('aria-rowindex'),
+                 ' | ' + Array.from(r.children).map(c => c.innerText.trim()).filter(t => t).join(' | ') + ' | ']))"""
+_SCROLL_JS = """() => {
+    for (const e of document.querySelectorAll('#leaderboard-table [role=grid], #leaderboard-table [role=grid] *')) {
+    if (e.scrollHeight > e.clientHeight + 4) e.scrollTop += 200; } }"""
+
+
+def _table_rows(page) -> list[str]:
+    """Every data row's text; the Dataframe renders rows lazily, so scroll through it."""
     page.get_by_role("tab", name="Leaderboard").click()
-    return page.locator("#leaderboard-table").inner_text()
+    total = int(page.locator("#leaderboard-table [role=grid]").get_attribute("aria-rowcount")) - 1
+    rows: dict[str, str] = {}
+    for _ in range(50):
+        rows |= page.evaluate(_ROWS_JS)
+        if len(rows) >= total:
+            break
+        page.evaluate(_SCROLL_JS)
+        page.wait_for_timeout(100)
+    return [rows[k] for k in sorted(rows, key=int)]
+
+
+def _row_count(page) -> int:
+    return int(page.locator("#leaderboard-table [role=grid]").get_attribute("aria-rowcount")) - 1
 
 
 def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
@@ -75,27 +102,33 @@ def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(page_url)
-            page.wait_for_selector("#leaderboard-table tbody tr", timeout=60_000)
-            rows = page.locator("#leaderboard-table tbody tr")
-            assert rows.count() == 21
-            text = _table_text(page)
-            assert all(name in text for name in seeded)
+            page.wait_for_selector("#leaderboard-table [role=row][aria-rowindex='2']", timeout=60_000)
+            assert _row_count(page) == 21
+            rows = _table_rows(page)
+            assert len(rows) == 21
+            assert [next(n for n in seeded if f" | {n} | " in r) for r in rows][:2] == ["Qwen3-14B", "MUA-RL-32B"]
+            assert {n for n in seeded for r in rows if f" | {n} | " in r} == set(seeded)
+            page.evaluate("() => window.scrollTo(0, 0)")
             _screenshot(page, tmp_path, "board.png")
 
             status = _submit(page, oracle_file, XSS_IMG)
             assert status.startswith("Accepted as submission #22"), status
             status = _submit(page, hostile, XSS_SCRIPT)
             assert status.startswith("Refused") and "binary content" in status
-            page.wait_for_function("() => document.querySelectorAll('#leaderboard-table tbody tr').length == 22")
             _screenshot(page, tmp_path, "submit.png")
 
-            text = _table_text(page)
-            first = rows.first.inner_text()
-            assert XSS_IMG in first and "1.000 ± 0.000" in first  # the oracle tops the board, name literal
-            assert XSS_SCRIPT not in text  # the refused upload added no row
+            page.wait_for_function(
+                "() => document.querySelector('#leaderboard-table [role=grid]').getAttribute('aria-rowcount') === '23'"
+            )
+            rows = _table_rows(page)
+            assert len(rows) == 22 == _row_count(page)
+            assert XSS_IMG in rows[0] and "1.000 ± 0.000" in rows[0]  # the oracle tops the board, name literal
+            assert not any(XSS_SCRIPT in r for r in rows)  # the refused upload added no row
             assert page.locator("#leaderboard-table img").count() == 0
             assert page.evaluate("() => window.__xss") is None
             assert dialogs == []
+            page.evaluate(_SCROLL_JS.replace("+= 200", "= 0"))
+            page.evaluate("() => window.scrollTo(0, 0)")
             _screenshot(page, tmp_path, "board_after.png")
 
             page.get_by_role("tab", name="Plots").click()

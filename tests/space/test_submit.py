@@ -12,6 +12,7 @@ import pytest
 from robustbench_tc.predictions import read_predictions
 from robustbench_tc.scoring import score_predictions
 from space.app import Board, create_board, submit_handler
+from space.config import BoardConfig
 from space.submit import SubmissionError, SubmissionMeta, clean_meta
 from tests.space.helpers import corrupt_records
 
@@ -179,3 +180,17 @@ def test_stored_paired_test_equals_the_scorers(board: Board, oracle_file: Path, 
     assert stored.p_value == scorer.p_value
     assert stored.diff == pytest.approx(-scorer.diff)
     assert stored.p_value < 0.05
+
+
+def test_default_ten_thousand_draws(board_config, gold, oracle_file: Path, tmp_path: Path):
+    board = create_board(replace(board_config, n_boot=10_000), gold=gold)
+    assert board.config.n_boot == BoardConfig(dataset_dir=tmp_path).n_boot == 10_000
+    worse = corrupt_records(oracle_file, tmp_path / "w.jsonl", list(range(0, 400, 3)))
+    for path in (oracle_file, worse):
+        status, *_ = submit_handler(board, str(path), path.stem, "", "", "", None, None)
+        assert status.startswith("Accepted"), status
+    run = next(r for r in board.store.runs() if r.model == "w")
+    assert run.details["n_boot"] == 10_000
+    assert 0 < run.clean_ci < 0.1 and run.clean < 1
+    (paired,) = board.store.paired_tests()
+    assert paired.p_value < 0.05
