@@ -41,13 +41,36 @@ def _screenshot(page, tmp_path: Path, name: str) -> None:
         shutil.copy(path, Path(out) / name)
 
 
+def _attach(page, upload: Path, attempts: int = 3) -> None:
+    """Put ``upload`` in the file box and wait until Gradio lists it as uploaded.
+
+    Gradio renders the name as stem and extension in separate elements, and depending on layout
+    the browser puts a line break between them, so the name is matched with whitespace removed.
+    A file set on an input that Svelte replaces a moment later never uploads: that is retried.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator("#predictions-upload")
+    box.wait_for(state="visible", timeout=30_000)
+    shown = "([el, name]) => el.innerText.replace(/\\s+/g, '').includes(name)"
+    for attempt in range(attempts):
+        clear = box.locator("button[aria-label='Clear']")
+        if clear.count():  # the previous file is still shown: clear it first
+            clear.first.click()
+        field = box.locator("input[type=file]")
+        field.wait_for(state="attached", timeout=30_000)
+        field.set_input_files(str(upload))
+        try:
+            page.wait_for_function(shown, arg=[box.element_handle(), upload.name], timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise AssertionError(f"{upload.name} never showed as uploaded; the box reads: {box.inner_text()!r}")
+
+
 def _submit(page, upload: Path, name: str) -> str:
     page.get_by_role("tab", name="Submit").click()
-    field = page.locator("#predictions-upload input[type=file]")
-    if field.count() == 0:  # the previous file is still shown: clear it first
-        page.locator("#predictions-upload button[aria-label='Clear']").click()
-    field.set_input_files(str(upload))
-    page.locator("#predictions-upload").get_by_text(upload.name).wait_for(timeout=30_000)  # upload finished
+    _attach(page, upload)
     page.get_by_label("Model name (required)").fill(name)
     status = page.locator("#submit-status textarea")
     before = status.input_value()
