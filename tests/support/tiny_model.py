@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 #: Bump when the recipe below changes, so cached builds are not reused.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 MODEL_SPEC: dict[str, int | float | str] = {
     "hidden_size": 128,
@@ -36,7 +36,9 @@ MODEL_SPEC: dict[str, int | float | str] = {
 
 EOS_TOKEN = "<|im_end|>"
 PAD_TOKEN = "<|endoftext|>"
-SPECIAL_TOKENS = [PAD_TOKEN, "<|im_start|>", EOS_TOKEN, "<tool_call>", "</tool_call>"]
+SPECIAL_TOKENS = [PAD_TOKEN, "<|im_start|>", EOS_TOKEN]
+#: Added tokens that are not special, as in Qwen2.5: decoding with ``skip_special_tokens`` keeps them.
+TOOL_TAGS = ["<tool_call>", "</tool_call>"]
 
 #: ChatML with tools: system/user/assistant/tool roles, assistant `tool_calls` rendered as
 #: `<tool_call>{json}</tool_call>`, a `tools` list rendered into the system turn.
@@ -139,7 +141,7 @@ def recipe_hash(seed: int = 0) -> str:
     """
     payload = json.dumps(
         {"v": RECIPE_VERSION, "seed": seed, "spec": MODEL_SPEC, "template": CHAT_TEMPLATE,
-         "special": SPECIAL_TOKENS},
+         "special": SPECIAL_TOKENS, "tool_tags": TOOL_TAGS},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -147,7 +149,7 @@ def recipe_hash(seed: int = 0) -> str:
 
 def _build(out_dir: Path, seed: int) -> None:
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
     rng = random.Random(seed)
@@ -168,6 +170,7 @@ def _build(out_dir: Path, seed: int) -> None:
         additional_special_tokens=SPECIAL_TOKENS[1:],
         model_max_length=int(MODEL_SPEC["max_position_embeddings"]),
     )
+    tokenizer.add_tokens([AddedToken(tag, special=False, normalized=False) for tag in TOOL_TAGS])
     tokenizer.chat_template = CHAT_TEMPLATE
 
     config = Qwen2Config(

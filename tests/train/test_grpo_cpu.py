@@ -13,6 +13,7 @@ import pytest
 
 from robustbench_tc.cli import main as rbtc
 from tests.support.tiny_model import build_tiny_model
+from tests.support.warm_start import layout_answers, warm_start
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,3 +107,75 @@ def test_checkpoint_runs_in_the_harness_and_scores(
     assert ours <= {r["id"] for r in scored}
     # the two predictions were matched to their samples; every other clean sample is "missing"
     assert json.loads(report.read_text())["n_missing_records"] == len(scored) - len(ours)
+
+
+# --- the reward, not only the entropy term, moves the policy -----------------------------------
+# A random model earns one reward for every completion, so the test above would pass on the
+# entropy bonus and weight decay alone. Here the model first learns to sample two layouts per
+# prompt; with both terms off, only the advantages of differing rewards can change the weights.
+
+TRAIN_ROWS = 8  # tiny_cpu.yaml's max_train_samples: the rows GRPO sees
+
+
+def _train_rows(dr_full: Path) -> list[dict]:
+    import datasets
+
+    rows = datasets.Dataset.from_parquet(str(dr_full / "data" / "dr_full-train.parquet"))
+    return rows.select(range(TRAIN_ROWS)).to_list()
+
+
+def _layout_margin(model_dir: Path, rows: list[dict]) -> float:
+    """Mean over rows of log p(right layout) - log p(wrong layout) under the model at ``model_dir``."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+
+    def logp(prompt: list[int], answer: str) -> float:
+        target = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        ids = torch.tensor([prompt + target])
+        with torch.no_grad():
+            logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1]
+        return logits.log_softmax(-1).gather(1, torch.tensor(target)[:, None]).sum().item()
+
+    margins = []
+    for row in rows:
+        prompt = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                               return_dict=True)["input_ids"]  # fmt: skip
+        right, wrong = layout_answers(row["ground_truth"])
+        margins.append(logp(prompt, right) - logp(prompt, wrong))
+    return sum(margins) / len(margins)
+
+
+@pytest.fixture(scope="module")
+def reward_trained(dr_full: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = build_tiny_model(tmp_path_factory.mktemp("warm") / "model")
+    warm_start(base, _train_rows(dr_full))
+    out = tmp_path_factory.mktemp("reward-run") / "ckpt"
+    run([sys.executable, "train/grpo.py", "--config", "train/configs/tiny_cpu.yaml",
+         "--model_name_or_path", str(base), "--dataset_name", str(dr_full), "--output_dir", str(out),
+         "--entropy_coef", "0", "--weight_decay", "0", "--learning_rate", "1e-3",
+         "--max_completion_length", "64"], env)  # fmt: skip
+    return base, out
+
+
+def test_warm_start_gives_groups_with_differing_rewards(reward_trained: tuple[Path, Path]) -> None:
+    _, out = reward_trained
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    steps = [h for h in history if "loss" in h]
+    assert len(steps) == 2
+    assert any(h["reward_std"] > 0 for h in steps), steps
+    assert min(h["frac_reward_zero_std"] for h in steps) < 1.0, steps
+
+
+def test_reward_alone_moves_the_policy_toward_the_right_layout(
+    reward_trained: tuple[Path, Path], dr_full: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    base, out = reward_trained
+    before, after = load_file(base / "model.safetensors"), load_file(out / "model.safetensors")
+    assert any(not (before[k] == after[k]).all() for k in before), "entropy and weight decay are off: no change"
+    rows = _train_rows(dr_full)
+    assert _layout_margin(out, rows) > _layout_margin(base, rows)
