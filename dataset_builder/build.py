@@ -199,18 +199,19 @@ def build_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
+        file_bytes: dict[str, int] = {}
         for config in tqdm(written, desc="writing configs", disable=not progress, unit="config"):
             path = config_path(tmp, config)
             path.parent.mkdir(parents=True, exist_ok=True)
             lines = [_line(r) + "\n" for r in _sorted_rows(rows[config], config, order)]
-            path.write_text("".join(lines), encoding="utf-8")
+            file_bytes[config] = path.write_bytes("".join(lines).encode("utf-8"))
         static_note = ""
         if skipped:
             static_note = ("Not built in this folder: " + ", ".join(f"`{c}`" for c in skipped)
                            + " (the static perturbation generator was not available).")
         text = card.render(card.CardInputs(counts=counts, avg_tools=avg_tools, seed=seed,
                                            generator=label, perturbation_notes=notes,
-                                           static_note=static_note))
+                                           static_note=static_note, file_bytes=file_bytes))
         (tmp / "README.md").write_text(text, encoding="utf-8")
         _replace_dir(tmp, out)
     except BaseException:

@@ -109,9 +109,33 @@ def features_yaml(features: Mapping[str, Any] = ROW_FEATURES) -> list[dict[str, 
     return out
 
 
-def header(configs: Sequence[str]) -> dict[str, Any]:
+def _config_info(config: str, rows: int | None, size: int | None) -> dict[str, Any]:
+    """One config's ``dataset_info`` entry: features, and its row count and file size when known.
+
+    ``datasets`` keys its cache of a local folder on this header, not on the data files, so the
+    counts and sizes make a rebuilt folder load fresh instead of from a stale cache; ``num_examples``
+    is also checked against the rows read.
+
+    >>> _config_info("clean", 199, 1234)["splits"]
+    [{'name': 'test', 'num_bytes': 1234, 'num_examples': 199}]
+    """
+    info: dict[str, Any] = {"config_name": config, "features": features_yaml()}
+    if rows is not None and size is not None:
+        # num_bytes is the JSONL file's size; `datasets` checks num_examples only
+        info["splits"] = [{"name": SPLIT, "num_bytes": size, "num_examples": rows}]
+        info["download_size"] = size
+        info["dataset_size"] = size
+    return info
+
+
+def header(
+    configs: Sequence[str],
+    counts: Mapping[str, Mapping[str, int]] | None = None,
+    file_bytes: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The YAML header: metadata, ``configs`` (``clean`` default) and per-config features."""
     ordered = [CLEAN, *[c for c in configs if c != CLEAN]] if CLEAN in configs else list(configs)
+    counts, file_bytes = counts or {}, file_bytes or {}
     return {
         "pretty_name": PRETTY_NAME,
         "license": "apache-2.0",
@@ -128,7 +152,9 @@ def header(configs: Sequence[str]) -> dict[str, Any]:
             for config in ordered
         ],
         "dataset_info": [
-            {"config_name": config, "features": features_yaml()} for config in ordered
+            _config_info(config, sum(counts[config].values()) if config in counts else None,
+                         file_bytes.get(config))
+            for config in ordered
         ],
     }
 
@@ -146,6 +172,8 @@ class CardInputs:
     perturbation_notes: str = ""
     static_note: str = ""
     extra_deviations: Sequence[str] = field(default_factory=tuple)
+    file_bytes: Mapping[str, int] = field(default_factory=dict)
+    """config -> size of its data file in bytes."""
 
 
 def _counts_table(inputs: CardInputs) -> str:
@@ -231,7 +259,7 @@ def render(inputs: CardInputs) -> str:
     total = sum(sum(v.values()) for v in inputs.counts.values())
     parts = [
         "---",
-        to_yaml(header(configs)),
+        to_yaml(header(configs, inputs.counts, inputs.file_bytes)),
         "---",
         "",
         f"# {PRETTY_NAME}",
@@ -256,6 +284,10 @@ def render(inputs: CardInputs) -> str:
         "acceptable alternatives, each a list of calls whose arguments map to lists of acceptable "
         'values (`""` = the argument may be omitted). Transition configs hold the clean samples '
         "with the fault string (`transition_error`) the harness injects after the first tool call.",
+        "",
+        "`datasets` keys its cache of a local folder on this card's header, not on the data files. "
+        "The header therefore records each config's row count and file size, so a rebuilt folder "
+        "loads fresh rather than from a stale cache.",
         "",
         "## Configs and counts",
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.backend not in BACKENDS:
         raise CLIError(unknown_name_message("backend", args.backend, BACKENDS.names()))
     for flag, value in (("--limit", args.limit), ("--chunk-size", args.chunk_size),
-                        ("--max-tokens", args.max_tokens), ("--max-model-len", args.max_model_len)):
+                        ("--max-tokens", args.max_tokens), ("--max-model-len", args.max_model_len),
+                        ("--concurrency", args.concurrency), ("--batch-size", args.batch_size),
+                        ("--tensor-parallel-size", args.tensor_parallel_size)):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be at least 1 (got {value})")
+    if args.max_retries < 0:
+        raise CLIError(f"--max-retries must be 0 or more (got {args.max_retries})")
+    if args.timeout <= 0:
+        raise CLIError(f"--timeout must be more than 0 seconds (got {args.timeout})")
+    if not 0 < args.gpu_memory_utilization <= 1:
+        raise CLIError(f"--gpu-memory-utilization must be in (0, 1] (got {args.gpu_memory_utilization})")
     if args.backend == "openai" and not args.base_url and args.api_key_env not in os.environ:
         raise CLIError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1) "
                        f"or ${args.api_key_env} for api.openai.com")
@@ -91,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
         settings = resolve_model(
             args.model, mode=args.mode, dtype=args.dtype, max_tokens=args.max_tokens,
             temperature=args.temperature, max_model_len=args.max_model_len,
-            thinking=args.thinking, seed=args.seed,
+            thinking=args.thinking, seed=args.seed, backend=args.backend,
         )
     except ManifestError as exc:
         raise CLIError(str(exc)) from None
@@ -118,6 +127,10 @@ def _run(args: argparse.Namespace) -> int:
         summary = run_eval(settings, options)
     except (ResumeError, DatasetError) as exc:
         raise CLIError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.out} keeps every finished chunk; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
     print(
         f"wrote {summary.out}: {summary.records} records ({summary.generated} generated, "
         f"{summary.resumed} already there; {summary.transition_injected} transition faults "

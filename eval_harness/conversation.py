@@ -131,11 +131,22 @@ def follow_up(
     first_output: str,
     first_calls: Sequence[dict[str, Any]],
     error: str,
+    n_calls: int = 1,
 ) -> list[dict[str, Any]]:
     """The pass-2 conversation: pass 1's turn, then ``error`` as the tool's response.
 
     ``first_calls`` are structured calls an API returned (``id``, ``name``, ``arguments``); with
     them the assistant turn carries ``tool_calls`` and each call gets its own tool message.
+    Without them, ``n_calls`` (the calls parsed from ``first_output``) tool messages answer the
+    turn where tool messages are the convention (FC, BFCL); ReAct's ``Observation:`` and ToolRL's
+    ``<obs>`` answer the whole turn once.
+
+    >>> from robustbench_tc.records import GoldAnswer, GoldCall, Message
+    >>> s = Sample(id="x", source="bfcl_v3", messages=[Message(role="user", content="hi")],
+    ...            tools=[], golden_answers=[GoldAnswer(calls=[GoldCall(name="f")])],
+    ...            output_format="bfcl_ast")
+    >>> follow_up(s, "prompt", "[f(a=1), g(b=2)]", [], "E", n_calls=2)[-2:]
+    [{'role': 'tool', 'content': 'E'}, {'role': 'tool', 'content': 'E'}]
     """
     messages = build_messages(sample, mode)
     if mode == "fc":
@@ -155,11 +166,12 @@ def follow_up(
                                  "content": error})
         else:
             messages.append({"role": "assistant", "content": first_output})
-            messages.append({"role": "tool", "content": error})
+            messages.extend({"role": "tool", "content": error} for _ in range(max(1, n_calls)))
         return messages
     role, template = _OBSERVATION_TURN[sample.output_format]
     messages.append({"role": "assistant", "content": first_output})
-    messages.append({"role": role, "content": template.format(error=error)})
+    turns = max(1, n_calls) if role == "tool" else 1
+    messages.extend({"role": role, "content": template.format(error=error)} for _ in range(turns))
     return messages
 
 

@@ -16,6 +16,7 @@ path or an HF id) plus command-line overrides into one frozen ``ModelSettings``.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -129,10 +130,17 @@ def resolve_model(
     thinking: bool | None = None,
     seed: int = 0,
     manifest: Manifest | None = None,
+    backend: str | None = None,
 ) -> ModelSettings:
-    """Manifest values, overridden by whatever was passed explicitly (not ``None``)."""
+    """Manifest values, overridden by whatever was passed explicitly (not ``None``).
+
+    With ``backend`` (the CLI's), a name that can only be a mistake is refused before any engine
+    starts (see ``check_model_for_backend``).
+    """
     manifest = manifest or load_manifest()
     entry = manifest.find(model)
+    if backend is not None:
+        check_model_for_backend(model, entry, manifest, backend)
     if entry is not None:
         target = entry.hf_id or entry.api_model
         if target is None:
@@ -178,3 +186,38 @@ def resolve_model(
         seed=seed,
         chat_template_kwargs=kwargs,
     )
+
+
+def check_model_for_backend(
+    model: str, entry: ModelEntry | None, manifest: Manifest, backend: str
+) -> None:
+    """Refuse a ``--model`` the backend cannot load: an API-only manifest model on an offline
+    backend; and, offline, a path that does not exist or a bare name (no ``org/``) close to a
+    manifest name (a typo). An ``openai`` server may serve any name, so nothing else is checked.
+
+    >>> check_model_for_backend("LoopTool8B", None, load_manifest(), "vllm")
+    Traceback (most recent call last):
+    ...
+    eval_harness.manifest.ManifestError: unknown model 'LoopTool8B'; did you mean 'LoopTool-8B' or 'LoopTool-32B'? (`robustbench-tc models` lists the manifest; a checkpoint folder or a Hub id org/name works too)
+    >>> check_model_for_backend("gpt2", None, load_manifest(), "transformers")  # a legacy Hub id
+    """
+    if entry is not None:
+        if entry.backend == "openai" and backend != "openai":
+            raise ManifestError(
+                f"{entry.name!r} is an API model; pass --backend openai (and --mode prompt|fc)"
+            )
+        return
+    if backend == "openai" or Path(model).expanduser().exists():
+        return
+    if model.startswith(("/", "./", "../", "~")) or model.count("/") > 1:  # a Hub id has one
+        raise ManifestError(f"no checkpoint folder at {model!r}")
+    if "/" not in model:
+        names = {n.casefold(): n for n in manifest.names()}
+        close = difflib.get_close_matches(model.casefold(), list(names), n=3, cutoff=0.6)
+        if close:
+            raise ManifestError(
+                f"unknown model {model!r}; did you mean "
+                f"{' or '.join(repr(names[c]) for c in close)}? "
+                "(`robustbench-tc models` lists the manifest; a checkpoint folder or a Hub id "
+                "org/name works too)"
+            )

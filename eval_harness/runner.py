@@ -76,14 +76,19 @@ class _Item:
         return self.sample.key
 
 
-def parsed_call_made(sample: Sample, generation: Generation) -> bool:
-    """Whether pass 1 made a tool call: the API returned structured calls, or the scorer's
-    format-tolerant parser finds at least one call in the raw text."""
+def calls_made(sample: Sample, generation: Generation) -> int:
+    """How many tool calls pass 1 made: the structured calls the API returned, else the calls the
+    scorer's format-tolerant parser finds in the raw text."""
     if generation.tool_calls:
-        return True
+        return len(generation.tool_calls)
     from robustbench_tc.parsing import parse_tool_calls
 
-    return bool(parse_tool_calls(generation.text, sample.source))
+    return len(parse_tool_calls(generation.text, sample.source))
+
+
+def parsed_call_made(sample: Sample, generation: Generation) -> bool:
+    """Whether pass 1 made a tool call (see ``calls_made``)."""
+    return calls_made(sample, generation) > 0
 
 
 def select_samples(
@@ -182,6 +187,8 @@ def _run(
     finally:
         bar1.close()
         bar2.close()
+    if store.header.model_revision is None:  # a Hub model the engine downloaded during the run
+        store.header = store.header.model_copy(update={"model_revision": backend.model_revision()})
     store.finalize(dataset_order)
     return RunSummary(
         out=options.out,
@@ -245,7 +252,8 @@ def _run_chunk(
     second_requests = [
         ChatRequest(
             follow_up(chunk[i].sample, mode, first[i].text, first[i].tool_calls,
-                      chunk[i].sample.transition_error),
+                      chunk[i].sample.transition_error,
+                      n_calls=max(1, calls_made(chunk[i].sample, first[i]))),
             tools_for(chunk[i].sample),
         )
         for i in second_items

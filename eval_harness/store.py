@@ -31,6 +31,9 @@ Key = tuple[str, str]
 
 #: Header fields that may differ between the run that started a file and the one resuming it.
 UNCOMPARED_HEADER_FIELDS = frozenset({"created_at", "project_version"})
+#: Header fields a file may have left unknown (``None``) that a resuming run then knows: a Hub
+#: model's revision is only in the local cache once the engine has downloaded it.
+FILLABLE_HEADER_FIELDS = frozenset({"model_revision", "engine_version"})
 
 
 class ResumeError(ValueError):
@@ -51,16 +54,21 @@ def header_line(header: RunHeader) -> str:
 
 
 def header_differences(old: RunHeader, new: RunHeader) -> list[str]:
-    """Human-readable differences between two headers, ignoring the uncompared fields.
+    """Human-readable differences between two headers, ignoring the uncompared fields and
+    fillable fields the file left unknown.
 
     >>> header_differences(RunHeader(model="a", engine="vllm"), RunHeader(model="b", engine="vllm"))
     ["model: 'a' (file) != 'b' (this run)"]
+    >>> header_differences(RunHeader(model="a", engine="vllm"),
+    ...                    RunHeader(model="a", engine="vllm", model_revision="abc"))
+    []
     """
     a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
     return [
         f"{k}: {a[k]!r} (file) != {b[k]!r} (this run)"
         for k in a
         if k not in UNCOMPARED_HEADER_FIELDS and a[k] != b[k]
+        and not (k in FILLABLE_HEADER_FIELDS and a[k] is None)
     ]
 
 
@@ -75,6 +83,11 @@ class PredictionStore:
 
     def open(self) -> dict[Key, PredictionRecord]:
         """Start the file, or take over an existing one; returns the records already written."""
+        if self.path.is_dir():
+            raise ResumeError(
+                f"{self.path} is a folder; --out takes a file path "
+                f"(e.g. {self.path / 'predictions.jsonl'})"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.overwrite or not self.path.exists() or self.path.stat().st_size == 0:
             self._rewrite([])

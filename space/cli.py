@@ -7,6 +7,7 @@ The dataset is built, if asked, through the ``robustbench-tc build`` command in 
 from __future__ import annotations
 
 import argparse
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -83,10 +84,34 @@ def run_serve(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         sync_repo=args.sync_repo,
     )
+    check_port(args.host, args.port)
     from space.app import launch
+    from space.store import StoreError
 
     try:
         launch(config, host=args.host, port=args.port)
-    except ValueError as exc:  # unusable dataset or seed: one line, exit 2
+    except (ValueError, StoreError) as exc:  # unusable dataset, seed or database: one line, exit 2
         raise CLIError(str(exc)) from None
+    except OSError as exc:  # e.g. the port was taken between check_port and Gradio's bind
+        raise CLIError(f"cannot serve on {args.host}:{args.port}: {exc}") from None
     return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with a clear message, before loading anything, when ``host:port`` cannot be listened on."""
+    if not 1 <= port <= 65535:
+        raise CLIError(f"--port must be between 1 and 65535, got {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise CLIError(f"--host {host!r} cannot be resolved ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Gradio binds: TIME_WAIT is no conflict
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise CLIError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); is another server using it? "
+                "Pass another --port"
+            ) from None

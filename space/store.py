@@ -151,22 +151,50 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_s = busy_timeout_s
         self._local = threading.local()
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            version = self._read_version(con)
-            if version is not None and version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {version}; this code knows up to {SCHEMA_VERSION}"
-                    " (upgrade robustbench-tc)"
-                )
-            con.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-            con.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        try:
+            con = self._connect()
+        except sqlite3.Error as exc:
+            raise StoreError(_unusable(self.path, exc)) from None
+        try:
+            self._open(con)
+        except sqlite3.Error as exc:
+            raise StoreError(_unusable(self.path, exc)) from None
+        finally:
+            con.close()
+
+    def _open(self, con: sqlite3.Connection) -> None:
+        """Check that the file is this store's (or empty) BEFORE changing anything, then create the schema."""
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        try:
+            version = self._read_version(con) if "meta" in tables else None
+        except StoreError as exc:
+            raise StoreError(f"{self.path}: {exc}; refusing to modify it") from None
+        if tables and version is None:
+            raise StoreError(
+                f"{self.path} is an SQLite database but not a RobustBench-TC leaderboard (no schema version; "
+                f"tables: {', '.join(tables[:5])}); refusing to modify it. Use another database file"
             )
-            con.execute("COMMIT")
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}; this code knows up to {SCHEMA_VERSION}"
+                " (upgrade robustbench-tc)"
+            )
+        if version is not None and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, older than {SCHEMA_VERSION}, and there is no "
+                "migration for it; refusing to modify it. Use another database file"
+            )
+        if tables and con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise StoreError(f"{self.path} fails SQLite's integrity check; refusing to use it. Restore a backup")
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("BEGIN IMMEDIATE")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        con.execute("COMMIT")
 
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -206,7 +234,12 @@ class Store:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.OperationalError:
             return None
-        return int(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            return int(row[0])
+        except ValueError:
+            raise StoreError(f"schema version {row[0]!r} in the database's meta table is not a number") from None
 
     # -- reads ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -334,6 +367,20 @@ class Store:
     def export_rows(self) -> list[dict[str, Any]]:
         """Every run as a JSON-ready dict without private fields (for the Hub sync)."""
         return [run.model_dump(mode="json") for run in self.runs()]
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> str:
+    """A one-line reason why the database at ``path`` cannot be opened (it is never overwritten)."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        why = "it is not an SQLite database or it is corrupt"
+    elif "locked" in text or "busy" in text:
+        why = "it is locked by another process"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        why = "it (or its folder) is not writable"
+    else:
+        why = "SQLite refused it"
+    return f"cannot use the leaderboard database {path}: {why} ({text}); it was left unchanged"
 
 
 def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None) -> int:

@@ -160,6 +160,13 @@ class Submitter:
             predictions = read_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
         except PredictionsError as exc:
             raise SubmissionError(str(exc)) from None
+        theirs = predictions.header.dataset_fingerprint if predictions.header is not None else None
+        if theirs and theirs != self.gold.fingerprint:
+            raise SubmissionError(
+                f"this file was made on a different dataset build (its header's dataset_fingerprint is "
+                f"{theirs[:16]}..., this board serves {self.gold.fingerprint[:16]}...); run inference on the "
+                "served dataset and submit that file"
+            )
         n_missing, per_config, examples = self.gold.missing_from(set(predictions.by_key()))
         if n_missing:
             worst = ", ".join(f"{c}: {n}" for c, n in per_config.most_common(5))

@@ -40,6 +40,8 @@ class BackendOptions:
     concurrency: int = 16
     timeout_s: float = 600.0
     max_retries: int = 4
+    retry_backoff_s: float = 1.0
+    """openai: first retry waits about this long (halved at random), doubling up to 30 s."""
     batch_size: int = 8
     sanitize_tool_names: str = "auto"
     gpu_memory_utilization: float = 0.9

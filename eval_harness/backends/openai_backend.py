@@ -1,8 +1,9 @@
 """Any OpenAI-compatible Chat Completions server (``vllm serve``, OpenAI, ...).
 
 Requests of a pass run concurrently (at most ``--concurrency`` in flight), each with a timeout and
-retries with exponential backoff on timeouts, connection errors, 429 and 5xx. A request that still
-fails becomes an error record (empty output) instead of stopping the run.
+retries with exponential backoff (or the server's ``Retry-After``) on timeouts, connection errors,
+429, 5xx and malformed 200 replies. A request that still fails becomes an error record (empty
+output) instead of stopping the run.
 
 Function-calling mode sends ``tools=``; tool names the API would reject (dots, e.g. BFCL's
 ``mutation_type.find``) are sanitised when ``--sanitize-tool-names`` says so (``auto``: only for
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eval_harness.backends.base import Backend, BackendOptions, ChatRequest, Generation
@@ -25,6 +26,8 @@ from eval_harness.manifest import ModelSettings
 from eval_harness.revision import model_revision
 
 OPENAI_URL = "https://api.openai.com/v1"
+MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 60.0
 
 
 class OpenAIBackend(Backend):
@@ -105,22 +108,68 @@ class OpenAIBackend(Backend):
 
         retryable = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
                      openai.InternalServerError)
+        malformed = (openai.APIError, ValueError, TypeError, KeyError, IndexError, AttributeError)
         body, back = self._body(request)
         error = ""
         for attempt in range(self.options.max_retries + 1):
+            asked: float | None = None
             try:
                 async with gate:
                     response = await client.chat.completions.create(**body)
                 return _generation(response, back)
             except retryable as exc:
                 error = f"{type(exc).__name__}: {exc}"
+                asked = _asked_wait(exc)
             except openai.APIStatusError as exc:
                 if exc.status_code < 500 and exc.status_code not in (408, 409, 429):
                     return Generation(text="", error=f"HTTP {exc.status_code}: {exc.message}")
                 error = f"HTTP {exc.status_code}: {exc.message}"
+                asked = _asked_wait(exc)
+            except malformed as exc:  # a 200 without a usable completion (proxy page, no choices)
+                error = f"malformed response ({type(exc).__name__}: {exc})"
             if attempt < self.options.max_retries:
-                await asyncio.sleep(min(30.0, 2.0**attempt) * (0.5 + random.random() / 2))
+                jitter = 0.5 + random.random() / 2
+                await asyncio.sleep(backoff_delay(attempt, self.options.retry_backoff_s, asked, jitter=jitter))
         return Generation(text="", error=f"gave up after {self.options.max_retries + 1} tries: {error}")
+
+
+def backoff_delay(
+    attempt: int, base_s: float, retry_after_s: float | None = None, *, jitter: float = 1.0
+) -> float:
+    """Seconds to wait before retrying after failed try ``attempt`` (0-based): what the server
+    asked for (``Retry-After``, capped at a minute), else ``base_s * 2**attempt`` capped at 30 s,
+    times ``jitter`` (random in 0.5-1 when used).
+
+    >>> [backoff_delay(a, 1.0) for a in range(6)]
+    [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    >>> backoff_delay(0, 1.0, 7.5), backoff_delay(0, 1.0, 600.0)
+    (7.5, 60.0)
+    """
+    if retry_after_s is not None:
+        return min(MAX_RETRY_AFTER_S, max(0.0, retry_after_s))
+    return min(MAX_BACKOFF_S, base_s * 2.0**attempt) * jitter
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """The wait a 429/503 response asks for: ``retry-after-ms`` (OpenAI) or ``retry-after``
+    (seconds; an HTTP date is ignored).
+
+    >>> retry_after_s({"retry-after-ms": "250"}), retry_after_s({"retry-after": "3"}), retry_after_s({})
+    (0.25, 3.0, None)
+    """
+    for key, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(key)
+        if value is not None:
+            try:
+                return float(value) / scale
+            except ValueError:
+                return None
+    return None
+
+
+def _asked_wait(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    return retry_after_s(response.headers) if response is not None else None
 
 
 def _rename_calls(message: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

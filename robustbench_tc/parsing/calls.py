@@ -103,6 +103,20 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
     return ParsedCall(name, arguments, ok)
 
 
+def flattened_call(obj: dict[str, Any]) -> ParsedCall | None:
+    """A call object whose arguments sit beside its name, or ``None``.  Read only inside explicit
+    tool-call tags, where the object cannot be a plain record.
+
+    >>> flattened_call({"name": "get_activity_by_type", "type": "social"})
+    ParsedCall(name='get_activity_by_type', arguments={'type': 'social'}, arguments_ok=True)
+    """
+    key = next((k for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
+    if key is None or any(k in obj for k in ARGUMENT_KEYS):
+        return None
+    name = clean_name(obj[key])
+    return None if name is None else ParsedCall(name, {k: v for k, v in obj.items() if k != key})
+
+
 def calls_from_json(value: Any, depth: int = 0) -> list[ParsedCall]:
     """Calls from a decoded JSON value: a call object, a list of them, or a ``tool_calls`` wrapper."""
     if depth > 3:

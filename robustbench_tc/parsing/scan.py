@@ -43,7 +43,8 @@ class _NotALiteral:
 NOT_A_LITERAL: Any = _NotALiteral()
 """Returned by ``python_literal`` / ``ast_value`` when the text is not a plain literal."""
 
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(strict=False)
+"""``strict=False``: models often write a multi-line string value with literal newlines."""
 
 
 def json_at(text: str, start: int) -> tuple[Any, int] | None:
@@ -53,6 +54,8 @@ def json_at(text: str, start: int) -> tuple[Any, int] | None:
     ({'k': [1, 2]}, 17)
     >>> json_at('{"k": 1', 0) is None
     True
+    >>> json_at('{"body": "Hi\\nBye"}', 0)[0]
+    {'body': 'Hi\\nBye'}
     """
     try:
         return _DECODER.raw_decode(text, start)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ from robustbench_tc.parsing.calls import (
     call_from_mapping,
     calls_from_json,
     clean_name,
+    flattened_call,
 )
 from robustbench_tc.parsing.scan import (
     MAX_ATTEMPTS,
@@ -62,6 +64,8 @@ PARSE_BUDGET = 1_000_000
 """Characters handed to ``ast.parse`` per variant call, at most."""
 MAX_LINES = 400
 """Lines of a long output inspected one by one (unbracketed calls)."""
+_BUILTINS = frozenset(dir(builtins))
+"""``print(x)`` and kin are Python, not tool calls."""
 
 
 # --------------------------------------------------------------------------- Python-call helpers
@@ -80,13 +84,27 @@ def _call_from_node(node: ast.expr) -> ParsedCall | None:
         if value is NOT_A_LITERAL:
             ok = False
             continue
-        arguments[kw.arg] = value
+        arguments[kw.arg.removeprefix(_KEYWORD_MARK)] = value
     return ParsedCall(name, arguments, ok)
 
 
+_KEYWORD_MARK = "_rbtc_kw_"
+_KEYWORD_ARG = re.compile(
+    r"([(,]\s*)(" + "|".join(k for k in keyword.kwlist if k not in ("True", "False", "None")) + r")(\s*=)(?!=)"
+)
+
+
 def _calls_from_expression(source: str) -> list[ParsedCall]:
-    """Calls from ``[f(a=1), g()]``, ``(f(), g())`` or a single ``f(a=1)``; ``[]`` otherwise."""
+    """Calls from ``[f(a=1), g()]``, ``(f(), g())`` or a single ``f(a=1)``; ``[]`` otherwise.
+    Parameters named like Python keywords (``from=``, ``class=``) are read too.
+
+    >>> _calls_from_expression('[book(from="NYC", to="LA")]')[0].arguments
+    {'from': 'NYC', 'to': 'LA'}
+    """
     node = parse_expression(source)
+    if node is None and "=" in source:
+        patched = _KEYWORD_ARG.sub(rf"\1{_KEYWORD_MARK}\2\3", source)
+        node = parse_expression(patched) if patched != source else None
     if node is None:
         return []
     nodes = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
@@ -145,13 +163,17 @@ def bfcl_ast(text: str) -> list[ParsedCall]:
         )
         if calls:
             return calls
+    # unbracketed calls: every line that is a call (parallel calls one per line); builtins skipped
+    line_calls: list[ParsedCall] = []
     for line in body.split("\n")[:MAX_LINES]:
         line = line.strip().rstrip(";.").strip("`")
         if line.endswith(")") and line[:1].isalpha():
-            calls = _calls_from_expression(line) or _colon_variant(line)
-            if calls:
-                return calls
-    return []
+            budget -= len(line)
+            if budget < 0:
+                break
+            found = _calls_from_expression(line) or _colon_variant(line)
+            line_calls.extend(c for c in found if c.name not in _BUILTINS)
+    return line_calls[:MAX_CALLS]
 
 
 _XML_OPEN = re.compile(r"<(tool_call|toolcall|function_call|tool)(?=[\s/>])", re.IGNORECASE)
@@ -283,7 +305,9 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             continue
         found_calls: list[ParsedCall] = []
         for value in json_values(body):
-            found_calls.extend(calls_from_json(value))
+            found = calls_from_json(value)
+            flat = flattened_call(value) if not found and isinstance(value, dict) else None
+            found_calls.extend(found or ([flat] if flat is not None else []))
         if not found_calls:
             for line in body.split("\n")[:MAX_LINES]:
                 line = line.strip()
@@ -300,15 +324,22 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
     return calls[:MAX_CALLS]
 
 
+_REACT_LEAD = r"^[ \t>#-]*(?:\d{1,3}[.)][ \t]*)?(?:assistant[ \t]*:?[ \t]*)?\**"
+"""Line start: indentation, quote/list markers (``1.``), an ``ASSISTANT`` prefix, bold."""
+_STEP = r"(?:[ \t]*\d{1,3})?"
+"""An optional step number: ``Action 2:``."""
 _REACT_ACTION = re.compile(
-    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**(?:action|actioncode)\**[ \t]*:\**[ \t]*(.*)$",
-    re.IGNORECASE | re.MULTILINE,
+    _REACT_LEAD + r"(?:action|actioncode)" + _STEP + r"\**[ \t]*:\**[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE
 )
 _REACT_INPUT = re.compile(
-    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**action[ \t_]*input\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
+    _REACT_LEAD + r"action[ \t_]*input" + _STEP + r"\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
 )
+_REACT_INPUT_ALIAS = re.compile(
+    _REACT_LEAD + r"(?:input|parameters|arguments|params|args)\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
+)
+"""Read only when the Action's block has no ``Action Input``."""
 _REACT_STOP = re.compile(
-    r"^[ \t>#-]*(?:assistant[ \t]*:?[ \t]*)?\**(?:observation|thought|action|actioncode|final[ \t]*answer)\**[ \t]*:",
+    _REACT_LEAD + r"(?:observation|thought|action|actioncode|final[ \t]*answer)" + _STEP + r"\**[ \t]*:",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -316,6 +347,8 @@ _REACT_STOP = re.compile(
 def _react_input(segment: str) -> tuple[dict, bool]:
     """Arguments from the text after ``Action Input:`` (JSON, Python dict, or nothing)."""
     body = strip_code_fences(segment).strip()
+    if body[:1] == "`" and body[1:2] in ("{", "["):  # an inline code span: `{"a": 1}`
+        body = body.strip("`").strip()
     if not body or body.lower() in ("none", "null", "{}", "n/a", '""'):
         return {}, True
     if body[0] in "{[":
@@ -339,19 +372,20 @@ def react(text: str) -> list[ParsedCall]:
     ``ActionCode:`` alias and markdown-bold labels; one call per Action line."""
     calls: list[ParsedCall] = []
     for m in list(_REACT_ACTION.finditer(text))[:MAX_CALLS]:
+        after = m.end()
+        stop = _REACT_STOP.search(text, after)
+        block_end = stop.start() if stop else len(text)
+        inp = _REACT_INPUT.search(text, after, block_end) or _REACT_INPUT_ALIAS.search(text, after, block_end)
         raw_name = m.group(1).strip()
+        # `Action: f(a=1)` carries its arguments inline; a bare `f()` defers to an Action Input
         inline = _calls_from_expression(raw_name.strip("`")) if raw_name.endswith(")") else []
-        if inline:
+        if inline and (inline[0].arguments or inp is None):
             calls.append(inline[0])
             continue
         name = clean_name(raw_name.split()[0] if raw_name.split() else "")
         if name is None:
             continue
-        after = m.end()
-        stop = _REACT_STOP.search(text, after)
-        block_end = stop.start() if stop else len(text)
-        inp = _REACT_INPUT.search(text, after)
-        if inp is not None and inp.start() <= block_end:
+        if inp is not None:
             nxt = _REACT_STOP.search(text, inp.end())
             segment = text[inp.end() : nxt.start() if nxt else len(text)]
             arguments, ok = _react_input(segment)
@@ -376,6 +410,12 @@ _RESERVED_LABELS = frozenset(
     "action input actioncode thought observation parameters arguments args params function tool "
     "response output answer json result example note tool_call call data body payload".split()
 )
+
+
+def _is_call_object(obj: dict) -> bool:
+    """``{"name": "f", "arguments": {...}}`` after a label (``Sure: {...}``) is the call itself,
+    left to ``json_blob``, not the arguments of a tool named like the label."""
+    return bool(set(obj) & {*ARGUMENT_KEYS, "function", "tool_calls"}) and bool(calls_from_json(obj))
 
 
 def _loose_arguments(text: str) -> tuple[dict, bool]:
@@ -419,7 +459,7 @@ def toolalpaca(text: str) -> list[ParsedCall]:
         if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
             continue
         found = json_at(text, m.end())
-        if found is not None and isinstance(found[0], dict):
+        if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
             calls.append(ParsedCall(name, found[0]))
         if len(calls) >= MAX_CALLS:
             break
@@ -464,7 +504,6 @@ def json_blob(text: str) -> list[ParsedCall]:
 
 
 _PY_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8})\(")
-_BUILTINS = frozenset(dir(builtins))
 
 
 @VARIANTS.register("python_call")

@@ -70,7 +70,8 @@ class PerturbationError(RuntimeError):
         self.failures = list(failures)
         lines = [f"{code} / {sid}: " + " | ".join(problems) for code, sid, problems in self.failures]
         super().__init__(
-            f"{len(lines)} perturbed row(s) failed after {MAX_ATTEMPTS} attempts:\n  " + "\n  ".join(lines)
+            f"{len(lines)} perturbed row(s) could not be generated (at most {MAX_ATTEMPTS} attempts "
+            "each):\n  " + "\n  ".join(lines)
         )
 
 
@@ -102,6 +103,8 @@ def perturb_row(sample: Sample, code_name: str, *, seed: int, generator: Generat
         except GenerationError as exc:
             problems.append(f"attempt {attempt + 1}: {exc.reason}")
             continue
+        except ValueError as exc:  # the sample cannot take the type (e.g. no user text to suffix)
+            raise PerturbationError([(code_name, sample.id, [str(exc)])]) from exc
         violations = audit_row(sample, row)
         if not violations:
             if attempt:

@@ -5,7 +5,8 @@ regenerates a row with the next seed while it has violations, a bounded number o
 fails naming the samples otherwise.  What is checked:
 
 * identity: ``id``/``base_id``/``source``/``output_format`` kept; ``perturbation`` set; no
-  transition error; the system prompt lists every tool of the row;
+  transition error; the system prompt, read back with the source's codec, lists exactly the
+  row's tools;
 * the request: only the query message may change, and only for Typo, QueryPara and the four
   suffixed Reward types; every gold string value (and number) that occurs in the clean query
   still occurs in the perturbed one;
@@ -29,6 +30,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from robustbench_tc.formats import FormatError, parse_tools
+from robustbench_tc.perturbations.observation import described_parameters
 from robustbench_tc.perturbations.text import (
     DIGIT_RUNS,
     append_request_suffix,
@@ -46,8 +49,8 @@ REWARD_TYPES = SUFFIX_TYPES | ABBR_TYPES
 
 def _shape(node: Any) -> Any:
     """A parameter schema without its descriptions."""
-    if isinstance(node, dict):
-        return {k: _shape(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, dict):  # a property named "description" is a dict: kept
+        return {k: _shape(v) for k, v in node.items() if not (k == "description" and isinstance(v, str))}
     if isinstance(node, list):
         return [_shape(v) for v in node]
     return node
@@ -149,11 +152,18 @@ def audit_row(clean: Sample, row: Sample) -> list[str]:
                 continue
             if _same(t, g):
                 v.append(f"distractor {t.name!r} equals the gold tool")
-    # --- the prompt lists the row's tools
+    # --- the prompt lists the row's tools (read back with the source's codec: JSON prompts
+    # escape non-ASCII names, and a Dup row must list the shared name twice)
     if row.system_prompt:
-        missing = [t.name for t in row.tools if not t.name.startswith("**") and t.name not in row.system_prompt]
-        if missing:
-            v.append(f"tools missing from the system prompt: {missing}")
+        try:
+            listed = Counter(t.name for t in parse_tools(row.source, row.system_prompt))
+        except FormatError as exc:
+            v.append(f"the system prompt cannot be read back: {exc}")
+        else:
+            if listed != Counter(row.tool_names):
+                v.append(f"the system prompt does not list the row's tools: "
+                         f"missing {sorted((Counter(row.tool_names) - listed).elements())}, "
+                         f"extra {sorted((listed - Counter(row.tool_names)).elements())}")
     v += _type_checks(clean, row, code, meta)
     return v
 
@@ -166,8 +176,7 @@ def _type_checks(clean: Sample, row: Sample, code: str, meta: dict[str, Any]) ->
     ):
         v.append("flagged no_tool_descriptions but the clean sample has tool descriptions")
     if meta.get("no_parameter_descriptions") and any(
-        isinstance(n, dict) and str(n.get("description", "")).strip()
-        for t in clean.tools if not t.name.startswith("**") for n in t.properties.values()
+        True for t in clean.tools if not t.name.startswith("**") for _ in described_parameters(t)
     ):
         v.append("flagged no_parameter_descriptions but the clean sample has parameter descriptions")
     if code == "paraphrase_tool_description":

@@ -81,6 +81,8 @@ def gt_tool_reason(sample: Sample) -> str | None:
     name = gold_tool_name(sample)
     if name is None:
         return "the golden answer makes no tool call"
+    if sample.source in META_SOURCES and name in META_TOOLS:
+        return f"the ground-truth action is the meta-tool {name!r}, not a real tool"
     count = sample.tool_names.count(name)
     if count != 1:
         return f"the ground-truth tool {name!r} is listed {count} times"

@@ -16,6 +16,8 @@ append a digit.
 ('add_dt', 'ap', 'tgs')
 >>> abbreviate("GetToday", taken={"GetTod"})
 'GtTd'
+>>> abbreviate("météo.prévision"), split_name("obtenirMétéoVille")
+('mét.pré', ('', ['obtenir', 'Météo', 'Ville'], 'camel'))
 >>> split_name("get_collectables_in_season")
 ('', ['get', 'collectables', 'in', 'season'], 'snake')
 >>> split_name("findCatByTag"), split_name("mutation_type.find")
@@ -29,7 +31,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator
 
-_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^A-Za-z\d]+")
+
+def _upper_class() -> str:
+    """A regex character class of the BMP uppercase letters (``re`` has no ``\\p{Lu}``)."""
+    codes = [c for c in range(0x10000) if chr(c).isupper()]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges) + "]"
+
+
+# Words in any script ("météo", "Ärger"): _U upper, _L any other letter; the last branches keep
+# every other character (separators, digits, astral letters) as a token of its own.
+_U = _upper_class()
+_L = rf"(?:(?!{_U})[^\W\d_])"
+_TOKEN = re.compile(rf"{_U}+(?={_U}{_L})|{_U}?{_L}+|{_U}+|\d+|[\W_]+|.", re.S)
 _VOWELS = set("aeiouAEIOU")
 
 

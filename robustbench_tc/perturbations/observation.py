@@ -2,13 +2,15 @@
 
 Typo and QueryPara rewrite the editable user text of the query (for API-Bank dialogues: the real
 ``<user>`` turns, never tags, assistant turns or the closing instruction; ``text``).  ToolPara
-rewrites every real tool's description, ParamPara every parameter description (the pseudo-tool
-``**Think`` is left as the paper's App. H example level2_11 shows).  Gold argument values found
+rewrites every real tool's description, ParamPara every parameter description, nested object
+properties and array items included (the pseudo-tool ``**Think`` is left as the paper's App. H
+example level2_11 shows).  Gold argument values found
 in the query are passed to the generator as strings that must survive unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from robustbench_tc.formats import with_tools
@@ -85,26 +87,52 @@ def _param_type(node: dict[str, Any]) -> str:
     return str(node.get(SOURCE_TYPE_KEY, node.get("type", "any")))
 
 
+def described_parameters(tool: Tool) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(label, schema node) of every parameter of ``tool`` that has a description, nested object
+    properties and array items included, depth first (``f.a``, ``f.a.b``, ``f.a[]``).
+
+    >>> t = Tool(name="f", parameters={"type": "object", "properties": {"a": {"type": "object",
+    ...     "description": "An a.", "properties": {"b": {"type": "string", "description": "A b."}}},
+    ...     "c": {"type": "array", "items": {"type": "string", "description": "One c."}}}})
+    >>> [label for label, _ in described_parameters(t)]
+    ['f.a', 'f.a.b', 'f.c[]']
+    """
+
+    def walk(label: str, node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not isinstance(node, dict):
+            return
+        desc = node.get("description")
+        if isinstance(desc, str) and desc.strip():
+            yield label, node
+        if isinstance(node.get("properties"), dict):
+            for name, sub in node["properties"].items():
+                yield from walk(f"{label}.{name}", sub)
+        yield from walk(f"{label}[]", node.get("items"))
+
+    for pname, node in tool.properties.items():
+        yield from walk(f"{tool.name}.{pname}", node)
+
+
 @register("paraphrase_parameter_description", always, uses_generator=True)
 def parameter_paraphrase(ctx: Context) -> Sample:
     tools, changed, kept = [], [], []
+    kept_nodes: list[tuple[str, str, dict[str, Any]]] = []
     for tool in ctx.sample.tools:
         new = tool.model_copy(deep=True)
         if not is_pseudo(tool):
-            for pname, node in new.properties.items():
-                desc = node.get("description") if isinstance(node, dict) else None
-                if not isinstance(desc, str) or not desc.strip():
-                    continue
+            for label, node in described_parameters(new):
+                pname = label[len(tool.name) + 1 :]
                 inputs = {"tool_name": tool.name, "param_name": pname,
-                          "param_type": _param_type(node), "description": desc}
-                text = _try(ctx, "parameter_description", inputs, kept, f"{tool.name}.{pname}")
-                if text is not None:
+                          "param_type": _param_type(node), "description": node["description"]}
+                text = _try(ctx, "parameter_description", inputs, kept, label)
+                if text is None:
+                    kept_nodes.append((tool.name, pname, node))
+                else:
                     node["description"] = text
-                    changed.append(f"{tool.name}.{pname}")
+                    changed.append(label)
         tools.append(new)
     if not changed and kept:  # offline rules only: frame the first description
-        tool_name, _, pname = kept[0].rpartition(".")
-        node = next(t for t in tools if t.name == tool_name).properties[pname]
+        tool_name, pname, node = kept_nodes[0]
         inputs = {"tool_name": tool_name, "param_name": pname, "param_type": _param_type(node),
                   "description": node["description"], "allow_frame": True}
         node["description"] = ctx.generate("parameter_description", inputs)["text"]

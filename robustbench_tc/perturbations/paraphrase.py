@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from robustbench_tc.perturbations.text import editable_regions, editable_words
+from robustbench_tc.perturbations.text import WORD, editable_regions, editable_words
 
 Table = dict[str, tuple[str, ...]]
 
@@ -393,7 +393,7 @@ def paraphrase(
     candidates = []
     for m in _pattern(table).finditer(text):
         # every word of the phrase must be an editable word (no entity, no protected span)
-        words = [w for w in re.finditer(r"[A-Za-z]+", m.group())]
+        words = list(WORD.finditer(m.group()))
         if all(m.start() + w.start() in allowed or w.group() in acronyms for w in words):
             candidates.append(m)
     edits: list[dict[str, Any]] = []

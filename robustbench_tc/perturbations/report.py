@@ -18,7 +18,8 @@ SUBSET_NOTE = (
     "-Abbr 144) cannot be recovered from public data (sources FORMATS.md §10: its same-name files "
     "drew on 49 BFCL bases outside the clean set, and which API-Bank / RoTBench / ToolAlpaca "
     "pairs it skipped is unknown). This rebuild applies every type to every eligible clean "
-    "sample: BFCL 32 + API-Bank 74 + RoTBench 21 + ToolAlpaca 21 = 148. ToolEyes (51) has no "
+    "sample: BFCL 32 + API-Bank 74 + RoTBench 20 + ToolAlpaca 21 = 147 (one RoTBench gold is the "
+    "meta-tool `ask_to_user`, not a real tool). ToolEyes (51) has no "
     "single ground-truth tool and skips the Dup and Reward types, as in the paper (§4.3), but gets "
     "RedunTool (the paper's ToolEyes total, 612 = 12 x 51, implies it too)."
 )

@@ -43,7 +43,7 @@ _TAG = re.compile(r"<[^<>\n]{1,40}>|\*\*[^*\n]+\*\*")
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = ".,;:!?()[]{}\"'\u2019\u2018\u201c\u201d"
 _TECH_CHARS = set("0123456789_./@#$%=+\\<>&|~^*")
-_WORD = re.compile(r"[A-Za-z]+")
+WORD = re.compile(r"[^\W\d_]+")  # letters of any script: "Zürich" is one word
 DIGIT_RUNS = re.compile(r"\d+")
 
 
@@ -191,7 +191,7 @@ def editable_words(text: str, values: Iterable[str] = ()) -> Iterator[tuple[int,
     capitalised word only at a sentence start: elsewhere it is a proper noun)."""
     protected = protected_spans(text, values)
     for r_start, r_end in editable_regions(text):
-        for m in _WORD.finditer(text, r_start, r_end):
+        for m in WORD.finditer(text, r_start, r_end):
             a, b = m.span()
             before = text[a - 1] if a > 0 else " "
             after = text[b] if b < len(text) else " "

@@ -6,6 +6,8 @@
 (True, True, True, False)
 >>> as_number("1e3"), as_number("12abc"), as_number(True)
 (1000.0, None, None)
+>>> loose_equal(["Jackie Lee", "Mike Chen"], "['jackie lee', 'Mike Chen']")
+True
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import math
 import re
 from typing import Any
 
+from robustbench_tc.parsing.scan import structured_value
 from robustbench_tc.records import OPTIONAL
 
 _BFCL_DROP = str.maketrans("", "", " ,./-_*^")
 _NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 MAX_COMPARE_DEPTH = 32
+MAX_DECODED_LEN = 10_000
+"""Longest string that ``decoded`` reads as a list/dict literal."""
 
 
 def bfcl_standardize(text: str) -> str:
@@ -61,12 +66,29 @@ def _text(value: Any) -> str:
     return str(value).strip().casefold()
 
 
+def decoded(value: Any) -> Any:
+    """A string spelling a list/dict (JSON or Python literal) as that list/dict; else ``value``.
+
+    API-Bank's gold keeps list/dict values as their Python repr (``"['a', 'b']"``), while a model
+    may write them as JSON values, or the other way round.
+
+    >>> decoded("['a', {'k': 1}]"), decoded("[1, 2"), decoded("Paris")
+    (['a', {'k': 1}], '[1, 2', 'Paris')
+    """
+    if isinstance(value, str) and len(value) <= MAX_DECODED_LEN and value.lstrip()[:1] in ("[", "{"):
+        result = structured_value(value)
+        if isinstance(result, (list, dict)):
+            return result
+    return value
+
+
 def loose_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
     """API-Bank / ToolAlpaca equality: numbers compared as numbers whatever their spelling
     (``"5" == 5 == 5.0``), strings case-insensitively after trimming, booleans as
-    ``true``/``false``; lists element-wise, dicts key-by-key."""
+    ``true``/``false``; lists element-wise, dicts key-by-key, also when spelled as a string."""
     if depth > MAX_COMPARE_DEPTH:
         return False
+    pred, gold = decoded(pred), decoded(gold)
     if isinstance(gold, list) or isinstance(pred, list):
         return (
             isinstance(gold, list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -185,3 +186,20 @@ def test_build_cli_writes_the_summary(sources_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "transient_rate_limit" in result.stdout and "199" in result.stdout
     assert sorted(p.name for p in (out / "data").iterdir()) == ["clean.jsonl", "transient_rate_limit.jsonl"]
+
+
+def test_a_rebuilt_folder_loads_fresh_not_from_the_cache(sources_dir, hf_offline, tmp_path, monkeypatch):
+    """``datasets`` keys its cache of a local folder on the card's header, not on the files: the
+    header's per-config counts and sizes make a rebuild with other content load fresh."""
+    from datasets import load_dataset
+
+    out, cache = tmp_path / "robustbench-tc", tmp_path / "cache"
+    monkeypatch.chdir(tmp_path)
+    loaded = []
+    for seed in (0, 1):
+        build_dataset(sources_dir, out, seed=seed, configs=[CLEAN, "realistic_typos"], progress=False)
+        data = load_dataset("robustbench-tc", "realistic_typos", split="test", cache_dir=str(cache))
+        lines = (out / "data" / "realistic_typos.jsonl").read_text(encoding="utf-8").splitlines()
+        assert data.to_list() == [json.loads(line) for line in lines], f"seed {seed}: stale rows"
+        loaded.append(data.to_list())
+    assert loaded[0] != loaded[1]

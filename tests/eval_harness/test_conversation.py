@@ -81,3 +81,18 @@ def test_fc_replies_are_parsed_by_the_scorer_parser(source: str) -> None:
 )
 def test_sanitized_names_are_valid_and_unique(names: list[str], expected: dict[str, str]) -> None:
     assert sanitized_names(names) == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "source", "turns"),
+    [("fc", "toolalpaca", 2), ("prompt", "bfcl_v3", 2), ("prompt", "toolalpaca", 1), ("prompt", "apibank", 1)],
+)
+def test_several_parsed_calls_each_get_the_fault_where_tool_turns_are_the_convention(
+    mode: str, source: str, turns: int
+) -> None:
+    s = SAMPLES[source]
+    messages = follow_up(s, mode, "TWO CALLS", [], s.transition_error, n_calls=2)
+    assert messages[: -1 - turns] == build_messages(s, mode)
+    assert messages[-1 - turns] == {"role": "assistant", "content": "TWO CALLS"}
+    assert len(messages[-turns:]) == turns
+    assert all(m["content"].count(s.transition_error) == 1 for m in messages[-turns:])

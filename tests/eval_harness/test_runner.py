@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,68 @@ def test_scorer_reads_the_file_as_written(mini_dataset: Path, tmp_path: Path) ->
     # clean/CD: the BFCL and ToolAlpaca calls match gold, API-Bank answers in text; transition
     # configs score pass 2 (text after the fault) where injected, pass 1 (text) where not.
     assert correct == {"clean": 2, "CD": 2, "transient_timeout": 0, "transient_server_error": 0}
+
+
+@pytest.mark.parametrize(
+    ("mode", "reply"),
+    [
+        ("prompt", '[weather.get(city="Paris"), convert_currency(amount=1, currency="EUR")]'),
+        ("fc", '<tool_call>\n{"name": "weather.get", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+               '<tool_call>\n{"name": "convert_currency", "arguments": {"amount": 1}}\n</tool_call>'),
+    ],
+)
+def test_every_call_of_a_multi_call_turn_gets_the_fault(
+    mini_dataset: Path, tmp_path: Path, mode: str, reply: str
+) -> None:
+    from eval_harness.backends.base import Generation
+
+    def two_calls(request):
+        if request.messages[-1]["role"] == "tool":
+            return Generation(text=AFTER_FAULT)
+        return Generation(text=reply)
+
+    backend = FakeBackend(reply=two_calls)
+    _run(mini_dataset, tmp_path / "p.jsonl", mode=mode, configs=("transient_server_error",),
+         backend=backend, limit=1)  # the BFCL sample
+    (second,) = backend.calls[1]
+    error = TRANSITION_ERRORS["transient_server_error"]
+    assert second.messages[-3:] == [{"role": "assistant", "content": reply},
+                                    {"role": "tool", "content": error},
+                                    {"role": "tool", "content": error}]
+
+
+def test_revision_learned_during_the_run_does_not_block_resume(mini_dataset: Path, tmp_path: Path) -> None:
+    """A Hub model is only in the cache (so its revision only known) once the engine downloaded it:
+    a run killed after that must still resume, and end with the same header as an uninterrupted one."""
+
+    class Downloading(FakeBackend):
+        def __init__(self, cached: bool, **kw: object) -> None:
+            super().__init__(**kw)
+            self.cached = cached
+
+        def model_revision(self) -> str | None:
+            return "abc123" if self.cached or self.calls else None
+
+    out = tmp_path / "p.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        _run(mini_dataset, out, chunk_size=4, backend=Downloading(False, fail_after_calls=3))
+    assert json.loads(out.read_text().splitlines()[0])["header"]["model_revision"] is None
+    _, summary = _run(mini_dataset, out, chunk_size=4, backend=Downloading(True))
+    assert summary.resumed > 0
+    assert json.loads(out.read_text().splitlines()[0])["header"]["model_revision"] == "abc123"
+
+    _run(mini_dataset, tmp_path / "full.jsonl", chunk_size=4, backend=Downloading(False))
+    assert json.loads((tmp_path / "full.jsonl").read_text().splitlines()[0])["header"]["model_revision"] == "abc123"
+
+
+def test_resume_with_other_configs_adds_them_without_duplicates(mini_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.jsonl"
+    _run(mini_dataset, out, configs=("clean",), chunk_size=2)
+    _, summary = _run(mini_dataset, out, configs=("clean", "transient_timeout"), chunk_size=2)
+    keys = [(r["perturbation"], r["id"]) for r in _records(out)]
+    assert keys == [(c, i) for c in ("clean", "transient_timeout") for i in QUERY_OF]
+    by_key = {(r["id"], r["perturbation"]): r for r in _records(out)}
+    for i in QUERY_OF:
+        assert by_key[(i, "transient_timeout")]["first_pass_output"] == by_key[(i, "clean")]["raw_output"]
+    _, summary = _run(mini_dataset, out, configs=("CD",), chunk_size=2)  # earlier configs are kept
+    assert summary.generated == 3 and len(_records(out)) == 9

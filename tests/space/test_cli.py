@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from robustbench_tc.cli import CLIError, main
 from space.cli import ensure_dataset
+from tests.space.helpers import free_port
 
 
 def test_serve_help_lists_the_options(capsys):
@@ -40,3 +42,32 @@ def test_build_if_missing_runs_the_build_command(sources_dir: Path, tmp_path: Pa
     ensure_dataset(out, sources_dir, build=True)
     assert (out / "data" / "clean.jsonl").is_file()
     ensure_dataset(out, sources_dir, build=False)  # now present: no error
+
+
+def test_serve_refuses_a_busy_port(tmp_path: Path, built_dataset: Path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--dataset", str(built_dataset), "--db", str(tmp_path / "b.sqlite"), "--port", str(port)]
+        assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (bytes(range(256)) * 64, "not an SQLite database or it is corrupt"),
+        (b"SQLite format 3\x00" + b"\xff" * 4000, "corrupt"),
+    ],
+)
+def test_serve_refuses_a_corrupt_database_and_keeps_it(content, fragment, tmp_path: Path, built_dataset: Path, capsys):
+    db = tmp_path / "board.sqlite"
+    db.write_bytes(content)
+    args = ["serve", "--dataset", str(built_dataset), "--db", str(db), "--port", str(free_port())]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and str(db) in err, err
+    assert db.read_bytes() == content

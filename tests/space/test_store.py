@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +158,102 @@ def test_sigkill_mid_transaction_keeps_the_database_intact(tmp_path: Path):
 def test_store_order_groups_by_config_and_keeps_dataset_order():
     rows = store_order([("clean", "z", 1.0), ("clean", "a", 0.0), ("CD", "q", 1.0)])
     assert rows == [("CD", 0, "q", 1.0), ("clean", 0, "z", 1.0), ("clean", 1, "a", 0.0)]
+
+
+def _seeded_db(path: Path) -> Path:
+    store = Store(path)
+    runs, digest = load_seed(SEED_PATH)
+    store.sync_seed(runs, digest)
+    with sqlite3.connect(path) as con:  # fold the WAL into the main file so it alone holds the data
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def _foreign(path: Path) -> Path:
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE runs (id INTEGER, name TEXT)")
+        con.execute("INSERT INTO runs VALUES (1, 'someone else''s data')")
+    return path
+
+
+def _with_version(version: str) -> Callable[[Path], Path]:
+    def make(path: Path) -> Path:
+        _seeded_db(path)
+        with sqlite3.connect(path) as con:
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
+        return path
+
+    return make
+
+
+def _truncated(path: Path) -> Path:
+    _seeded_db(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _scrambled_page(path: Path) -> Path:
+    _seeded_db(path)
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[3 * page : 4 * page] = bytes(range(256)) * (page // 256)  # a b-tree page overwritten
+    path.write_bytes(bytes(data))
+    return path
+
+
+# name -> (make the file at the given path, fragment of the StoreError message)
+BAD_DATABASES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "random bytes": (lambda p: (p.write_bytes(bytes(range(256)) * 64), p)[1], "not an SQLite database"),
+    "text file": (lambda p: (p.write_text("leaderboard\n" * 500), p)[1], "not an SQLite database"),
+    "truncated": (_truncated, "corrupt"),
+    "scrambled page": (_scrambled_page, "corrupt"),
+    "another app's database": (_foreign, "not a RobustBench-TC leaderboard"),
+    "older schema version": (_with_version(str(SCHEMA_VERSION - 1)), "older than"),
+    "newer schema version": (_with_version(str(SCHEMA_VERSION + 1)), "upgrade robustbench-tc"),
+    "non-numeric schema version": (_with_version("one"), "not a number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATABASES))
+def test_unusable_database_is_refused_clearly_and_left_unchanged(tmp_path: Path, case):
+    make, fragment = BAD_DATABASES[case]
+    path = make(tmp_path / "b.sqlite")
+    def files() -> dict[str, bytes]:  # the -shm index is scratch memory that any reader rewrites
+        return {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith("-shm")}
+
+    before = files()
+    with pytest.raises(StoreError) as info:
+        Store(path, busy_timeout_s=1)
+    assert fragment in str(info.value), str(info.value)
+    assert str(path) in str(info.value)
+    assert files() == before
+
+
+def test_locked_database_is_refused_clearly(tmp_path: Path):
+    path = _seeded_db(tmp_path / "b.sqlite")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="locked by another process"):
+            Store(path, busy_timeout_s=0.5)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert Store(path).count_runs("paper") == 21
+
+
+def test_read_only_database_is_refused_clearly(tmp_path: Path):
+    path = _seeded_db(tmp_path / "b.sqlite")
+    # chmod does not stop root; an immutable file does (where chattr is allowed)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        if os.geteuid() == 0:
+            pytest.skip("cannot make a file read-only for root here (chattr +i not permitted)")
+        path.chmod(0o444)
+    try:
+        with pytest.raises(StoreError, match="not writable"):
+            Store(path, busy_timeout_s=1)
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(0o644)
+    assert Store(path).count_runs("paper") == 21

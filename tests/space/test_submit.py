@@ -35,6 +35,13 @@ def _nested(depth: int) -> bytes:
             + "[" * depth + "]" * depth + "}}").encode()  # fmt: skip
 
 
+def _other_fingerprint(oracle: str) -> bytes:
+    first, *rest = oracle.splitlines()
+    doc = json.loads(first)
+    doc["header"]["dataset_fingerprint"] = "0" * 64  # made on another dataset build
+    return "\n".join([json.dumps(doc), *rest]).encode()
+
+
 # name -> (content builder from the oracle text, expected fragment of the message)
 BAD_UPLOADS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "not json": (lambda o: b"this is not JSON at all\n", "not valid JSON"),
@@ -60,6 +67,7 @@ BAD_UPLOADS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "utf-16": (lambda o: "\n".join(o.splitlines()[:20]).encode("utf-16"), "UTF-8"),
     "latin-1": (lambda o: '{"id": "café", "perturbation": "clean", "raw_output": ""}'.encode("latin-1"),
                 "not valid UTF-8"),
+    "other dataset build": (_other_fingerprint, "different dataset build"),
     "empty": (lambda o: b"", "empty"),
     "whitespace only": (lambda o: b" \n\n\t ", "empty"),
     "oversized": (lambda o: b" " * (2 * 2**20 + 1), "the limit is"),

@@ -11,11 +11,12 @@ from robustbench_tc.perturbations import static_codes
 from robustbench_tc.taxonomy import get_type
 
 EXPECTED = {
-    # every eligible clean sample: 199 for the Observation types and RedunTool; 148 (= the 199
-    # minus ToolEyes' 51) for the types that need a single GT tool
+    # every eligible clean sample: 199 for the Observation types and RedunTool; 147 (= the 199
+    # minus ToolEyes' 51 and the RoTBench sample whose gold is `ask_to_user`) for the types that
+    # need a single GT tool
     **{c: 199 for c in ("realistic_typos", "query_paraphrase", "paraphrase_tool_description",
                         "paraphrase_parameter_description", "redundant")},
-    **{c: 148 for c in ("same_name_A", "same_name_B", "same_name_C", "same_name_D", "same_name_E",
+    **{c: 147 for c in ("same_name_A", "same_name_B", "same_name_C", "same_name_D", "same_name_E",
                         "CD", "TD", "CD_NT", "TD_NT", "CD_AB", "TD_AB")},
 }
 
@@ -43,13 +44,13 @@ def test_built_dataset_holds_the_static_configs(built_dataset):
     assert "Static perturbations: counts and generators" in readme
 
 
-def test_load_dataset_cd_ab(built_dataset, monkeypatch):
+def test_load_dataset_cd_ab(built_dataset, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     datasets = pytest.importorskip("datasets")
     assert built_dataset.name == "robustbench-tc"
     monkeypatch.chdir(built_dataset.parent)
-    ds = datasets.load_dataset("robustbench-tc", "CD_AB", split="test")
+    ds = datasets.load_dataset("robustbench-tc", "CD_AB", split="test", cache_dir=str(tmp_path / "cache"))
     assert len(ds) == EXPECTED["CD_AB"]
     row = next(r for r in ds if r["id"] == "bfcl_v3__BFCL_v3_multiple__multiple_110")
     gold = json.loads(row["golden_answers"])

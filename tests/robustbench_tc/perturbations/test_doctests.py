@@ -14,6 +14,7 @@ MODULES = [
     "robustbench_tc.perturbations.text",
     "robustbench_tc.perturbations.typos",
     "robustbench_tc.perturbations.paraphrase",
+    "robustbench_tc.perturbations.observation",
     "robustbench_tc.perturbations.siblings",
     "robustbench_tc.perturbations.generators",
     "robustbench_tc.perturbations.prompts",

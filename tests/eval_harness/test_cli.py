@@ -1,0 +1,86 @@
+"""`robustbench-tc run` refuses bad arguments with one clear line (before any engine starts) and
+stops cleanly on Ctrl-C, leaving a file the same command resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from robustbench_tc.cli import main
+from tests.eval_harness.test_transformers_e2e import REPO_ROOT, comparable, run_args
+
+
+@pytest.mark.parametrize(
+    ("model", "extra", "message"),
+    [
+        ("LoopTool8B", [], "unknown model 'LoopTool8B'; did you mean 'LoopTool-8B'"),
+        ("qwen3-32", [], "did you mean 'Qwen3-32B'"),
+        ("./no-such-ckpt", [], "no checkpoint folder at './no-such-ckpt'"),
+        ("runs/ckpt/final", [], "no checkpoint folder at 'runs/ckpt/final'"),
+        ("o4-mini", ["--mode", "fc"], "API model; pass --backend openai"),
+        ("TINY", ["--configs", "transient_timeut"], "did you mean 'transient_timeout'"),
+        ("TINY", ["--limit", "0"], "--limit must be at least 1"),
+        ("TINY", ["--limit", "-3"], "--limit must be at least 1"),
+        ("TINY", ["--max-retries", "-1"], "--max-retries must be 0 or more"),
+        ("TINY", ["--concurrency", "0"], "--concurrency must be at least 1"),
+        ("TINY", ["--timeout", "0"], "--timeout must be more than 0"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(
+    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    model: str, extra: list[str], message: str,
+) -> None:
+    model = str(tiny_model_dir) if model == "TINY" else model
+    out = tmp_path / "p.jsonl"
+    assert main(run_args(mini_dataset, model, out, *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_dataset_and_folder_out_are_errors(
+    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(run_args(tmp_path / "nope", tiny_model_dir, tmp_path / "p.jsonl")) == 2
+    assert "not a RobustBench-TC dataset folder" in capsys.readouterr().err
+    assert main(run_args(mini_dataset, tiny_model_dir, tmp_path, "--limit", "1")) == 2
+    assert "is a folder; --out takes a file path" in capsys.readouterr().err
+
+
+def test_out_in_a_missing_folder_is_created(mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "dir" / "p.jsonl"
+    assert main(run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean",
+                         "--max-tokens", "4")) == 0
+    assert len(out.read_text().splitlines()) == 1 + 1
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(
+    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    extra = ("--chunk-size", "1", "--max-tokens", "48")
+    full, resumed = tmp_path / "full.jsonl", tmp_path / "resumed.jsonl"
+    assert main(run_args(mini_dataset, tiny_model_dir, full, *extra)) == 0
+    total = len(full.read_text().splitlines()) - 1
+
+    cmd = [sys.executable, "-m", "robustbench_tc", *run_args(mini_dataset, tiny_model_dir, resumed, *extra)]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if resumed.exists() and resumed.read_bytes().count(b"\n") >= 1 + 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert 3 <= resumed.read_bytes().count(b"\n") - 1 < total, "the run finished before Ctrl-C"
+
+    assert main(run_args(mini_dataset, tiny_model_dir, resumed, *extra)) == 0
+    assert comparable(resumed) == comparable(full)
