@@ -29,9 +29,9 @@ PRETTY_NAME = "RobustBench-TC"
 ARXIV_ID = "2605.11928"
 PAPER_TITLE = ("When Simulation Lies: A Sim-to-Real Benchmark and Domain-Randomized RL Recipe "
                "for Tool-Use Agents")
-CITATION = f"""@article{{zhou2026simulation,
+CITATION = f"""@article{{zhou2026simulationlies,
   title   = {{{PAPER_TITLE}}},
-  author  = {{Zhou and others}},
+  author  = {{Zhou, Xiaolin and Yuan, Aojie and Luo, Zheng and Ling, Zipeng and Pan, Xixiao and others}},
   journal = {{arXiv preprint arXiv:{ARXIV_ID}}},
   year    = {{2026}}
 }}"""
