@@ -2,7 +2,8 @@
 ``tools=`` list, how function-calling replies are recorded as raw text, and the transition
 follow-up turns.
 
-Prompt mode: ``[system: sample.system_prompt] + sample.messages`` (tools are in the prompt text).
+Prompt mode: ``[system: sample.system_prompt] + sample.messages`` (tools are in the prompt text),
+with the user turn ending as the source's own does (RoTBench: ``"\\nBegin!\\n"``).
 Function-calling mode: ``[system: FC_SYSTEM_PROMPT] + sample.messages`` with ``tools=``.
 
 >>> from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
@@ -28,6 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from robustbench_tc.formats import json_type
 from robustbench_tc.records import Sample, Tool
 
 FC_SYSTEM_PROMPT = (
@@ -38,6 +40,12 @@ FC_SYSTEM_PROMPT = (
 
 SOURCE_TYPE_KEY = "x-source-type"
 _API_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+_ELEMENT_TYPE = re.compile(r"[\[(](.+)[\])]")  # "list(str)" / "List[int]" -> "str" / "int"
+
+# Prompt mode: the text a source's own user turn ends with (the dataset stores the bare query).
+_USER_SUFFIX: dict[str, str] = {
+    "rotbench": "\nBegin!\n",  # RoTBench First_Turn: every user turn is query + "\nBegin!\n"
+}
 
 # Prompt mode: how a tool's response comes back in each source's own convention.
 _OBSERVATION_TURN: dict[str, tuple[str, str]] = {
@@ -51,7 +59,23 @@ def build_messages(sample: Sample, mode: str) -> list[dict[str, Any]]:
     """The first-pass conversation for ``sample`` in ``mode`` (``prompt`` or ``fc``)."""
     system = sample.system_prompt if mode == "prompt" else FC_SYSTEM_PROMPT
     messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": m.role, "content": m.content} for m in sample.messages]
+    turns = [{"role": m.role, "content": m.content} for m in sample.messages]
+    suffix = _USER_SUFFIX.get(sample.source.value, "") if mode == "prompt" else ""
+    return messages + with_user_suffix(turns, suffix)
+
+
+def with_user_suffix(turns: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
+    """``turns`` with ``suffix`` ending the last user turn (kept once if it is already there).
+
+    >>> with_user_suffix([{"role": "user", "content": "Where is Madrid?"}], "\\nBegin!\\n")
+    [{'role': 'user', 'content': 'Where is Madrid?\\nBegin!\\n'}]
+    >>> with_user_suffix([{"role": "user", "content": "q\\nBegin!\\n"}], "\\nBegin!\\n")[0]["content"]
+    'q\\nBegin!\\n'
+    """
+    last = max((i for i, t in enumerate(turns) if t["role"] == "user"), default=None)
+    if not suffix or last is None or turns[last]["content"].endswith(suffix):
+        return turns
+    return [{**t, "content": t["content"] + suffix} if i == last else t for i, t in enumerate(turns)]
 
 
 def strip_source_types(schema: Any) -> Any:
@@ -67,8 +91,34 @@ def strip_source_types(schema: Any) -> Any:
     return schema
 
 
+def with_array_items(schema: Any) -> Any:
+    """A JSON Schema whose array nodes all have ``items`` (recursively; the input is not modified).
+
+    OpenAI rejects an array schema without one (HTTP 400 "array schema missing items"); API-Bank
+    spells such parameters ``list`` / ``list(str)``.  The element type is the one the source
+    spelling names, else any value (``{}``).
+
+    >>> with_array_items({"type": "array", "x-source-type": "list(str)"})["items"]
+    {'type': 'string'}
+    >>> with_array_items({"type": "array", "x-source-type": "list"})["items"]
+    {}
+    """
+    if isinstance(schema, list):
+        return [with_array_items(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_array_items(v) for k, v in schema.items()}
+    types = schema.get("type")
+    if (types == "array" or isinstance(types, list) and "array" in types) and "items" not in schema:
+        element = _ELEMENT_TYPE.search(str(schema.get(SOURCE_TYPE_KEY, "")))
+        item_type = json_type(element.group(1).strip()) if element else None
+        out["items"] = {"type": item_type} if item_type else {}
+    return out
+
+
 def openai_tools(tools: Sequence[Tool], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """OpenAI ``tools=`` entries; ``names`` maps a tool name to the name to show (sanitising)."""
+    """OpenAI ``tools=`` entries; ``names`` maps a tool name to the name to show (sanitising).
+    Parameters lose the ``x-source-type`` markers and every array gets ``items``."""
     out = []
     for tool in tools:
         out.append({
@@ -76,7 +126,7 @@ def openai_tools(tools: Sequence[Tool], names: dict[str, str] | None = None) -> 
             "function": {
                 "name": (names or {}).get(tool.name, tool.name),
                 "description": tool.description,
-                "parameters": strip_source_types(copy.deepcopy(tool.parameters)),
+                "parameters": strip_source_types(with_array_items(copy.deepcopy(tool.parameters))),
             },
         })
     return out

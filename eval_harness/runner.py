@@ -33,7 +33,7 @@ from robustbench_tc.records import Sample
 from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
 
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 MadeCall = Callable[[Sample, Generation], bool]
 

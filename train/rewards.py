@@ -4,13 +4,15 @@ The total reward of a completion is ``R = R_format + R_correct``:
 
 - ``R_format`` is 1 when the completion is ``<think>...</think>`` followed by exactly the blocks the
   target output has (``<tool_call>`` and/or ``<response>``), else 0.
-- ``R_correct`` lies in [-3, 3]. Calls are read one JSON object per line from the first
-  ``<tool_call>`` block. The match score adds the multiset Jaccard of tool names and, for each gold
-  call taken in order, the best still-unmatched predicted call of the same name: the multiset
-  Jaccard of parameter names plus one point per gold parameter whose value is exactly equal. The
-  maximum is ``1 + sum(1 + len(gold parameters))``; the score is rescaled linearly to [-3, 3]. A
-  completion without a parseable ``<tool_call>`` block gets -3; a target without tool calls gives 0
-  (ToolRL's default: such samples are judged by the format reward only).
+- ``R_correct`` lies in [-3, 3]. Calls are read one JSON object per line (split on ``"\\n"``, no
+  blank lines) from the first ``<tool_call>`` block. The match score adds the multiset Jaccard of
+  tool names and, for each gold call taken in order, the best still-unmatched predicted call of
+  the same name: the multiset Jaccard of parameter names plus one point per gold parameter whose
+  value is exactly equal. The maximum is ``1 + sum(1 + len(gold parameters))``; the score is
+  rescaled linearly to [-3, 3]. A completion without a parseable ``<tool_call>`` block (a line
+  that is not JSON, or not an object with a ``name``), or with a call of a gold name lacking a
+  ``parameters`` object, gets -3; a target without tool calls gives 0 (ToolRL's default: such
+  samples are judged by the format reward only).
 
 The two components are separate TRL reward functions so that ``GRPOTrainer`` logs each one
 (``rewards/toolrl_format_reward/mean``, ``rewards/toolrl_correctness_reward/mean``); their weights
@@ -90,13 +92,33 @@ def format_score(completion: str, target: str) -> float:
     return FORMAT_MAX
 
 
+def block_lines(text: str) -> list[Any] | None:
+    """The JSON value of every line of the first ``<tool_call>`` block after ``</think>`` (of the
+    whole text when there is no ``</think>``), or None when there is no block or a line is not JSON.
+
+    As in ToolRL, the block is stripped and split on ``"\\n"`` only, and every line must parse: a
+    blank line between calls makes the block unparseable.
+
+    >>> block_lines('<tool_call>\\n{"name": "f"}\\n[1]\\n</tool_call>')
+    [{'name': 'f'}, [1]]
+    >>> block_lines('<tool_call>\\n{"name": "f"}\\n\\n{"name": "g"}\\n</tool_call>') is None
+    True
+    """
+    block = _TOOL_BLOCK.search(answer_part(text))
+    if block is None:
+        return None
+    try:
+        return [json.loads(line) for line in block.group(1).strip().split("\n")]
+    except ValueError:
+        return None
+
+
 def parse_tool_calls(text: str) -> list[dict[str, Any]] | None:
-    """The calls of the first ``<tool_call>`` block after ``</think>`` (of the whole text when there
-    is no ``</think>``), one JSON object per non-empty line, or None.
+    """The calls of a target output's ``<tool_call>`` block (``block_lines``), or None.
 
     Each call must be an object with a string ``name`` and an object ``parameters``. Skipping the
     thought matters for targets whose thought mentions the tag; ToolRL's own RL data has
-    placeholder thoughts.
+    placeholder thoughts. Completions are read by the more lenient ``predicted_calls``.
 
     >>> parse_tool_calls('<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>')
     [{'name': 'f', 'parameters': {'a': 1}}]
@@ -107,24 +129,30 @@ def parse_tool_calls(text: str) -> list[dict[str, Any]] | None:
     >>> parse_tool_calls('<think>use <tool_call> tags</think>\\n<tool_call>\\n{"name": "g", "parameters": {}}\\n</tool_call>')
     [{'name': 'g', 'parameters': {}}]
     """
-    block = _TOOL_BLOCK.search(answer_part(text))
-    if block is None:
+    calls = block_lines(text)
+    if calls is None or not all(
+        isinstance(call, dict) and isinstance(call.get("name"), str) and isinstance(call.get("parameters"), dict)
+        for call in calls
+    ):
         return None
-    calls = []
-    for line in block.group(1).strip().splitlines():
-        if not line.strip():
-            continue
-        try:
-            call = json.loads(line)
-        except json.JSONDecodeError:
-            return None
-        if not (
-            isinstance(call, dict)
-            and isinstance(call.get("name"), str)
-            and isinstance(call.get("parameters"), dict)
-        ):
-            return None
-        calls.append(call)
+    return calls
+
+
+def predicted_calls(text: str) -> list[dict[str, Any]] | None:
+    """The calls of a completion, read as ToolRL reads them: every line an object with a ``name``
+    (of any hashable JSON type), or None. ``parameters`` are checked later, and only for a call
+    compared with a gold call of its name (``match_score``).
+
+    >>> predicted_calls('<tool_call>\\n{"name": "h", "arguments": {}}\\n</tool_call>')
+    [{'name': 'h', 'arguments': {}}]
+    >>> predicted_calls('<tool_call>\\n{"tool": "h"}\\n</tool_call>') is None
+    True
+    """
+    calls = block_lines(text)
+    if calls is None or not all(
+        isinstance(call, dict) and "name" in call and isinstance(call["name"], Hashable) for call in calls
+    ):
+        return None
     return calls
 
 
@@ -147,6 +175,9 @@ def multiset_jaccard(first: Iterable[Hashable], second: Iterable[Hashable]) -> f
 def match_score(gold: list[dict[str, Any]], predicted: list[dict[str, Any]]) -> tuple[float, float]:
     """``(score, maximum)`` of predicted calls against gold calls (see the module docstring).
 
+    Raises ValueError when a predicted call compared with a gold call of its name has no
+    ``parameters`` object (ToolRL gives such a completion the minimum).
+
     >>> gold = [{"name": "f", "parameters": {"a": 1, "b": 2}}]
     >>> match_score(gold, [{"name": "f", "parameters": {"a": 1, "b": 3}}])
     (3.0, 4.0)
@@ -163,7 +194,9 @@ def match_score(gold: list[dict[str, Any]], predicted: list[dict[str, Any]]) -> 
         for index, candidate in enumerate(predicted):
             if index in used or candidate["name"] != call["name"]:
                 continue
-            other = candidate["parameters"]
+            other = candidate.get("parameters")
+            if not isinstance(other, dict):
+                raise ValueError(f"predicted call {candidate!r} has no parameters object")
             value = multiset_jaccard(list(params), list(other)) + sum(
                 1.0 for key, expected in params.items() if key in other and other[key] == expected
             )
@@ -191,10 +224,13 @@ def correctness_score(completion: str, target: str) -> float:
         if target_shape(target)[0]:
             raise ValueError(f"target output has an unparseable <tool_call> block: {target!r}")
         return 0.0
-    predicted = parse_tool_calls(completion)
+    predicted = predicted_calls(completion)
     if predicted is None:
         return CORRECT_MIN
-    score, maximum = match_score(gold, predicted)
+    try:
+        score, maximum = match_score(gold, predicted)
+    except ValueError:
+        return CORRECT_MIN
     return CORRECT_MIN + (CORRECT_MAX - CORRECT_MIN) * score / maximum
 
 

@@ -88,6 +88,8 @@ class OpenAIBackend(Backend):
         if request.tools and self._sanitize():
             names = sanitized_names([t.name for t in request.tools])
         messages = [_rename_calls(m, names) for m in request.messages]
+        if self._sanitize():
+            messages = answered_tool_turns(messages)
         body: dict[str, Any] = {
             "model": self.served_model,
             "messages": messages,
@@ -170,6 +172,40 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
 def _asked_wait(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
     return retry_after_s(response.headers) if response is not None else None
+
+
+def answered_tool_turns(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``messages`` with every ``tool`` turn that answers no call of the assistant turn before it
+    sent as a ``user`` turn instead.
+
+    Prompt-mode follow-ups (BFCL's ``[f(a=1)]``) and calls the model wrote as text have no structured
+    ``tool_calls`` to answer, and api.openai.com refuses a ``tool`` turn without one (HTTP 400);
+    vLLM's chat templates accept it, so this applies only where names are sanitised (the strict API).
+
+    >>> turns = [{"role": "assistant", "content": "[f(a=1)]"}, {"role": "tool", "content": "429"}]
+    >>> answered_tool_turns(turns)[1]
+    {'role': 'user', 'content': '429'}
+    >>> call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    >>> turns = [{"role": "assistant", "content": "", "tool_calls": [call]},
+    ...          {"role": "tool", "tool_call_id": "c1", "content": "429"}]
+    >>> answered_tool_turns(turns) == turns
+    True
+    """
+    out: list[dict[str, Any]] = []
+    open_ids: set[str] = set()
+    for message in messages:
+        role = message.get("role")
+        if role == "assistant":
+            open_ids = {c.get("id") for c in message.get("tool_calls") or [] if c.get("id")}
+        elif role == "tool":
+            if message.get("tool_call_id") in open_ids:
+                out.append(message)
+                continue
+            message = {"role": "user", "content": message.get("content") or ""}
+        else:
+            open_ids = set()
+        out.append(message)
+    return out
 
 
 def _rename_calls(message: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

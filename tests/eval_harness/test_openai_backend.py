@@ -217,3 +217,29 @@ def test_fc_fault_answers_every_call_with_its_id(serve: Callable, mini_dataset: 
     for r in records:
         assert r.transition_injected and r.raw_output == "The tool is rate limited."
         assert r.first_pass_output.startswith("Checking.\n<tool_call>")
+
+
+@pytest.mark.parametrize("sanitize, fault_role", [("always", "user"), ("never", "tool")])
+def test_a_fault_for_calls_written_as_text_suits_the_strict_api(
+    serve: Callable, mini_dataset: Path, tmp_path: Path, sanitize: str, fault_role: str
+) -> None:
+    """Calls that came back as text have no id to answer: api.openai.com (names sanitised) gets the
+    fault as a user turn, vLLM-style servers keep the tool turn their chat templates expect."""
+    config = "transient_timeout"
+
+    def script(body: dict[str, Any], n: int) -> Reply:
+        if len(body["messages"]) > 2:
+            return 200, {}, completion("Done."), 0.0
+        name = body["tools"][0]["function"]["name"]
+        return 200, {}, completion(f'<tool_call>{{"name": "{name}", "arguments": {{}}}}</tool_call>'), 0.0
+
+    state = serve(script)
+    records, summary = run(mini_dataset, tmp_path / "p.jsonl", state, configs=(config,),
+                           sanitize_tool_names=sanitize)
+    assert summary.transition_injected == 3 and summary.errors == 0
+    second = [b for b in state.bodies if len(b["messages"]) > 2]
+    assert len(second) == 3
+    for body in second:
+        assistant, fault = body["messages"][-2:]
+        assert assistant["role"] == "assistant" and not assistant.get("tool_calls")
+        assert fault["role"] == fault_role and fault["content"] == TRANSITION_ERRORS[config]

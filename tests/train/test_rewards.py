@@ -87,6 +87,30 @@ def test_correctness_score(predicted: str, expected: float) -> None:
     assert correctness_score(predicted, GOLD_TWO) == pytest.approx(expected)
 
 
+F_OK, G_OK = json.dumps(call("f", a=1, b="x")), json.dumps(call("g", c=True))
+
+
+@pytest.mark.parametrize(
+    ("predicted", "expected"),
+    [
+        # ToolRL reads the stripped block split on "\n" and json.loads every line: a blank line fails
+        (f"<tool_call>\n{F_OK}\n\n{G_OK}\n</tool_call>", CORRECT_MIN),
+        (f"<tool_call>\n\n{F_OK}\n{G_OK}\n\n</tool_call>", 3.0),  # outer blank lines are stripped
+        # only "\n" separates calls: U+2028 inside a JSON string is not a line break (b is wrong)
+        ("<tool_call>\n" + json.dumps(call("f", a=1, b="x\u2028y"), ensure_ascii=False) + f"\n{G_OK}\n</tool_call>", 2.0),
+        # a call needs a "name"; its "parameters" are read only when its name is a gold name
+        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "h", "arguments": {{}}}}\n</tool_call>', -3 + 6 * (2 / 3 + 5) / 6),
+        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": 7}}\n</tool_call>', -3 + 6 * (2 / 3 + 5) / 6),
+        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "g", "arguments": {{"c": true}}}}\n</tool_call>', CORRECT_MIN),
+        (f'<tool_call>\n{F_OK}\n{{"name": "g", "parameters": [true]}}\n</tool_call>', CORRECT_MIN),
+        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"tool": "h", "parameters": {{}}}}\n</tool_call>', CORRECT_MIN),
+        (f'<tool_call>\n{F_OK}\n{G_OK}\n["h"]\n</tool_call>', CORRECT_MIN),
+    ],
+)
+def test_correctness_score_reads_calls_as_toolrl_does(predicted: str, expected: float) -> None:
+    assert correctness_score(predicted, GOLD_TWO) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("completion", ["<think>a</think>\n" + F_CALL, "garbage", RESPONSE])
 def test_response_only_target_gives_zero_correctness(completion: str) -> None:
     assert correctness_score(completion, RESPONSE_TARGET) == 0.0
