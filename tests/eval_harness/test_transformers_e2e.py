@@ -80,8 +80,14 @@ def test_existing_file_of_another_run_is_refused(
                          "--temperature", "0.5", "--overwrite")) == 0
 
 
-def test_sigkilled_run_resumes_to_the_same_file(
-    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("sig", "returncode", "says"),
+    [(signal.SIGKILL, -signal.SIGKILL, None),
+     (signal.SIGINT, 130, "run the same command again to resume")],  # Ctrl-C: a clean stop
+    ids=["sigkill", "ctrl-c"],
+)
+def test_an_interrupted_run_resumes_to_the_same_file(
+    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path, sig: int, returncode: int, says: str | None
 ) -> None:
     extra = ("--chunk-size", "1", "--max-tokens", "48")
     full, resumed = tmp_path / "full.jsonl", tmp_path / "resumed.jsonl"
@@ -91,17 +97,19 @@ def test_sigkilled_run_resumes_to_the_same_file(
 
     cmd = [sys.executable, "-m", "robustbench_tc", *run_args(mini_dataset, tiny_model_dir, resumed, *extra)]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if resumed.exists() and resumed.read_bytes().count(b"\n") >= 1 + 3:
             break
         time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == returncode, err[-2000:]
+    if says is not None:
+        assert says in err and "Traceback" not in err
     killed_records = resumed.read_bytes().count(b"\n") - 1
-    assert 3 <= killed_records < total, "the run finished before it could be killed"
+    assert 3 <= killed_records < total, "the run finished before it could be interrupted"
 
     assert main(run_args(mini_dataset, tiny_model_dir, resumed, *extra)) == 0
     assert comparable(resumed) == comparable(full)
