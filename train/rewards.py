@@ -241,6 +241,10 @@ def completion_text(completion: str | list[dict[str, Any]]) -> str:
 
     >>> completion_text([{"role": "assistant", "content": "<think>x</think>"}])
     '<think>x</think>'
+    >>> bad = {"function": {"name": "f", "arguments": "{oops"}}
+    >>> correctness_score(completion_text([{"content": "<think>x</think>", "tool_calls": [bad]}]),
+    ...                   '<think>t</think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>')
+    -3.0
     """
     if isinstance(completion, str):
         return completion
@@ -252,7 +256,12 @@ def completion_text(completion: str | list[dict[str, Any]]) -> str:
         for call in calls:
             fn = call.get("function", call)
             args = fn.get("arguments", {})
-            args = json.loads(args) if isinstance(args, str) else args
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except json.JSONDecodeError:  # keep the model's text: the reward reads it as invalid
+                    lines.append(f'{{"name": {json.dumps(fn.get("name"))}, "parameters": {args}}}')
+                    continue
             lines.append(json.dumps({"name": fn.get("name"), "parameters": args}, ensure_ascii=False))
         text = f"{text.rstrip()}\n<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
     return text

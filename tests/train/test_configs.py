@@ -61,7 +61,7 @@ def test_paper_runs_follow_table_16(name: str, data: str) -> None:
     assert config["bf16"] is True and config["beta"] > 0
     assert config["use_vllm"] is True and config["vllm_mode"] == "colocate"
     assert config["vllm_tensor_parallel_size"] == 1
-    assert config["save_steps"] == 5 and config["eval_steps"] == 10
+    assert config["save_steps"] == 10 and config["eval_steps"] == 20  # Table 16 5 / 10 veRL steps, 2 optimizer steps each
     # 2 GPUs: 32 prompts (PPO mini-batch) per optimizer step, 16 completions per GPU micro-batch
     assert config["per_device_train_batch_size"] == 16
     assert config["per_device_train_batch_size"] * 2 * config["gradient_accumulation_steps"] == 32 * 4
