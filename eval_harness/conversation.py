@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from robustbench_tc.formats import json_type
+from robustbench_tc.formats import USER_TURN_SUFFIX, json_type
 from robustbench_tc.records import Sample, Tool
 
 FC_SYSTEM_PROMPT = (
@@ -41,11 +41,6 @@ FC_SYSTEM_PROMPT = (
 SOURCE_TYPE_KEY = "x-source-type"
 _API_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _ELEMENT_TYPE = re.compile(r"[\[(](.+)[\])]")  # "list(str)" / "List[int]" -> "str" / "int"
-
-# Prompt mode: the text a source's own user turn ends with (the dataset stores the bare query).
-_USER_SUFFIX: dict[str, str] = {
-    "rotbench": "\nBegin!\n",  # RoTBench First_Turn: every user turn is query + "\nBegin!\n"
-}
 
 # Prompt mode: how a tool's response comes back in each source's own convention.
 _OBSERVATION_TURN: dict[str, tuple[str, str]] = {
@@ -60,7 +55,7 @@ def build_messages(sample: Sample, mode: str) -> list[dict[str, Any]]:
     system = sample.system_prompt if mode == "prompt" else FC_SYSTEM_PROMPT
     messages = [{"role": "system", "content": system}] if system else []
     turns = [{"role": m.role, "content": m.content} for m in sample.messages]
-    suffix = _USER_SUFFIX.get(sample.source.value, "") if mode == "prompt" else ""
+    suffix = USER_TURN_SUFFIX.get(sample.source.value, "") if mode == "prompt" else ""
     return messages + with_user_suffix(turns, suffix)
 
 

@@ -35,7 +35,8 @@ from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
 PROTOCOL_VERSION = 2
 
-MadeCall = Callable[[Sample, Generation], bool]
+MadeCall = Callable[[Sample, Generation], int]
+"""How many tool calls pass 1 made (0: none, so no fault is injected)."""
 
 DEFAULT_CHUNK_SIZE = {"vllm": 1024, "openai": 256, "transformers": 32}
 
@@ -86,11 +87,6 @@ def calls_made(sample: Sample, generation: Generation) -> int:
     return len(parse_tool_calls(generation.text, sample.source))
 
 
-def parsed_call_made(sample: Sample, generation: Generation) -> bool:
-    """Whether pass 1 made a tool call (see ``calls_made``)."""
-    return calls_made(sample, generation) > 0
-
-
 def select_samples(
     dataset: Path, configs: Sequence[str] | None, limit: int | None
 ) -> dict[str, list[Sample]]:
@@ -130,7 +126,7 @@ def run_eval(
     options: RunOptions,
     *,
     backend: Backend | None = None,
-    made_call: MadeCall = parsed_call_made,
+    made_call: MadeCall = calls_made,
 ) -> RunSummary:
     """Run (or resume) an evaluation and write ``options.out``.
 
@@ -245,15 +241,15 @@ def _run_chunk(
     )
     bar1.update(len(chunk))
 
-    second_items = [
-        i for i, it in enumerate(chunk)
-        if is_transition(it.config) and first[i].error is None and made_call(it.sample, first[i])
-    ]
+    n_calls = {
+        i: int(made_call(it.sample, first[i])) for i, it in enumerate(chunk)
+        if is_transition(it.config) and first[i].error is None
+    }
+    second_items = [i for i, n in n_calls.items() if n > 0]
     second_requests = [
         ChatRequest(
             follow_up(chunk[i].sample, mode, first[i].text, first[i].tool_calls,
-                      chunk[i].sample.transition_error,
-                      n_calls=max(1, calls_made(chunk[i].sample, first[i]))),
+                      chunk[i].sample.transition_error, n_calls=n_calls[i]),
             tools_for(chunk[i].sample),
         )
         for i in second_items

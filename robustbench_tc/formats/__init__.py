@@ -47,11 +47,18 @@ from robustbench_tc.records import Sample, Tool
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import Source
 
+USER_TURN_SUFFIX: dict[str, str] = {
+    "rotbench": "\nBegin!\n",  # RoTBench First_Turn: every upstream user turn is query + this
+}
+"""What a source's own user turn ends with, by source; the dataset stores the bare query and the
+harness adds it back in prompt mode."""
+
 __all__ = [
     "CODECS",
     "OWN_PROMPT_SOURCES",
     "SOURCE_TYPE_KEY",
     "THINK_TOOL_NAME",
+    "USER_TURN_SUFFIX",
     "FormatError",
     "codec_for",
     "json_type",

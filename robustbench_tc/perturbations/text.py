@@ -27,13 +27,14 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from robustbench_tc.formats import USER_TURN_SUFFIX
 from robustbench_tc.records import OPTIONAL, Message, Sample
 
 FINAL_INSTRUCTION = "Based on our conversation above"
 """The fixed closing turn of API-Bank / ToolRL dialogues (never edited, never suffixed)."""
 
 _USER_TURN = re.compile(r"<user>(.*?)</user>", re.S)
-_TRAILERS = ("\nBegin!\n",)  # RoTBench's prompt suffix, if a loader keeps it in the message
+_TRAILERS = tuple(USER_TURN_SUFFIX.values())  # a source's user-turn ending, if a loader keeps it
 
 _QUOTED = re.compile(
     r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|(?<![\w])\'[^\'\n]*\'(?![\w])'

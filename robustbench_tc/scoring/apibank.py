@@ -18,20 +18,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
 from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, match_arguments, register
-from robustbench_tc.scoring.values import loose_equal
-
-
-def _value_ok(_param: str, value: Any, acceptable: list[Any]) -> bool:
-    return any(loose_equal(value, a) for a in acceptable)
+from robustbench_tc.scoring.values import loosely_acceptable
 
 
 def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> bool:
-    return call.name == gold.name and call.arguments_ok and match_arguments(call.arguments, gold.arguments, _value_ok)
+    return call.name == gold.name and call.arguments_ok and match_arguments(call.arguments, gold.arguments, loosely_acceptable)
 
 
 def score_apibank(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:

@@ -112,3 +112,12 @@ def loose_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
 def is_optional(acceptable: list[Any]) -> bool:
     """A gold parameter may be omitted when ``""`` is among its acceptable values (or none are listed)."""
     return not acceptable or OPTIONAL in acceptable
+
+
+def loosely_acceptable(_param: str, value: Any, acceptable: list[Any]) -> bool:
+    """A ``match_arguments`` value check: ``value`` is ``loose_equal`` to one acceptable value.
+
+    >>> loosely_acceptable("n", "5", [4, 5.0])
+    True
+    """
+    return any(loose_equal(value, a) for a in acceptable)
