@@ -45,10 +45,14 @@ def main(argv: list[str] | None = None) -> int:
             times.append(time.perf_counter() - start)
     best = min(times)
     rows = sum(report.totals.values())
-    print(f"full offline build: {best:.2f} s for {len(report.counts)} configs / {rows} rows "
-          f"(best of {len(times)}; cpus: {os.cpu_count()})")
-    print(f"target {args.target:.1f} s -> ratio {best / args.target:.2f} "
-          f"({'meets' if best <= args.target else 'misses'} the target)")
+    print(
+        f"full offline build: {best:.2f} s for {len(report.counts)} configs / {rows} rows "
+        f"(best of {len(times)}; cpus: {os.cpu_count()})"
+    )
+    print(
+        f"target {args.target:.1f} s -> ratio {best / args.target:.2f} "
+        f"({'meets' if best <= args.target else 'misses'} the target)"
+    )
     return 0
 
 

@@ -35,9 +35,13 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--dataset", type=Path, help="built dataset (default: the tests' mini dataset)")
     p.add_argument("--configs", nargs="+", help="configs to run (default: all in the dataset)")
     p.add_argument("--limit", type=int, default=None)
-    p.add_argument("--max-tokens", type=int, default=128,
-                   help="tokens per answer; the random model never stops early, so every answer is this "
-                        "long (128 is a typical tool-call answer: a short thought and one JSON call)")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=128,
+        help="tokens per answer; the random model never stops early, so every answer is this "
+        "long (128 is a typical tool-call answer: a short thought and one JSON call)",
+    )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--copies", type=int, default=20, help="mini dataset: copies of each sample")
     p.add_argument("--chunk-size", type=int, default=None)
@@ -89,10 +93,17 @@ def main() -> int:
         harness_times, bare_times, n_prompts = [], [], 0
         for repeat in range(args.repeats):
             recorder = Recording(engine)
-            run_opts = RunOptions(dataset=dataset, out=work / f"run{repeat}.jsonl", backend=args.backend,
-                                  configs=tuple(args.configs) if args.configs else None,
-                                  limit=args.limit, chunk_size=args.chunk_size, progress=False,
-                                  overwrite=True, backend_options=options)
+            run_opts = RunOptions(
+                dataset=dataset,
+                out=work / f"run{repeat}.jsonl",
+                backend=args.backend,
+                configs=tuple(args.configs) if args.configs else None,
+                limit=args.limit,
+                chunk_size=args.chunk_size,
+                progress=False,
+                overwrite=True,
+                backend_options=options,
+            )
             start = time.perf_counter()
             run_eval(settings, run_opts, backend=recorder)
             harness_times.append(time.perf_counter() - start)
@@ -109,8 +120,10 @@ def main() -> int:
     print(f"bare engine   median {bare:8.3f} s  ({', '.join(f'{t:.3f}' for t in bare_times)})")
     per_prompt_ms = 1000 * (harness - bare) / max(n_prompts, 1)
     print(f"harness cost  {per_prompt_ms:8.3f} ms per prompt (median difference / prompts)")
-    print(f"overhead ratio harness/bare = {harness / bare:.3f} (medians), {best:.3f} (best of each)"
-          "  (target <= 1.05)")
+    print(
+        f"overhead ratio harness/bare = {harness / bare:.3f} (medians), {best:.3f} (best of each)"
+        "  (target <= 1.05)"
+    )
     return 0
 
 

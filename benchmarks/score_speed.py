@@ -33,8 +33,12 @@ def corrupted(records, share: float, seed: int):
         if rng.random() < share:
             kind = rng.randrange(4)
             raw = record.raw_output
-            raw = ["", "Sorry, the tool failed; please try again later.", raw.replace('"', "'", 3),
-                   "Thought: retry\n" + raw[: len(raw) // 2]][kind]
+            raw = [
+                "",
+                "Sorry, the tool failed; please try again later.",
+                raw.replace('"', "'", 3),
+                "Thought: retry\n" + raw[: len(raw) // 2],
+            ][kind]
             record = record.model_copy(update={"raw_output": raw})
         out.append(record)
     return out
@@ -71,7 +75,9 @@ def main() -> None:
         known = {s.key for rows in samples.values() for s in rows}
         gold = oracle_records(samples)
         run_path = write_predictions(Path(tmp) / "run.jsonl", corrupted(gold, args.share, 0), oracle_header())
-        ref_path = write_predictions(Path(tmp) / "ref.jsonl", corrupted(gold, args.share * 1.5, 1), oracle_header())
+        ref_path = write_predictions(
+            Path(tmp) / "ref.jsonl", corrupted(gold, args.share * 1.5, 1), oracle_header()
+        )
         reference = read_predictions(ref_path, known_keys=known)
 
         read_s, _ = best_of(args.repeat, lambda: read_predictions(run_path, known_keys=known))
@@ -83,12 +89,16 @@ def main() -> None:
         score_s, report = best_of(args.repeat, score)
         size_mb = run_path.stat().st_size / 1e6
 
-    print(f"records: {len(known)} in {len(samples)} configs ({size_mb:.1f} MB); B={args.n_boot}; "
-          f"paired test vs a reference run; best of {args.repeat}")
+    print(
+        f"records: {len(known)} in {len(samples)} configs ({size_mb:.1f} MB); B={args.n_boot}; "
+        f"paired test vs a reference run; best of {args.repeat}"
+    )
     print(f"read + validate:                 {read_s:.3f} s")
     print(f"read + validate + score + CIs:   {score_s:.3f} s  (ratio {score_s / read_s:.1f}x)")
-    print(f"pert_acc {report.pert_acc.show()}  clean {report.clean.show()}  "  # type: ignore[attr-defined]
-          f"p(pert_acc vs ref)={next(t.p_value for t in report.paired if t.metric == 'pert_acc'):.4f}")  # type: ignore[attr-defined]
+    print(
+        f"pert_acc {report.pert_acc.show()}  clean {report.clean.show()}  "  # type: ignore[attr-defined]
+        f"p(pert_acc vs ref)={next(t.p_value for t in report.paired if t.metric == 'pert_acc'):.4f}"
+    )  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -58,13 +58,19 @@ class BuildReport:
         width = max(len(c) for c in self.counts) if self.counts else 6
         lines = [f"{'config':<{width}}  " + "  ".join(f"{s:>10}" for s in sources) + "       total"]
         for config, per in self.counts.items():
-            lines.append(f"{config:<{width}}  " + "  ".join(f"{per.get(s, 0):>10}" for s in sources)
-                         + f"  {sum(per.values()):>10}")
-        lines.append(f"{'all':<{width}}  " + "  ".join(
-            f"{sum(p.get(s, 0) for p in self.counts.values()):>10}" for s in sources)
-            + f"  {sum(self.totals.values()):>10}")
-        lines.append("avg candidate tools (clean): "
-                     + ", ".join(f"{s} {v:.2f}" for s, v in self.avg_tools.items()))
+            lines.append(
+                f"{config:<{width}}  "
+                + "  ".join(f"{per.get(s, 0):>10}" for s in sources)
+                + f"  {sum(per.values()):>10}"
+            )
+        lines.append(
+            f"{'all':<{width}}  "
+            + "  ".join(f"{sum(p.get(s, 0) for p in self.counts.values()):>10}" for s in sources)
+            + f"  {sum(self.totals.values()):>10}"
+        )
+        lines.append(
+            "avg candidate tools (clean): " + ", ".join(f"{s} {v:.2f}" for s, v in self.avg_tools.items())
+        )
         if self.skipped:
             lines.append(f"not built ({len(self.skipped)}): {', '.join(self.skipped)}")
         if self.audit_summary:
@@ -86,14 +92,21 @@ def _select(configs: Iterable[str] | None) -> list[str]:
 def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
     """The clean samples as rows of the transition config ``code``."""
     return [
-        Sample.model_validate({**s.model_dump(), "perturbation": code,
-                               "transition_error": TRANSITION_ERRORS[code], "generator": RUNTIME})
+        Sample.model_validate(
+            {
+                **s.model_dump(),
+                "perturbation": code,
+                "transition_error": TRANSITION_ERRORS[code],
+                "generator": RUNTIME,
+            }
+        )
         for s in clean
     ]
 
 
-def _static(clean: list[Sample], wanted: list[str], *, seed: int, generator: Any,
-            progress: bool) -> tuple[dict[str, list[Sample]], str, str, str, list[str]]:
+def _static(
+    clean: list[Sample], wanted: list[str], *, seed: int, generator: Any, progress: bool
+) -> tuple[dict[str, list[Sample]], str, str, str, list[str]]:
     """(configs, audit summary, card notes, generator label, skipped) for the static configs."""
     if not wanted:
         return {}, "", "", "rules", []
@@ -116,8 +129,9 @@ def _sorted_rows(rows: list[Sample], config: str, order: dict[str, int]) -> list
         if row.perturbation != config:
             raise BuildError(f"config {config!r} got a row of {row.perturbation!r} ({row.id})")
         if row.base_id not in order:
-            raise BuildError(f"config {config!r}: row {row.id!r} derives from {row.base_id!r}, "
-                             "which is not a clean sample")
+            raise BuildError(
+                f"config {config!r}: row {row.id!r} derives from {row.base_id!r}, which is not a clean sample"
+            )
     dumped = [(order[r.base_id], r.id, _line(r.to_row())) for r in rows]
     keys = [(r.id, r.perturbation) for r in rows]
     if len(set(keys)) != len(keys):
@@ -171,7 +185,8 @@ def build_dataset(
     out = Path(out_dir).absolute()
     if not sources.is_dir():
         raise pins.SourceFileError(
-            f"sources folder {sources} does not exist; get the pinned files with `{pins.FETCH_HINT}`")
+            f"sources folder {sources} does not exist; get the pinned files with `{pins.FETCH_HINT}`"
+        )
     selected = _select(configs)
     _check_out_dir(out)
     pins.verify(sources, source_files())
@@ -185,15 +200,19 @@ def build_dataset(
         if is_transition(code):
             rows[code] = transition_config(clean, code)
     static_wanted = [c for c in selected if c != CLEAN and not is_transition(c)]
-    static, audit, notes, label, skipped = _static(clean, static_wanted, seed=seed,
-                                                   generator=generator, progress=progress)
+    static, audit, notes, label, skipped = _static(
+        clean, static_wanted, seed=seed, generator=generator, progress=progress
+    )
     rows.update(static)
     written = [c for c in CONFIG_NAMES if c in rows]
 
-    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))}
-              for c in written}
-    avg_tools = {s.value: round(sum(len(r.tools) for r in clean if r.source == s)
-                                / max(1, sum(r.source == s for r in clean)), 4) for s in Source}
+    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))} for c in written}
+    avg_tools = {
+        s.value: round(
+            sum(len(r.tools) for r in clean if r.source == s) / max(1, sum(r.source == s for r in clean)), 4
+        )
+        for s in Source
+    }
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -207,15 +226,27 @@ def build_dataset(
             file_bytes[config] = path.write_bytes("".join(lines).encode("utf-8"))
         static_note = ""
         if skipped:
-            static_note = ("Not built in this folder: " + ", ".join(f"`{c}`" for c in skipped)
-                           + " (the static perturbation generator was not available).")
-        text = card.render(card.CardInputs(counts=counts, avg_tools=avg_tools, seed=seed,
-                                           generator=label, perturbation_notes=notes,
-                                           static_note=static_note, file_bytes=file_bytes))
+            static_note = (
+                "Not built in this folder: "
+                + ", ".join(f"`{c}`" for c in skipped)
+                + " (the static perturbation generator was not available)."
+            )
+        text = card.render(
+            card.CardInputs(
+                counts=counts,
+                avg_tools=avg_tools,
+                seed=seed,
+                generator=label,
+                perturbation_notes=notes,
+                static_note=static_note,
+                file_bytes=file_bytes,
+            )
+        )
         (tmp / "README.md").write_text(text, encoding="utf-8")
         _replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuildReport(out_dir=out, counts=counts, avg_tools=avg_tools, audit_summary=audit,
-                       skipped=tuple(skipped))
+    return BuildReport(
+        out_dir=out, counts=counts, avg_tools=avg_tools, audit_summary=audit, skipped=tuple(skipped)
+    )

@@ -27,8 +27,9 @@ from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, Source, get_typ
 
 PRETTY_NAME = "RobustBench-TC"
 ARXIV_ID = "2605.11928"
-PAPER_TITLE = ("When Simulation Lies: A Sim-to-Real Benchmark and Domain-Randomized RL Recipe "
-               "for Tool-Use Agents")
+PAPER_TITLE = (
+    "When Simulation Lies: A Sim-to-Real Benchmark and Domain-Randomized RL Recipe for Tool-Use Agents"
+)
 CITATION = f"""@article{{zhou2026simulationlies,
   title   = {{{PAPER_TITLE}}},
   author  = {{Zhou, Xiaolin and Yuan, Aojie and Luo, Zheng and Ling, Zipeng and Pan, Xixiao and others}},
@@ -84,7 +85,7 @@ def to_yaml(value: Any, indent: int = 0) -> str:
         for item in value:
             if isinstance(item, (Mapping, list)) and item:
                 inner = to_yaml(item, indent + 2)
-                lines.append(f"{pad}- {inner[indent + 2:]}")
+                lines.append(f"{pad}- {inner[indent + 2 :]}")
             else:
                 lines.append(f"{pad}- {_scalar(item)}")
     else:
@@ -152,8 +153,9 @@ def header(
             for config in ordered
         ],
         "dataset_info": [
-            _config_info(config, sum(counts[config].values()) if config in counts else None,
-                         file_bytes.get(config))
+            _config_info(
+                config, sum(counts[config].values()) if config in counts else None, file_bytes.get(config)
+            )
             for config in ordered
         ],
     }
@@ -188,16 +190,22 @@ def _counts_table(inputs: CardInputs) -> str:
         cells = [str(per_source.get(s, 0)) for s in sources]
         for s in sources:
             totals[s] += per_source.get(s, 0)
-        rows.append(f"| `{config}` | {display} | {component} | " + " | ".join(cells)
-                    + f" | {sum(per_source.values())} |")
-    rows.append("| **all** | | | " + " | ".join(str(totals[s]) for s in sources)
-                + f" | {sum(totals.values())} |")
+        rows.append(
+            f"| `{config}` | {display} | {component} | "
+            + " | ".join(cells)
+            + f" | {sum(per_source.values())} |"
+        )
+    rows.append(
+        "| **all** | | | " + " | ".join(str(totals[s]) for s in sources) + f" | {sum(totals.values())} |"
+    )
     return "\n".join(rows)
 
 
 def _sources_table(inputs: CardInputs) -> str:
-    rows = ["| source | upstream repository | commit | license | clean (paper) | avg tools (paper) |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| source | upstream repository | commit | license | clean (paper) | avg tools (paper) |",
+        "|---|---|---|---|---|---|",
+    ]
     clean = inputs.counts.get(CLEAN, {})
     for source, (repo, commit, license_) in SOURCE_REPOS.items():
         rows.append(

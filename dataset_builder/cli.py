@@ -14,8 +14,10 @@ SOURCES_ENV = "RBTC_SOURCES"
 def _sources(args: argparse.Namespace) -> Path:
     value = args.sources or os.environ.get(SOURCES_ENV)
     if not value:
-        raise CLIError(f"no sources folder: pass --sources DIR or set {SOURCES_ENV} "
-                       "(get the pinned files with `robustbench-tc fetch-sources --out DIR`)")
+        raise CLIError(
+            f"no sources folder: pass --sources DIR or set {SOURCES_ENV} "
+            "(get the pinned files with `robustbench-tc fetch-sources --out DIR`)"
+        )
     return Path(value)
 
 
@@ -26,8 +28,12 @@ def _generator(args: argparse.Namespace):
         from robustbench_tc.perturbations.generators import GeneratorConfig
     except ImportError as exc:
         raise CLIError(f"--generator needs robustbench_tc.perturbations ({exc})") from exc
-    fields = {"kind": args.generator, "model": args.llm_model, "base_url": args.llm_base_url,
-              "cache_dir": args.llm_cache}
+    fields = {
+        "kind": args.generator,
+        "model": args.llm_model,
+        "base_url": args.llm_base_url,
+        "cache_dir": args.llm_cache,
+    }
     known = getattr(GeneratorConfig, "__dataclass_fields__", {})
     given = {k: v for k, v in fields.items() if v is not None}
     unsupported = sorted(set(given) - set(known))
@@ -45,8 +51,14 @@ def _build(args: argparse.Namespace) -> int:
     from dataset_builder.sources import LoaderError
 
     try:
-        report = build_dataset(_sources(args), args.out, seed=args.seed, generator=_generator(args),
-                               configs=args.configs, progress=not args.quiet)
+        report = build_dataset(
+            _sources(args),
+            args.out,
+            seed=args.seed,
+            generator=_generator(args),
+            configs=args.configs,
+            progress=not args.quiet,
+        )
     except (SourceFileError, BuildError, LoaderError) as exc:
         raise CLIError(str(exc)) from exc
     print(report.summary())
@@ -59,8 +71,11 @@ def _push(args: argparse.Namespace) -> int:
     from robustbench_tc.dataset import DatasetError
 
     try:
-        plan = plan_upload(args.dataset) if args.dry_run else push(args.dataset, args.repo_id,
-                                                                    private=args.private)
+        plan = (
+            plan_upload(args.dataset)
+            if args.dry_run
+            else push(args.dataset, args.repo_id, private=args.private)
+        )
     except DatasetError as exc:
         raise CLIError(str(exc)) from exc
     verb = "would upload" if args.dry_run else "uploaded"
@@ -75,12 +90,14 @@ def _fetch(args: argparse.Namespace) -> int:
     from dataset_builder.pins import RAW_BASE_URL
 
     try:
-        report = fetch_sources(args.out, base_url=args.base_url or RAW_BASE_URL,
-                               progress=not args.quiet, timeout=args.timeout)
+        report = fetch_sources(
+            args.out, base_url=args.base_url or RAW_BASE_URL, progress=not args.quiet, timeout=args.timeout
+        )
     except FetchError as exc:
         raise CLIError(str(exc)) from exc
-    print(f"downloaded {len(report.downloaded)}, already present {len(report.skipped)}; "
-          f"sources in {args.out}")
+    print(
+        f"downloaded {len(report.downloaded)}, already present {len(report.skipped)}; sources in {args.out}"
+    )
     return 0
 
 
@@ -89,10 +106,15 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--sources", help=f"the pinned upstream files (default: ${SOURCES_ENV})")
     build.add_argument("--out", required=True, help="dataset folder to write (replaced atomically)")
     build.add_argument("--seed", type=int, default=0, help="seed of the static perturbations")
-    build.add_argument("--configs", nargs="+", metavar="CONFIG",
-                       help="only these configs (clean is always written)")
-    build.add_argument("--generator", choices=["rules", "llm"], default="rules",
-                       help="text generator for the LLM-method perturbations (default: offline rules)")
+    build.add_argument(
+        "--configs", nargs="+", metavar="CONFIG", help="only these configs (clean is always written)"
+    )
+    build.add_argument(
+        "--generator",
+        choices=["rules", "llm"],
+        default="rules",
+        help="text generator for the LLM-method perturbations (default: offline rules)",
+    )
     build.add_argument("--llm-model", help="model name for --generator llm")
     build.add_argument("--llm-base-url", help="OpenAI-compatible endpoint for --generator llm")
     build.add_argument("--llm-cache", help="cache folder for LLM responses")

@@ -35,8 +35,9 @@ def load_manifest(path: str | Path = MANIFEST_PATH) -> list[ManifestEntry]:
     entries = []
     for raw in data["samples"]:
         raw = dict(raw)
-        entry = ManifestEntry(id=raw.pop("id"), source=Source(raw.pop("source")).value,
-                              file=raw.pop("file"), locator=raw)
+        entry = ManifestEntry(
+            id=raw.pop("id"), source=Source(raw.pop("source")).value, file=raw.pop("file"), locator=raw
+        )
         entries.append(entry)
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):

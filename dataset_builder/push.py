@@ -37,8 +37,14 @@ def plan_upload(dataset_dir: str | Path) -> list[PlannedFile]:
     return [PlannedFile(f.relative_to(root).as_posix(), sha256_file(f), f.stat().st_size) for f in files]
 
 
-def push(dataset_dir: str | Path, repo_id: str, *, private: bool = False, api: Any = None,
-         commit_message: str = "Upload RobustBench-TC") -> list[PlannedFile]:
+def push(
+    dataset_dir: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    api: Any = None,
+    commit_message: str = "Upload RobustBench-TC",
+) -> list[PlannedFile]:
     """Create (if needed) the dataset repo ``repo_id`` and upload the planned files."""
     plan = plan_upload(dataset_dir)
     if api is None:

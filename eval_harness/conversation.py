@@ -116,14 +116,16 @@ def openai_tools(tools: Sequence[Tool], names: dict[str, str] | None = None) -> 
     Parameters lose the ``x-source-type`` markers and every array gets ``items``."""
     out = []
     for tool in tools:
-        out.append({
-            "type": "function",
-            "function": {
-                "name": (names or {}).get(tool.name, tool.name),
-                "description": tool.description,
-                "parameters": strip_source_types(with_array_items(copy.deepcopy(tool.parameters))),
-            },
-        })
+        out.append(
+            {
+                "type": "function",
+                "function": {
+                    "name": (names or {}).get(tool.name, tool.name),
+                    "description": tool.description,
+                    "parameters": strip_source_types(with_array_items(copy.deepcopy(tool.parameters))),
+                },
+            }
+        )
     return out
 
 
@@ -197,18 +199,24 @@ def follow_up(
     if mode == "fc":
         if first_calls:
             content = _text_before_calls(first_output)
-            messages.append({
-                "role": "assistant",
-                "content": content,
-                "tool_calls": [
-                    {"id": c.get("id") or f"call_{i}", "type": "function",
-                     "function": {"name": c["name"], "arguments": _json_arguments(c.get("arguments"))}}
-                    for i, c in enumerate(first_calls)
-                ],
-            })
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": content,
+                    "tool_calls": [
+                        {
+                            "id": c.get("id") or f"call_{i}",
+                            "type": "function",
+                            "function": {"name": c["name"], "arguments": _json_arguments(c.get("arguments"))},
+                        }
+                        for i, c in enumerate(first_calls)
+                    ],
+                }
+            )
             for i, c in enumerate(first_calls):
-                messages.append({"role": "tool", "tool_call_id": c.get("id") or f"call_{i}",
-                                 "content": error})
+                messages.append(
+                    {"role": "tool", "tool_call_id": c.get("id") or f"call_{i}", "content": error}
+                )
         else:
             messages.append({"role": "assistant", "content": first_output})
             messages.extend({"role": "tool", "content": error} for _ in range(max(1, n_calls)))

@@ -164,10 +164,22 @@ def resolve_model(
             base["temperature"] = DEFAULT_TEMPERATURE
     else:
         target, name = model, model
-        base = {"mode": "prompt", "dtype": "auto", "max_model_len": None,
-                "max_tokens": None, "temperature": DEFAULT_TEMPERATURE, "thinking": None}
-    overrides = {"mode": mode, "dtype": dtype, "max_tokens": max_tokens, "temperature": temperature,
-                 "max_model_len": max_model_len, "thinking": thinking}
+        base = {
+            "mode": "prompt",
+            "dtype": "auto",
+            "max_model_len": None,
+            "max_tokens": None,
+            "temperature": DEFAULT_TEMPERATURE,
+            "thinking": None,
+        }
+    overrides = {
+        "mode": mode,
+        "dtype": dtype,
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "max_model_len": max_model_len,
+        "thinking": thinking,
+    }
     base.update({k: v for k, v in overrides.items() if v is not None})
     if base["mode"] not in ("prompt", "fc"):
         raise ManifestError(
@@ -188,9 +200,7 @@ def resolve_model(
     )
 
 
-def check_model_for_backend(
-    model: str, entry: ModelEntry | None, manifest: Manifest, backend: str
-) -> None:
+def check_model_for_backend(model: str, entry: ModelEntry | None, manifest: Manifest, backend: str) -> None:
     """Refuse a ``--model`` the backend cannot load: an API-only manifest model on an offline
     backend; and, offline, a path that does not exist or a bare name (no ``org/``) close to a
     manifest name (a typo). An ``openai`` server may serve any name, so nothing else is checked.

@@ -116,7 +116,7 @@ def build_header(settings: ModelSettings, backend: Backend, dataset: Path) -> Ru
         sampling=settings.sampling(),
         dataset_fingerprint=dataset_fingerprint(dataset),
         project_version=PROJECT_VERSION,
-        created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         extra=extra,
     )
 
@@ -170,8 +170,12 @@ def _run(
     n_pending = sum(len(c) for c in pending)
     n_transition = sum(1 for c in pending for it in c if is_transition(it.config))
     bar1 = tqdm(total=n_pending, desc="pass 1", unit="chat", disable=not options.progress)
-    bar2 = tqdm(total=n_transition, desc="pass 2 (transition)", unit="chat",
-                disable=not options.progress or n_transition == 0)
+    bar2 = tqdm(
+        total=n_transition,
+        desc="pass 2 (transition)",
+        unit="chat",
+        disable=not options.progress or n_transition == 0,
+    )
     injected_total = errors = 0
     dedupe = (settings.temperature or 0.0) == 0.0
     try:
@@ -196,9 +200,7 @@ def _run(
     )
 
 
-def _generate_unique(
-    backend: Backend, requests: list[ChatRequest], dedupe: bool
-) -> list[Generation]:
+def _generate_unique(backend: Backend, requests: list[ChatRequest], dedupe: bool) -> list[Generation]:
     """One backend call for the pass; identical chats share one generation when ``dedupe``."""
     if not dedupe:
         return backend.generate(requests)
@@ -236,25 +238,37 @@ def _run_chunk(
     mode = settings.mode
     tools_for = (lambda s: list(s.tools)) if mode == "fc" else (lambda s: None)
     first = _generate_unique(
-        backend, [ChatRequest(build_messages(it.sample, mode), tools_for(it.sample)) for it in chunk],
+        backend,
+        [ChatRequest(build_messages(it.sample, mode), tools_for(it.sample)) for it in chunk],
         dedupe,
     )
     bar1.update(len(chunk))
 
     n_calls = {
-        i: int(made_call(it.sample, first[i])) for i, it in enumerate(chunk)
+        i: int(made_call(it.sample, first[i]))
+        for i, it in enumerate(chunk)
         if is_transition(it.config) and first[i].error is None
     }
     second_items = [i for i, n in n_calls.items() if n > 0]
     second_requests = [
         ChatRequest(
-            follow_up(chunk[i].sample, mode, first[i].text, first[i].tool_calls,
-                      chunk[i].sample.transition_error, n_calls=n_calls[i]),
+            follow_up(
+                chunk[i].sample,
+                mode,
+                first[i].text,
+                first[i].tool_calls,
+                chunk[i].sample.transition_error,
+                n_calls=n_calls[i],
+            ),
             tools_for(chunk[i].sample),
         )
         for i in second_items
     ]
-    second = dict(zip(second_items, _generate_unique(backend, second_requests, dedupe), strict=True)) if second_items else {}
+    second = (
+        dict(zip(second_items, _generate_unique(backend, second_requests, dedupe), strict=True))
+        if second_items
+        else {}
+    )
     bar2.update(sum(1 for it in chunk if is_transition(it.config)))
 
     records = []

@@ -67,7 +67,8 @@ def header_differences(old: RunHeader, new: RunHeader) -> list[str]:
     return [
         f"{k}: {a[k]!r} (file) != {b[k]!r} (this run)"
         for k in a
-        if k not in UNCOMPARED_HEADER_FIELDS and a[k] != b[k]
+        if k not in UNCOMPARED_HEADER_FIELDS
+        and a[k] != b[k]
         and not (k in FILLABLE_HEADER_FIELDS and a[k] is None)
     ]
 
@@ -85,8 +86,7 @@ class PredictionStore:
         """Start the file, or take over an existing one; returns the records already written."""
         if self.path.is_dir():
             raise ResumeError(
-                f"{self.path} is a folder; --out takes a file path "
-                f"(e.g. {self.path / 'predictions.jsonl'})"
+                f"{self.path} is a folder; --out takes a file path (e.g. {self.path / 'predictions.jsonl'})"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.overwrite or not self.path.exists() or self.path.stat().st_size == 0:

@@ -167,7 +167,9 @@ def write_seed(paper_dir: Path, out: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--paper-dir", type=Path, default=DEFAULT_PAPER_DIR, help="folder with the paper's CSVs")
+    parser.add_argument(
+        "--paper-dir", type=Path, default=DEFAULT_PAPER_DIR, help="folder with the paper's CSVs"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write seed.json")
     args = parser.parse_args(argv)
     try:

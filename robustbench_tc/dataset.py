@@ -38,9 +38,7 @@ def available_configs(dataset_dir: str | Path) -> list[str]:
     return [c for c in CONFIG_NAMES if config_path(dataset_dir, c).is_file()]
 
 
-def load_samples(
-    dataset_dir: str | Path, configs: Iterable[str] | None = None
-) -> dict[str, list[Sample]]:
+def load_samples(dataset_dir: str | Path, configs: Iterable[str] | None = None) -> dict[str, list[Sample]]:
     """Load and validate the rows of some (default: all present) configs of a built dataset."""
     root = Path(dataset_dir)
     if not (root / DATA_DIR).is_dir():

@@ -132,7 +132,9 @@ class PredictionsError(ValueError):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         if truncated:
             count = f"first {len(problems)} problems shown; reading stopped there"
-        super().__init__("predictions file rejected (" + count + "):\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(
+            "predictions file rejected (" + count + "):\n" + "\n".join(f"  {p}" for p in problems)
+        )
 
 
 class _Reject(ValueError):
@@ -205,7 +207,9 @@ def _read_bytes(source: str | os.PathLike[str] | bytes, max_bytes: int | None) -
     if isinstance(source, bytes):
         data: bytes | str = source
         where = "uploaded content"
-    elif isinstance(source, str) and ("\n" in source or source.lstrip()[:1] in ("{", "[") or not source.strip()):
+    elif isinstance(source, str) and (
+        "\n" in source or source.lstrip()[:1] in ("{", "[") or not source.strip()
+    ):
         data, where = source, "content"
     else:
         path = Path(source)
@@ -227,7 +231,9 @@ def _decode(data: bytes | str) -> str:
             data.encode("utf-8")
         except UnicodeEncodeError as exc:
             line = data[: exc.start].count("\n") + 1
-            raise PredictionsError([f"line {line}: text is not encodable as UTF-8 (lone surrogate)"]) from None
+            raise PredictionsError(
+                [f"line {line}: text is not encodable as UTF-8 (lone surrogate)"]
+            ) from None
         text = data
     else:
         nul = data.find(b"\x00")
@@ -239,8 +245,10 @@ def _decode(data: bytes | str) -> str:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise PredictionsError(
-                [f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                 "save the file as UTF-8"]
+                [
+                    f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                    "save the file as UTF-8"
+                ]
             ) from None
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
@@ -287,7 +295,9 @@ def _items(text: str) -> tuple[Any, list[tuple[str, Any]]]:
                 raise PredictionsError([f"line {exc.lineno}: {_json_problem(exc)}"]) from None
             # several JSON values: JSONL whose first line is broken; read it line by line
         except (_Reject, RecursionError, ValueError) as exc:
-            raise PredictionsError([f"document starting on line {offset + 1}: {_json_problem(exc)}"]) from None
+            raise PredictionsError(
+                [f"document starting on line {offset + 1}: {_json_problem(exc)}"]
+            ) from None
     elif len(lines) == 1 and stripped[0] in "[{":
         try:
             whole = _loads(lines[0])
@@ -402,8 +412,10 @@ def _record_problems(
         elif record.transition_injected and record.first_pass_output is None:
             yield f"transition record {record.key} has transition_injected=true but no 'first_pass_output'"
     elif record.transition_injected is not None or record.first_pass_output is not None:
-        yield (f"record {record.key}: only transition records carry 'first_pass_output' / "
-               "'transition_injected' (leave them null)")
+        yield (
+            f"record {record.key}: only transition records carry 'first_pass_output' / "
+            "'transition_injected' (leave them null)"
+        )
     if known_keys is not None and record.key not in known_keys:
         if record.id in known_ids:
             yield f"sample {record.id!r} has no {record.perturbation!r} row in the dataset"
@@ -416,7 +428,7 @@ def predictions_json_schema() -> dict[str, Any]:
     schema = PredictionsDocument.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = (
-        "A RobustBench-TC predictions file. JSONL form: an optional first line {\"header\": RunHeader}, "
+        'A RobustBench-TC predictions file. JSONL form: an optional first line {"header": RunHeader}, '
         "then one PredictionRecord per line. JSON form: this object, or a bare list of PredictionRecord. "
         "perturbation is 'clean' or a perturbation code name; transition records carry "
         "first_pass_output and transition_injected, other records leave them null."

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, component_of
 from robustbench_tc.registry import unknown_name_message
+from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, component_of
 
 OutputFormat = Literal["bfcl_ast", "tool_call_json", "react"]
 """The canonical output format of a source's original scorer: ``[f(a=1)]`` (BFCL),

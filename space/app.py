@@ -97,7 +97,9 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
     gold = gold if gold is not None else GoldSet.load(resolve_dataset_dir(config.dataset_dir))
     sync = None
     if config.sync_repo:
-        sync = HubSync(store, config.sync_repo, token=os.environ.get("HF_TOKEN"), api_factory=sync_api_factory)
+        sync = HubSync(
+            store, config.sync_repo, token=os.environ.get("HF_TOKEN"), api_factory=sync_api_factory
+        )
     submitter = Submitter(config, gold, store, on_stored=sync.on_stored if sync else None)
     return Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync)
 
@@ -107,7 +109,9 @@ def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
     return board_frame(board.store.runs(), board.store.paired_tests(), flt, board.config.alpha)
 
 
-def _filter(search: str | None, groups: list[str] | None, min_size: Any, max_size: Any, unknown: bool) -> BoardFilter:
+def _filter(
+    search: str | None, groups: list[str] | None, min_size: Any, max_size: Any, unknown: bool
+) -> BoardFilter:
     def num(x: Any) -> float | None:
         try:
             return None if x in (None, "") else float(x)
@@ -157,7 +161,9 @@ def per_type_frame(report: ScoreReport) -> pd.DataFrame:
             [c.display_name, c.config, c.component, str(c.n), c.acc.show(), c.drop.show() if c.drop else "",
              *(str(c.error_modes.get(m, 0)) for m in modes)]
         )  # fmt: skip
-    return pd.DataFrame(rows, columns=["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)", *modes])
+    return pd.DataFrame(
+        rows, columns=["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)", *modes]
+    )
 
 
 def error_mode_frame(report: ScoreReport) -> pd.DataFrame:
@@ -192,7 +198,11 @@ def submit_handler(
     try:
         key, who = client_identity(board.config, request, profile)
         meta = clean_meta(model, hf_id, params_b, link)
-        path = upload if isinstance(upload, (str, os.PathLike)) or upload is None else getattr(upload, "path", upload)
+        path = (
+            upload
+            if isinstance(upload, (str, os.PathLike)) or upload is None
+            else getattr(upload, "path", upload)
+        )
         outcome: SubmissionOutcome = board.submitter.submit(path, meta, client_key=key, submitter=who)
     except SubmissionError as exc:
         return f"Refused: {exc}", *empty
@@ -256,14 +266,20 @@ def build_app(board: Board) -> gr.Blocks:
                 gr.Markdown(
                     SUBMIT_HELP.format(
                         mb=config.max_upload_bytes // 2**20,
-                        limit=config.rate_limit_per_hour if config.rate_limit_per_hour > 0 else "any number of",
+                        limit=config.rate_limit_per_hour
+                        if config.rate_limit_per_hour > 0
+                        else "any number of",
                         login=login,
                     )
                 )
                 if config.on_space:
                     gr.LoginButton()
-                upload = gr.File(label="Predictions file (.jsonl / .json)", file_types=[".jsonl", ".json"], type="filepath",
-                                 elem_id="predictions-upload")
+                upload = gr.File(
+                    label="Predictions file (.jsonl / .json)",
+                    file_types=[".jsonl", ".json"],
+                    type="filepath",
+                    elem_id="predictions-upload",
+                )
                 with gr.Row():
                     model = gr.Textbox(label="Model name (required)", max_length=200)
                     hf_id = gr.Textbox(label="HF model id (optional)", placeholder="org/model")
@@ -273,7 +289,9 @@ def build_app(board: Board) -> gr.Blocks:
                 status = gr.Textbox(label="Result", interactive=False, lines=3, elem_id="submit-status")
                 components = gr.Dataframe(label="Per-component results", datatype="str", interactive=False)
                 modes = gr.Dataframe(label="Error modes (all records)", datatype="str", interactive=False)
-                per_type = gr.Dataframe(label="Per-type results", datatype="str", interactive=False, wrap=True)
+                per_type = gr.Dataframe(
+                    label="Per-type results", datatype="str", interactive=False, wrap=True
+                )
             with gr.Tab("About", id="about"):
                 gr.Markdown(ABOUT)
 
@@ -294,7 +312,14 @@ def build_app(board: Board) -> gr.Blocks:
             text, comp, per, err = submit_handler(board, f, m, h, p, lk, request, profile)
             return text, comp, err, per
 
-        for trigger in (search.submit, refresh.click, groups.change, min_size.submit, max_size.submit, unknown.change):
+        for trigger in (
+            search.submit,
+            refresh.click,
+            groups.change,
+            min_size.submit,
+            max_size.submit,
+            unknown.change,
+        ):
             trigger(show_board, filters, table, api_visibility="private", queue=False)
         gr.on([search.change], show_board, filters, table, api_visibility="private", queue=False)
         demo.load(show_board, filters, table, api_name="leaderboard", queue=False)

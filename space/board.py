@@ -139,10 +139,7 @@ def board_frame(
             "Model": run.model,
             "Group": run.group,
             "Size (B)": fmt_size(run.params_b),
-            **{
-                col: fmt_ci(getattr(run, m), getattr(run, f"{m}_ci"))
-                for col, m in _METRIC_COLUMNS.items()
-            },
+            **{col: fmt_ci(getattr(run, m), getattr(run, f"{m}_ci")) for col, m in _METRIC_COLUMNS.items()},
             "Source": source,
             "Not sig. different from (paired, p ≥ 0.05)": paired,
         }

@@ -40,13 +40,31 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Serve the RobustBench-TC leaderboard: the paper's 21 models plus scored submissions.",
     )
     p.add_argument("--dataset", type=Path, required=True, help=_help("dataset_dir"))
-    p.add_argument("--db", type=Path, default=_DEFAULTS["db"], help=_help("db_path") + " (default: %(default)s)")
+    p.add_argument(
+        "--db", type=Path, default=_DEFAULTS["db"], help=_help("db_path") + " (default: %(default)s)"
+    )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
-    p.add_argument("--sources", type=Path, default=None, help="upstream sources, for --build-if-missing (default: $RBTC_SOURCES)")
-    p.add_argument("--build-if-missing", action="store_true", help="build the dataset into --dataset first if it is not there")
-    p.add_argument("--max-upload-mb", type=float, default=_DEFAULTS["max_upload_mb"], help=_help("max_upload_bytes") + " (MB)")
-    p.add_argument("--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour"))
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        help="upstream sources, for --build-if-missing (default: $RBTC_SOURCES)",
+    )
+    p.add_argument(
+        "--build-if-missing",
+        action="store_true",
+        help="build the dataset into --dataset first if it is not there",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=_DEFAULTS["max_upload_mb"],
+        help=_help("max_upload_bytes") + " (MB)",
+    )
+    p.add_argument(
+        "--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour")
+    )
     p.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
     p.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
     p.set_defaults(func=run_serve)
@@ -107,7 +125,9 @@ def check_port(host: str, port: int) -> None:
         raise CLIError(f"--host {host!r} cannot be resolved ({exc})") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Gradio binds: TIME_WAIT is no conflict
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as Gradio binds: TIME_WAIT is no conflict
         try:
             sock.bind(address)
         except OSError as exc:

@@ -48,7 +48,9 @@ class BoardConfig:
             raise ValueError("set RBTC_DATASET to the built dataset folder (or use `robustbench-tc serve`)")
         defaults = cls(dataset_dir=Path(env["RBTC_DATASET"]))
         on_space = bool(env.get("SPACE_ID"))
-        default_db = Path("/data/leaderboard.sqlite") if on_space and Path("/data").is_dir() else defaults.db_path
+        default_db = (
+            Path("/data/leaderboard.sqlite") if on_space and Path("/data").is_dir() else defaults.db_path
+        )
         return cls(
             dataset_dir=Path(env["RBTC_DATASET"]),
             db_path=Path(env.get("RBTC_DB", default_db)),

@@ -60,4 +60,6 @@ def resolve_dataset_dir(spec: str | Path) -> Path:
     from huggingface_hub import snapshot_download
 
     repo_id = text.removeprefix(HF_PREFIX).strip("/")
-    return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["data/*.jsonl", "README.md"]))
+    return Path(
+        snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["data/*.jsonl", "README.md"])
+    )

@@ -64,7 +64,12 @@ DELTA_CAPTION = (
 _DELTAS = (("d_obs", "Observation", "Obs"), ("d_act", "Action", "Act"), ("d_rew", "Reward", "Rew"),
            ("d_trn", "Transition", "Trn"))  # fmt: skip
 _SIZE_TICKS = (1, 1.5, 3, 7, 14, 32, 70, 200, 700)
-_FAMILY_COLORS = {"ToolRL": "tab:blue", "MUA-RL": "tab:orange", "LoopTool": "tab:green", "Qwen3": "tab:purple"}
+_FAMILY_COLORS = {
+    "ToolRL": "tab:blue",
+    "MUA-RL": "tab:orange",
+    "LoopTool": "tab:green",
+    "Qwen3": "tab:purple",
+}
 
 
 def safe_label(text: str, limit: int = 40) -> str:
@@ -116,7 +121,9 @@ def heatmap_figure(runs: Iterable[Run], max_submissions: int = 30) -> Figure:
     finite = data[np.isfinite(data)]
     vmax = max(1.0, float(finite.max()) if finite.size else 1.0)
     vmin = min(-1.0, float(finite.min()) if finite.size else -1.0)
-    image = ax.imshow(data, aspect="auto", cmap="RdBu_r", norm=TwoSlopeNorm(vcenter=0.0, vmin=vmin, vmax=vmax))
+    image = ax.imshow(
+        data, aspect="auto", cmap="RdBu_r", norm=TwoSlopeNorm(vcenter=0.0, vmin=vmin, vmax=vmax)
+    )
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             if np.isfinite(data[i, j]):
@@ -158,7 +165,9 @@ def trend_fit(sizes: Sequence[float], values: Sequence[float]) -> tuple[float, f
     >>> round(a, 6), round(b, 6)
     (0.5, 0.1)
     """
-    points = [(math.log10(s), v) for s, v in zip(sizes, values, strict=True) if s and s > 0 and math.isfinite(v)]
+    points = [
+        (math.log10(s), v) for s, v in zip(sizes, values, strict=True) if s and s > 0 and math.isfinite(v)
+    ]
     if len({x for x, _ in points}) < 2:
         return None
     x, y = np.array(points).T
@@ -173,7 +182,9 @@ def retention_figure(runs: Iterable[Run], kind: RetentionKind = "paper") -> Figu
     ax = fig.add_subplot()
 
     def value(r: Run) -> float:
-        return retention(clean=r.clean, d_obs=r.d_obs, d_act=r.d_act, d_rew=r.d_rew, pert_acc=r.pert_acc, kind=kind)
+        return retention(
+            clean=r.clean, d_obs=r.d_obs, d_act=r.d_act, d_rew=r.d_rew, pert_acc=r.pert_acc, kind=kind
+        )
 
     baseline = [r for r in runs if r.origin == "paper" and not _is_ours(r)]
     placed: list[tuple[float, float]] = []

@@ -29,9 +29,7 @@ def load_seed(path: str | Path) -> tuple[list[Run], str]:
         missing = [c for c in CODE_NAMES if c not in row["per_type"]]
         if missing:
             raise SeedError(f"{path}: {row['model']} lacks per-type rows {missing[:3]}")
-        per_type = {
-            code: {**row["per_type"][code], "n": get_type(code).paper_n} for code in CODE_NAMES
-        }
+        per_type = {code: {**row["per_type"][code], "n": get_type(code).paper_n} for code in CODE_NAMES}
         runs.append(
             Run(
                 origin="paper",

@@ -164,7 +164,9 @@ class Store:
 
     def _open(self, con: sqlite3.Connection) -> None:
         """Check that the file is this store's (or empty) BEFORE changing anything, then create the schema."""
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        tables = [
+            r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
         try:
             version = self._read_version(con) if "meta" in tables else None
         except StoreError as exc:
@@ -185,7 +187,9 @@ class Store:
                 "migration for it; refusing to modify it. Use another database file"
             )
         if tables and con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise StoreError(f"{self.path} fails SQLite's integrity check; refusing to use it. Restore a backup")
+            raise StoreError(
+                f"{self.path} fails SQLite's integrity check; refusing to use it. Restore a backup"
+            )
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA.split(";"):
@@ -239,7 +243,9 @@ class Store:
         try:
             return int(row[0])
         except ValueError:
-            raise StoreError(f"schema version {row[0]!r} in the database's meta table is not a number") from None
+            raise StoreError(
+                f"schema version {row[0]!r} in the database's meta table is not a number"
+            ) from None
 
     # -- reads ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -338,9 +344,10 @@ class Store:
                 snapshot = {i: _scores(con, i) for i in _submission_ids(con, run.dataset_fingerprint)}
             tested |= compare(snapshot) if snapshot else {}
         with self._write() as con:
-            if run.file_sha256 and con.execute(
-                "SELECT 1 FROM runs WHERE file_sha256 = ?", (run.file_sha256,)
-            ).fetchone():
+            if (
+                run.file_sha256
+                and con.execute("SELECT 1 FROM runs WHERE file_sha256 = ?", (run.file_sha256,)).fetchone()
+            ):
                 raise DuplicateSubmission("this exact file (same sha256) was already submitted")
             if rate_limit_per_hour > 0 and _count_since(con, client_key, now - 3600) >= rate_limit_per_hour:
                 raise RateLimited(
@@ -348,7 +355,9 @@ class Store:
                 )
             if compare is not None:
                 newcomers = {
-                    i: _scores(con, i) for i in _submission_ids(con, run.dataset_fingerprint) if i not in tested
+                    i: _scores(con, i)
+                    for i in _submission_ids(con, run.dataset_fingerprint)
+                    if i not in tested
                 }
                 tested |= compare(newcomers) if newcomers else {}
             run_id = _insert_run(con, run.model_copy(update={"created_at": now}), client_key=client_key)

@@ -91,13 +91,21 @@ def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMe
         try:
             size = float(params_b)
         except (TypeError, ValueError):
-            raise SubmissionError(f"size must be a number of billions of parameters, got {str(params_b)[:20]!r}") from None
+            raise SubmissionError(
+                f"size must be a number of billions of parameters, got {str(params_b)[:20]!r}"
+            ) from None
         if not math.isfinite(size) or not 0 < size <= 100_000:
             raise SubmissionError("size must be a positive number of billions of parameters (at most 100000)")
     url = str(link or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 300 or _control_chars(url) or " " in url:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(url) > 300
+            or _control_chars(url)
+            or " " in url
+        ):
             raise SubmissionError("link must be an http(s) URL, e.g. https://huggingface.co/org/model")
     return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url)
 
@@ -114,7 +122,9 @@ def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -
             raise SubmissionError("the uploaded file could not be found on the server; upload it again")
         size = path.stat().st_size
         if size > max_bytes:
-            raise SubmissionError(f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes // 2**20} MB)")
+            raise SubmissionError(
+                f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes // 2**20} MB)"
+            )
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -152,7 +162,9 @@ class Submitter:
         data = read_upload(upload, cfg.max_upload_bytes)
         sha = hashlib.sha256(data).hexdigest()
         if self.store.has_file(sha):
-            raise SubmissionError("this exact file (same sha256) was already submitted; identical resubmissions are refused")
+            raise SubmissionError(
+                "this exact file (same sha256) was already submitted; identical resubmissions are refused"
+            )
         limit = cfg.rate_limit_per_hour
         if limit > 0 and self.store.submissions_since(client_key, time.time() - 3600) >= limit:
             raise SubmissionError(f"submission limit reached: {limit} per hour per user; try again later")
@@ -199,7 +211,9 @@ def _half(estimate: Any) -> float:
     return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
 
 
-def _run_from_report(report: ScoreReport, meta: SubmissionMeta, sha: str, fingerprint: str, submitter: str) -> Run:
+def _run_from_report(
+    report: ScoreReport, meta: SubmissionMeta, sha: str, fingerprint: str, submitter: str
+) -> Run:
     if report.clean is None or report.pert_acc is None or set(report.delta) != set(_COMPONENT_KEYS):
         raise SubmissionError("the scorer could not compute every column (is the dataset complete?)")
     deltas: dict[str, float] = {}

@@ -246,7 +246,8 @@ def write_dataset(
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     files = {
-        name: data / ("validation.parquet" if name == VALIDATION else f"{name}-train.parquet") for name in rows
+        name: data / ("validation.parquet" if name == VALIDATION else f"{name}-train.parquet")
+        for name in rows
     }
     for name, split_rows in rows.items():
         records = [r.to_record() for r in split_rows]
@@ -285,8 +286,14 @@ def card(manifest: dict[str, Any], variants: Sequence[str]) -> str:
     lines += ["dataset_info:", "  features:"]
     for name, kind in FEATURES.items():
         if isinstance(kind, list):
-            lines += [f"  - name: {name}", "    list:", "    - name: role", "      dtype: string",
-                      "    - name: content", "      dtype: string"]
+            lines += [
+                f"  - name: {name}",
+                "    list:",
+                "    - name: role",
+                "      dtype: string",
+                "    - name: content",
+                "      dtype: string",
+            ]
         else:
             lines += [f"  - name: {name}", f"    dtype: {kind}"]
     lines += ["license: apache-2.0", "---", "", "# ToolRL-DR training data", ""]

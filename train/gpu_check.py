@@ -36,8 +36,13 @@ QWEN25_3B_SHAPE: dict[str, object] = {
 
 
 SMOKE_SHAPE: dict[str, object] = {
-    **QWEN25_3B_SHAPE, "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
-    "num_attention_heads": 2, "num_key_value_heads": 2, "vocab_size": 2048,
+    **QWEN25_3B_SHAPE,
+    "hidden_size": 128,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "vocab_size": 2048,
 }
 """A tiny stand-in with the same code path, to check the script itself on CPU (``--smoke``)."""
 
@@ -71,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="work folder (model, run output)")
     parser.add_argument("--config", default="train/configs/toolrl_dr_full.yaml")
     parser.add_argument("--steps", type=int, default=2, help="optimizer steps to time")
-    parser.add_argument("--smoke", action="store_true", help="tiny shape on CPU: checks the script, measures nothing")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny shape on CPU: checks the script, measures nothing"
+    )
     args, extra = parser.parse_known_args(argv)
 
     import torch
@@ -80,26 +87,55 @@ def main(argv: list[str] | None = None) -> int:
 
     cuda = torch.cuda.is_available() and not args.smoke
     model_dir = build_random_model(args.out, SMOKE_SHAPE if args.smoke else QWEN25_3B_SHAPE)
-    smoke = ["--use_cpu", "true", "--bf16", "false", "--max_completion_length", "16",
-             "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "1",
-             "--generation_batch_size", "8", "--activation_checkpointing", "false"] if args.smoke else []
+    smoke = (
+        [
+            "--use_cpu",
+            "true",
+            "--bf16",
+            "false",
+            "--max_completion_length",
+            "16",
+            "--per_device_train_batch_size",
+            "8",
+            "--gradient_accumulation_steps",
+            "1",
+            "--generation_batch_size",
+            "8",
+            "--activation_checkpointing",
+            "false",
+        ]
+        if args.smoke
+        else []
+    )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     started = time.time()
-    out = train_main([
-        "--config", args.config,
-        "--model_name_or_path", str(model_dir),
-        "--dataset_name", args.data,
-        "--output_dir", str(args.out / "run"),
-        "--use_vllm", "false",
-        "--max_steps", str(args.steps),
-        "--max_prompt_length", "5120",  # the tiny tokenizer needs ~2.5x Qwen's tokens
-        "--save_strategy", "no",
-        "--eval_strategy", "no",
-        "--report_to", "none",
-        *smoke,
-        *[a for a in extra if a != "--"],
-    ])
+    out = train_main(
+        [
+            "--config",
+            args.config,
+            "--model_name_or_path",
+            str(model_dir),
+            "--dataset_name",
+            args.data,
+            "--output_dir",
+            str(args.out / "run"),
+            "--use_vllm",
+            "false",
+            "--max_steps",
+            str(args.steps),
+            "--max_prompt_length",
+            "5120",  # the tiny tokenizer needs ~2.5x Qwen's tokens
+            "--save_strategy",
+            "no",
+            "--eval_strategy",
+            "no",
+            "--report_to",
+            "none",
+            *smoke,
+            *[a for a in extra if a != "--"],
+        ]
+    )
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     steps = [h for h in history if "step_time" in h]
     result = {

@@ -39,8 +39,10 @@ class ScriptArguments:
     )
     dataset_name: str | None = field(
         default=None,
-        metadata={"help": "training data: a folder written by `robustbench-tc make-train-data`, a "
-                  "`save_to_disk` folder, or a Hub dataset id"},
+        metadata={
+            "help": "training data: a folder written by `robustbench-tc make-train-data`, a "
+            "`save_to_disk` folder, or a Hub dataset id"
+        },
     )
     dataset_config: str | None = field(
         default="dr_full", metadata={"help": "training set: clean, dr_full or dr_mixed"}
@@ -49,8 +51,10 @@ class ScriptArguments:
     dataset_test_split: str = field(default="validation", metadata={"help": "split to evaluate on"})
     max_prompt_length: int | None = field(
         default=2048,
-        metadata={"help": "drop prompts longer than this many tokens (chat template applied), like "
-                  "veRL's data.max_prompt_length; TRL itself no longer truncates prompts"},
+        metadata={
+            "help": "drop prompts longer than this many tokens (chat template applied), like "
+            "veRL's data.max_prompt_length; TRL itself no longer truncates prompts"
+        },
     )
     max_train_samples: int | None = field(
         default=None, metadata={"help": "train on the first N rows only (smoke tests)"}
@@ -65,7 +69,9 @@ def load_splits(args: ScriptArguments) -> DatasetDict:
     import datasets
 
     if not args.dataset_name:
-        raise ValueError("dataset_name is required (a folder from `robustbench-tc make-train-data` or a Hub id)")
+        raise ValueError(
+            "dataset_name is required (a folder from `robustbench-tc make-train-data` or a Hub id)"
+        )
     path = Path(args.dataset_name)
     if path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file()):
         loaded = datasets.load_from_disk(str(path))
@@ -88,7 +94,9 @@ def drop_overlong(dataset: Dataset, tokenizer: Any, max_tokens: int | None) -> D
         return dataset
 
     def fits(row: dict[str, Any]) -> bool:
-        ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True)
+        ids = tokenizer.apply_chat_template(
+            row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True
+        )
         return len(ids["input_ids"]) <= max_tokens
 
     return dataset.filter(fits, desc=f"dropping prompts over {max_tokens} tokens")
@@ -100,7 +108,9 @@ def check_toolrl_config(config: GRPOConfig) -> None:
 
     if config.reward_weights is not None and len(config.reward_weights) != len(REWARD_FUNCS):
         names = ", ".join(f.__name__ for f in REWARD_FUNCS)
-        raise ValueError(f"reward_weights needs {len(REWARD_FUNCS)} values ({names}), got {config.reward_weights}")
+        raise ValueError(
+            f"reward_weights needs {len(REWARD_FUNCS)} values ({names}), got {config.reward_weights}"
+        )
     if config.remove_unused_columns:
         raise ValueError("remove_unused_columns must be false: the reward reads the ground_truth column")
 
@@ -152,7 +162,9 @@ def main(argv: list[str] | None = None) -> Path:
             "eval_rows": len(eval_dataset) if eval_dataset is not None else 0,
             "grpo_config": json.loads(training_args.to_json_string()),
         }
-        (out / "toolrl_dr_run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+        (out / "toolrl_dr_run.json").write_text(
+            json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8"
+        )
     if hasattr(trainer, "end"):
         trainer.end()
     return out

@@ -131,7 +131,9 @@ def parse_tool_calls(text: str) -> list[dict[str, Any]] | None:
     """
     calls = block_lines(text)
     if calls is None or not all(
-        isinstance(call, dict) and isinstance(call.get("name"), str) and isinstance(call.get("parameters"), dict)
+        isinstance(call, dict)
+        and isinstance(call.get("name"), str)
+        and isinstance(call.get("parameters"), dict)
         for call in calls
     ):
         return None
@@ -290,9 +292,7 @@ def toolrl_correctness_reward(
     ...                           ground_truth=[gt, gt])
     [3.0, -3.0]
     """
-    return [
-        correctness_score(completion_text(c), t) for c, t in zip(completions, ground_truth, strict=True)
-    ]
+    return [correctness_score(completion_text(c), t) for c, t in zip(completions, ground_truth, strict=True)]
 
 
 REWARD_FUNCS = (toolrl_format_reward, toolrl_correctness_reward)

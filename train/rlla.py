@@ -59,7 +59,9 @@ def item_from_row(row: Mapping[str, Any]) -> RllaItem:
     if all(isinstance(row.get(k), str) for k in ("instruction", "input", "output")):
         return RllaItem(row["instruction"], row["input"], row["output"])
     extra = row.get("extra_info")
-    if isinstance(extra, Mapping) and all(isinstance(extra.get(k), str) for k in ("instruction", "input", "output")):
+    if isinstance(extra, Mapping) and all(
+        isinstance(extra.get(k), str) for k in ("instruction", "input", "output")
+    ):
         return RllaItem(extra["instruction"], extra["input"], extra["output"])
     prompt = row.get("prompt")
     truth = row.get("ground_truth")
@@ -110,7 +112,11 @@ def _load_hf(name: str, path: Path, split: str) -> Iterable[Mapping[str, Any]]:
                 raise ValueError(f"{path}: no split {split!r} (have {', '.join(loaded)})")
             loaded = loaded[split]
         return loaded
-    looks_local = path.is_absolute() or name.startswith((".", "~")) or path.suffix.lower() in (".json", ".jsonl", ".parquet")
+    looks_local = (
+        path.is_absolute()
+        or name.startswith((".", "~"))
+        or path.suffix.lower() in (".json", ".jsonl", ".parquet")
+    )
     if not path.exists() and looks_local:
         raise FileNotFoundError(f"rlla source not found: {name}")
     return datasets.load_dataset(name, split=split)
@@ -161,7 +167,9 @@ def with_gold_names(output: str, names: Sequence[str]) -> str:
         if line.strip():
             call = calls[position]
             if call["name"] != names[position]:
-                line = json.dumps({"name": names[position], "parameters": call["parameters"]}, ensure_ascii=False)
+                line = json.dumps(
+                    {"name": names[position], "parameters": call["parameters"]}, ensure_ascii=False
+                )
             position += 1
         lines.append(line)
     return output[:start] + "\n".join(lines) + output[end:]

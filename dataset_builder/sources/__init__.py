@@ -18,8 +18,13 @@ from robustbench_tc.records import Sample
 from robustbench_tc.registry import Registry
 
 LOADERS: Registry[ModuleType] = Registry("source loader")
-for _module, _source in ((bfcl, "bfcl_v3"), (apibank, "apibank"), (rotbench, "rotbench"),
-                         (toolalpaca, "toolalpaca"), (tooleyes, "tooleyes")):
+for _module, _source in (
+    (bfcl, "bfcl_v3"),
+    (apibank, "apibank"),
+    (rotbench, "rotbench"),
+    (toolalpaca, "toolalpaca"),
+    (tooleyes, "tooleyes"),
+):
     LOADERS.register(_source, _module)
 
 __all__ = ["LOADERS", "LoaderError", "load_clean", "source_files"]

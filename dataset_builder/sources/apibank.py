@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dataset_builder.sources.common import LoaderError, check_gold_tools, read_json, single_valued
 from dataset_builder.manifest import ManifestEntry
+from dataset_builder.sources.common import LoaderError, check_gold_tools, read_json, single_valued
 from robustbench_tc.formats import parse_tools
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample
 
@@ -59,8 +59,12 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
                 output_format="tool_call_json",
-                source_meta={"file": entry.file, "index": index, "level": level,
-                             "upstream_other": record.get("other", {})},
+                source_meta={
+                    "file": entry.file,
+                    "index": index,
+                    "level": level,
+                    "upstream_other": record.get("other", {}),
+                },
             )
         )
     return samples

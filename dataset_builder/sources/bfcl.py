@@ -52,8 +52,13 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
                 output_format="bfcl_ast",
-                source_meta={"file": QUESTIONS, "answer_file": ANSWERS, "line": line,
-                             "upstream_id": upstream_id, "category": "multiple"},
+                source_meta={
+                    "file": QUESTIONS,
+                    "answer_file": ANSWERS,
+                    "line": line,
+                    "upstream_id": upstream_id,
+                    "category": "multiple",
+                },
             )
         )
     return samples

@@ -60,8 +60,12 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         alternatives = [parse_alternative(text, entry.id) for text in assistant]
         check_gold_tools(entry.id, alternatives, tools)
         query = user[: -len(QUERY_SUFFIX)] if user.endswith(QUERY_SUFFIX) else user
-        meta: dict[str, Any] = {"file": FILE, "index": index, "scenario": record["scenario"],
-                                "alternatives": len(alternatives)}
+        meta: dict[str, Any] = {
+            "file": FILE,
+            "index": index,
+            "scenario": record["scenario"],
+            "alternatives": len(alternatives),
+        }
         if any(call.name in META_TOOLS for call in alternatives):
             meta["meta_tool_gold"] = True  # upstream does not compare ask_to_user/finish content
         samples.append(

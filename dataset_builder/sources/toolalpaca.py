@@ -39,7 +39,7 @@ def parse_parameter(spec: str) -> tuple[dict[str, Any], bool]:
     ({'type': 'integer', 'description': ''}, False)
     """
     required = spec.startswith(_REQUIRED)
-    rest = spec[len(_REQUIRED):] if required else spec
+    rest = spec[len(_REQUIRED) :] if required else spec
     match = _PARAM.fullmatch(rest)
     if not match:
         raise LoaderError(f"unreadable ToolAlpaca parameter {spec!r}")
@@ -89,8 +89,11 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         api = apis[api_index]
         if entry.file != FILE or entry.id != f"toolalpaca__{api['Name']}__inst{k}":
             raise LoaderError(f"{entry.id}: API {api_index} of {FILE} is {api['Name']!r}")
-        tools = [parse_function(name, text) for name, text in api["Function_Description"].items()
-                 if name != NOT_A_TOOL]
+        tools = [
+            parse_function(name, text)
+            for name, text in api["Function_Description"].items()
+            if name != NOT_A_TOOL
+        ]
         instruction = api["Instructions"][k]
         calls = [gold_call(step, instruction, entry.id) for step in api["Golden_Answers"][k]]
         check_gold_tools(entry.id, calls, tools)
@@ -103,10 +106,17 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
                 output_format="react",
-                source_meta={"file": FILE, "api_index": api_index, "api_name": api["Name"],
-                             "inst": k, "category": api.get("Category", ""), "steps": len(calls),
-                             "optional_auth_params": sorted(
-                                 {p for c in calls for p, v in c.arguments.items() if OPTIONAL in v})},
+                source_meta={
+                    "file": FILE,
+                    "api_index": api_index,
+                    "api_name": api["Name"],
+                    "inst": k,
+                    "category": api.get("Category", ""),
+                    "steps": len(calls),
+                    "optional_auth_params": sorted(
+                        {p for c in calls for p, v in c.arguments.items() if OPTIONAL in v}
+                    ),
+                },
             )
         )
     return samples

@@ -66,7 +66,9 @@ def gold_answers(row: dict[str, Any], tools: list[Tool], where: str) -> list[Gol
     return answers
 
 
-def load(sources_dir: Path, entries: Sequence[ManifestEntry], annotations: Path = ANNOTATIONS) -> list[Sample]:
+def load(
+    sources_dir: Path, entries: Sequence[ManifestEntry], annotations: Path = ANNOTATIONS
+) -> list[Sample]:
     records = read_json(sources_dir, FILE)
     labels = load_annotations(annotations)
     missing = [e.id for e in entries if e.id not in labels]
@@ -83,8 +85,12 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry], annotations: Path 
         system, user = (turn["value"] for turn in record["conversations"][:2])
         tools = parse_tools("tooleyes", system)
         row = labels[entry.id]
-        meta: dict[str, Any] = {"file": FILE, "index": index, "scenario": record["scenario"],
-                                "path": record["path"]}
+        meta: dict[str, Any] = {
+            "file": FILE,
+            "index": index,
+            "scenario": record["scenario"],
+            "path": record["path"],
+        }
         if row.get("rationale"):
             meta["gold_rationale"] = row["rationale"]
         samples.append(

@@ -30,9 +30,7 @@ def _lazy(module: str, cls: str) -> BackendFactory:
 
 BACKENDS.register("vllm", _lazy("eval_harness.backends.vllm_backend", "VLLMBackend"))
 BACKENDS.register("openai", _lazy("eval_harness.backends.openai_backend", "OpenAIBackend"))
-BACKENDS.register(
-    "transformers", _lazy("eval_harness.backends.transformers_backend", "TransformersBackend")
-)
+BACKENDS.register("transformers", _lazy("eval_harness.backends.transformers_backend", "TransformersBackend"))
 
 
 def make_backend(name: str, settings: ModelSettings, options: BackendOptions) -> Backend:

@@ -64,7 +64,7 @@ class Backend(ABC):
     def model_revision(self) -> str | None:
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for backends with nothing to release
         """Release the engine (processes, GPU memory, connections)."""
 
     def __enter__(self) -> Backend:

@@ -108,8 +108,12 @@ class OpenAIBackend(Backend):
     async def _one(self, client: Any, gate: asyncio.Semaphore, request: ChatRequest) -> Generation:
         import openai
 
-        retryable = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
-                     openai.InternalServerError)
+        retryable = (
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+            openai.RateLimitError,
+            openai.InternalServerError,
+        )
         malformed = (openai.APIError, ValueError, TypeError, KeyError, IndexError, AttributeError)
         body, back = self._body(request)
         error = ""
@@ -131,7 +135,9 @@ class OpenAIBackend(Backend):
                 error = f"malformed response ({type(exc).__name__}: {exc})"
             if attempt < self.options.max_retries:
                 jitter = 0.5 + random.random() / 2
-                await asyncio.sleep(backoff_delay(attempt, self.options.retry_backoff_s, asked, jitter=jitter))
+                await asyncio.sleep(
+                    backoff_delay(attempt, self.options.retry_backoff_s, asked, jitter=jitter)
+                )
         return Generation(text="", error=f"gave up after {self.options.max_retries + 1} tries: {error}")
 
 

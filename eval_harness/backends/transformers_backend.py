@@ -61,7 +61,8 @@ class TransformersBackend(Backend):
         for i, ids in enumerate(encoded):
             if limit is not None and len(ids) >= limit:
                 results[i] = Generation(
-                    text="", error=f"prompt has {len(ids)} tokens; max_model_len is {limit}",
+                    text="",
+                    error=f"prompt has {len(ids)} tokens; max_model_len is {limit}",
                     meta={"prompt_tokens": len(ids)},
                 )
             else:
@@ -105,8 +106,11 @@ class TransformersBackend(Backend):
                 text = tok.decode(new, skip_special_tokens=True)
                 results[i] = Generation(
                     text=text,
-                    meta={"finish_reason": finish, "prompt_tokens": len(encoded[i]),
-                          "completion_tokens": len(new)},
+                    meta={
+                        "finish_reason": finish,
+                        "prompt_tokens": len(encoded[i]),
+                        "completion_tokens": len(new),
+                    },
                 )
         return [r for r in results if r is not None]
 

@@ -77,7 +77,8 @@ class VLLMBackend(Backend):
             ids = encode_prompt(tokenizer, request, kwargs)
             if len(ids) >= limit:
                 results[i] = Generation(
-                    text="", error=f"prompt has {len(ids)} tokens; max_model_len is {limit}",
+                    text="",
+                    error=f"prompt has {len(ids)} tokens; max_model_len is {limit}",
                     meta={"prompt_tokens": len(ids)},
                 )
                 continue
@@ -90,9 +91,11 @@ class VLLMBackend(Backend):
                 completion = output.outputs[0]
                 results[i] = Generation(
                     text=completion.text,
-                    meta={"finish_reason": completion.finish_reason,
-                          "prompt_tokens": len(output.prompt_token_ids or []),
-                          "completion_tokens": len(completion.token_ids)},
+                    meta={
+                        "finish_reason": completion.finish_reason,
+                        "prompt_tokens": len(output.prompt_token_ids or []),
+                        "completion_tokens": len(completion.token_ids),
+                    },
                 )
         return [r for r in results if r is not None]
 

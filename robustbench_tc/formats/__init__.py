@@ -117,9 +117,7 @@ def render_system_prompt(
     if base_prompt is not None:
         return codec.replace_tools(base_prompt, _tools(tools))
     if not hasattr(codec, "render_system_prompt"):
-        raise FormatError(
-            f"the {source} prompt is upstream text: pass the upstream prompt as base_prompt="
-        )
+        raise FormatError(f"the {source} prompt is upstream text: pass the upstream prompt as base_prompt=")
     return codec.render_system_prompt(_tools(tools))
 
 

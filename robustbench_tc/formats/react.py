@@ -65,7 +65,11 @@ def tool_from_json(entry: Any, where: str = "tool list") -> Tool:
 
 def tool_to_json(tool: Tool) -> dict[str, Any]:
     """The ``{name, description, parameters}`` dict with the source spellings restored."""
-    return {"name": tool.name, "description": tool.description, "parameters": to_source_schema(tool.parameters)}
+    return {
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": to_source_schema(tool.parameters),
+    }
 
 
 def parse_tool_list(text: str, where: str = "tool list") -> list[Tool]:

@@ -113,7 +113,7 @@ def _entries(blocks: _Blocks) -> tuple[list[Tool], Layout, Style]:
     while pos < len(text):
         match = pattern.match(text, pos)
         if not match:
-            raise FormatError(f"unreadable {layout} tool entry at {text[pos:pos + 80]!r}")
+            raise FormatError(f"unreadable {layout} tool entry at {text[pos : pos + 80]!r}")
         number, name, description, params_text = match.groups()
         params, style = _parse_params(params_text, f"tool {name!r}")
         if style:
@@ -173,7 +173,9 @@ def render_entries(tools: Sequence[Tool], *, layout: Layout = "named", style: St
         if "\n" in tool.name or "\n" in tool.description:
             raise FormatError(f"tool {tool.name!r}: the ToolRL layout cannot hold a newline")
         if layout == "named":
-            lines.append(f"{number}. Name: {tool.name}\nDescription: {tool.description}\nParameters: {params}")
+            lines.append(
+                f"{number}. Name: {tool.name}\nDescription: {tool.description}\nParameters: {params}"
+            )
         else:
             lines.append(f"{number}. {tool.name}: {tool.description}\nParameters: {params}")
     return "\n".join(lines)

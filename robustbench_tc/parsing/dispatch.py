@@ -22,7 +22,14 @@ from robustbench_tc.parsing.variants import VARIANTS
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import Source
 
-PAPER_ORDER: tuple[str, ...] = ("bfcl_ast", "tool_call_xml", "react", "toolalpaca", "json_blob", "python_call")
+PAPER_ORDER: tuple[str, ...] = (
+    "bfcl_ast",
+    "tool_call_xml",
+    "react",
+    "toolalpaca",
+    "json_blob",
+    "python_call",
+)
 
 
 def _canonical_first(*first: str) -> tuple[str, ...]:

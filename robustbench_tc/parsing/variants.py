@@ -90,7 +90,9 @@ def _call_from_node(node: ast.expr) -> ParsedCall | None:
 
 _KEYWORD_MARK = "_rbtc_kw_"
 _KEYWORD_ARG = re.compile(
-    r"([(,]\s*)(" + "|".join(k for k in keyword.kwlist if k not in ("True", "False", "None")) + r")(\s*=)(?!=)"
+    r"([(,]\s*)("
+    + "|".join(k for k in keyword.kwlist if k not in ("True", "False", "None"))
+    + r")(\s*=)(?!=)"
 )
 
 
@@ -156,11 +158,7 @@ def bfcl_ast(text: str) -> list[ParsedCall]:
         budget -= len(segment)
         if budget < 0:
             break
-        calls = (
-            _calls_from_expression(segment)
-            or _colon_variant(segment)
-            or _keyword_list_variant(segment)
-        )
+        calls = _calls_from_expression(segment) or _colon_variant(segment) or _keyword_list_variant(segment)
         if calls:
             return calls
     # unbracketed calls: every line that is a call (parallel calls one per line); builtins skipped
@@ -335,7 +333,8 @@ _REACT_INPUT = re.compile(
     _REACT_LEAD + r"action[ \t_]*input" + _STEP + r"\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
 )
 _REACT_INPUT_ALIAS = re.compile(
-    _REACT_LEAD + r"(?:input|parameters|arguments|params|args)\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
+    _REACT_LEAD + r"(?:input|parameters|arguments|params|args)\**[ \t]*:\**[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
 )
 """Read only when the Action's block has no ``Action Input``."""
 _REACT_STOP = re.compile(

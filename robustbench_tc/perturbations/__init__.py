@@ -114,8 +114,11 @@ def perturb_row(sample: Sample, code_name: str, *, seed: int, generator: Generat
     raise PerturbationError([(code_name, sample.id, problems)])
 
 
+_RULES = GeneratorConfig()
+
+
 def perturb(
-    sample: Sample, code_name: str, *, seed: int, generator: GeneratorConfig = GeneratorConfig()
+    sample: Sample, code_name: str, *, seed: int, generator: GeneratorConfig = _RULES
 ) -> Sample | None:
     """``sample`` under perturbation ``code_name`` (None = not eligible for this type)."""
     return perturb_row(sample, code_name, seed=seed, generator=make_generator(generator)).row

@@ -99,15 +99,24 @@ def _dup(ctx: Context) -> Sample:
     desc_kind, params_kind = _DUP_SHAPES[ctx.code_name]
     idx = gt_index(sample)
     gt = sample.tools[idx]
-    meta: dict[str, Any] = {"gt_tool": gt.name, "distractor_description": desc_kind,
-                            "distractor_parameters": params_kind}
+    meta: dict[str, Any] = {
+        "gt_tool": gt.name,
+        "distractor_description": desc_kind,
+        "distractor_parameters": params_kind,
+    }
     if desc_kind == "none":
         description = ""
     elif desc_kind == "gt":
         description = gt.description
     else:
-        others = [t for t in sample.tools if is_real(t, sample.source) and t.name != gt.name
-                  and t.description.strip() and t.description != gt.description]
+        others = [
+            t
+            for t in sample.tools
+            if is_real(t, sample.source)
+            and t.name != gt.name
+            and t.description.strip()
+            and t.description != gt.description
+        ]
         if others:
             donor = ctx.rng.choice(others)
             description, meta["description_from"] = donor.description, donor.name
@@ -152,8 +161,15 @@ def redundant(ctx: Context) -> Sample:
     added: dict[str, list[str]] = {}
     new_tools: list[Tool] = []
     for tool in sources:
-        out = ctx.generate("redundant_tools", {"tool": tool.model_dump(), "num_tools": NUM_SIBLINGS,
-                                               "taken": list(taken), "spelling": spelling})
+        out = ctx.generate(
+            "redundant_tools",
+            {
+                "tool": tool.model_dump(),
+                "num_tools": NUM_SIBLINGS,
+                "taken": list(taken),
+                "spelling": spelling,
+            },
+        )
         made = [Tool.model_validate(t) for t in out["tools"]]
         added[tool.name] = [t.name for t in made]
         taken += added[tool.name]

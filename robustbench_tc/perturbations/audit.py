@@ -136,8 +136,10 @@ def audit_row(clean: Sample, row: Sample) -> list[str]:
             identical = [t for t in listed if _same(t, gt)]
             want_identical = 2 if meta.get("distractor_identical_to_gt") else 1
             if len(identical) != want_identical:
-                v.append(f"{len(identical)} of the same-name {name!r} tools equal the clean GT "
-                         f"({want_identical} expected)")
+                v.append(
+                    f"{len(identical)} of the same-name {name!r} tools equal the clean GT "
+                    f"({want_identical} expected)"
+                )
             if want_identical == 2 and not _dup_coincides(code, gt):
                 v.append("distractor flagged identical to the GT, but the type's definition differs")
         elif code == "paraphrase_parameter_description":
@@ -161,9 +163,11 @@ def audit_row(clean: Sample, row: Sample) -> list[str]:
             v.append(f"the system prompt cannot be read back: {exc}")
         else:
             if listed != Counter(row.tool_names):
-                v.append(f"the system prompt does not list the row's tools: "
-                         f"missing {sorted((Counter(row.tool_names) - listed).elements())}, "
-                         f"extra {sorted((listed - Counter(row.tool_names)).elements())}")
+                v.append(
+                    f"the system prompt does not list the row's tools: "
+                    f"missing {sorted((Counter(row.tool_names) - listed).elements())}, "
+                    f"extra {sorted((listed - Counter(row.tool_names)).elements())}"
+                )
     v += _type_checks(clean, row, code, meta)
     return v
 
@@ -185,8 +189,10 @@ def _type_checks(clean: Sample, row: Sample, code: str, meta: dict[str, Any]) ->
         elif clean.tools == row.tools and not meta.get("no_tool_descriptions"):
             v.append("no tool description changed")
     elif code == "paraphrase_parameter_description":
-        if cn != rn or any(a.description != b.description or _shape(a.parameters) != _shape(b.parameters)
-                           for a, b in zip(clean.tools, row.tools)):
+        if cn != rn or any(
+            a.description != b.description or _shape(a.parameters) != _shape(b.parameters)
+            for a, b in zip(clean.tools, row.tools)
+        ):
             v.append("ParamPara changed more than parameter descriptions")
         elif clean.tools == row.tools and not meta.get("no_parameter_descriptions"):
             v.append("no parameter description changed")

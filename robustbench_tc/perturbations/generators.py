@@ -42,8 +42,10 @@ class GeneratorConfig:
 
     kind: Literal["rules", "llm"] = field(
         default="rules",
-        metadata={"help": "'rules': deterministic offline generators (no model needed); "
-                  "'llm': an OpenAI-compatible chat endpoint (needs --model)"},
+        metadata={
+            "help": "'rules': deterministic offline generators (no model needed); "
+            "'llm': an OpenAI-compatible chat endpoint (needs --model)"
+        },
     )
     model: str | None = field(
         default=None, metadata={"help": "model name sent to the endpoint (kind=llm), e.g. gpt-5-mini"}
@@ -58,8 +60,10 @@ class GeneratorConfig:
     )
     cache_dir: str | None = field(
         default=None,
-        metadata={"help": "response cache folder; a rebuild replays it byte-identically "
-                  "(default: ~/.cache/robustbench-tc/llm)"},
+        metadata={
+            "help": "response cache folder; a rebuild replays it byte-identically "
+            "(default: ~/.cache/robustbench-tc/llm)"
+        },
     )
     max_retries: int = field(
         default=4, metadata={"help": "retries per request on HTTP 429/5xx, timeouts and connection errors"}
@@ -90,8 +94,12 @@ class GeneratorConfig:
 
 
 TaskKind = Literal[
-    "typo", "query_paraphrase", "tool_description", "parameter_description",
-    "redundant_tools", "reward_description",
+    "typo",
+    "query_paraphrase",
+    "tool_description",
+    "parameter_description",
+    "redundant_tools",
+    "reward_description",
 ]
 
 
@@ -196,12 +204,18 @@ def validate_tools(task: Task, tools: Any) -> None:
         if not isinstance(tool.get("description"), str) or not tool["description"].strip():
             raise GenerationError(task, f"tool {name!r} has no description")
         props = (tool.get("parameters") or {}).get("properties")
-        if not isinstance(props, dict) or not all(isinstance(p, dict) and p.get("type") for p in props.values()):
+        if not isinstance(props, dict) or not all(
+            isinstance(p, dict) and p.get("type") for p in props.values()
+        ):
             raise GenerationError(task, f"tool {name!r} needs typed parameters")
 
 
 # ----------------------------------------------------------------------------- rules
-COST_TEMPLATES = ("{desc}Cost: {figure}.", "{desc}Pricing: {figure}.", "{desc}Each call is billed at {figure}.")
+COST_TEMPLATES = (
+    "{desc}Cost: {figure}.",
+    "{desc}Pricing: {figure}.",
+    "{desc}Each call is billed at {figure}.",
+)
 TIME_TEMPLATES = (
     "{desc}Average response time: {figure}.",
     "{desc}Typical latency: {figure}.",
@@ -242,20 +256,34 @@ class RulesGenerator:
                 text, edits = add_typos(inputs["text"], rng, task.protect)
                 out: dict[str, Any] = {"text": text, "edits": edits}
             elif task.kind == "query_paraphrase":
-                text, edits = para.paraphrase(inputs["text"], para.QUERY_TABLE, rng, task.protect,
-                                             frames=para.QUERY_FRAMES)
+                text, edits = para.paraphrase(
+                    inputs["text"], para.QUERY_TABLE, rng, task.protect, frames=para.QUERY_FRAMES
+                )
                 out = {"text": text, "edits": edits}
             elif task.kind == "tool_description":
-                text, edits = para.paraphrase(inputs["description"], para.DESCRIPTION_TABLE, rng,
-                                             acronyms=para.GENERIC_ACRONYMS, frames=_frames(inputs))
+                text, edits = para.paraphrase(
+                    inputs["description"],
+                    para.DESCRIPTION_TABLE,
+                    rng,
+                    acronyms=para.GENERIC_ACRONYMS,
+                    frames=_frames(inputs),
+                )
                 out = {"text": text, "edits": edits}
             elif task.kind == "parameter_description":
-                text, edits = para.paraphrase(inputs["description"], para.PARAMETER_TABLE, rng,
-                                             acronyms=para.GENERIC_ACRONYMS, frames=_frames(inputs))
+                text, edits = para.paraphrase(
+                    inputs["description"],
+                    para.PARAMETER_TABLE,
+                    rng,
+                    acronyms=para.GENERIC_ACRONYMS,
+                    frames=_frames(inputs),
+                )
                 out = {"text": text, "edits": edits}
             elif task.kind == "reward_description":
-                out = {"text": reward_text(inputs["description"], inputs["dimension"],
-                                           inputs["figure"], inputs["template"])}
+                out = {
+                    "text": reward_text(
+                        inputs["description"], inputs["dimension"], inputs["figure"], inputs["template"]
+                    )
+                }
             elif task.kind == "redundant_tools":
                 tool = Tool.model_validate(inputs["tool"])
                 made = sibling_tools(tool, inputs["num_tools"], rng, inputs["taken"], inputs["spelling"])

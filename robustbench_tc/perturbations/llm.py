@@ -82,8 +82,12 @@ class LLMGenerator:
 
     # ------------------------------------------------------------------ public
     def generate(self, task: Task) -> dict[str, Any]:
-        key = {"type": task.code_name, "sample_id": task.sample_id,
-               "input_hash": task.input_hash(), "model": str(self.config.model)}
+        key = {
+            "type": task.code_name,
+            "sample_id": task.sample_id,
+            "input_hash": task.input_hash(),
+            "model": str(self.config.model),
+        }
         text = self.cache.get(key)
         if text is None:
             prompt = build_prompt(task)
@@ -109,8 +113,10 @@ class LLMGenerator:
         api_key = os.environ.get(self.config.api_key_env)
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        body = {"model": self.config.model,
-                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]}
+        body = {
+            "model": self.config.model,
+            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
+        }
         last = ""
         for attempt in range(self.config.max_retries + 1):
             delay = self.config.backoff_s * (2**attempt)
@@ -160,7 +166,7 @@ def parse_response(task: Task, text: str) -> dict[str, Any]:
     if task.kind in ("typo", "query_paraphrase"):
         # keep the query's own leading/trailing whitespace (API-Bank dialogues end with "\n")
         lead = original[: len(original) - len(original.lstrip())]
-        trail = original[len(original.rstrip()):]
+        trail = original[len(original.rstrip()) :]
         cleaned = lead + cleaned + trail if cleaned else ""
     out: dict[str, Any] = {"text": cleaned}
     if task.kind in ("typo", "query_paraphrase") and cleaned:
@@ -184,8 +190,13 @@ def word_diff(before: str, after: str) -> list[dict[str, Any]]:
         if op == "equal":
             continue
         offset = a_tokens[i1][0] if i1 < len(a_tokens) else len(before)
-        edits.append({"offset": offset, "word": " ".join(t for _, t in a_tokens[i1:i2]),
-                      "typo": " ".join(b_tokens[j1:j2])})
+        edits.append(
+            {
+                "offset": offset,
+                "word": " ".join(t for _, t in a_tokens[i1:i2]),
+                "typo": " ".join(b_tokens[j1:j2]),
+            }
+        )
     return edits
 
 
@@ -213,7 +224,9 @@ def _parse_tools(task: Task, text: str) -> list[dict[str, Any]]:
                     rest = {k: v for k, v in node.items() if k != "type"}
                     node.clear()
                     node.update({**typed, **rest})
-        tools.append({"name": entry.get("name"), "description": entry.get("description"), "parameters": params})
+        tools.append(
+            {"name": entry.get("name"), "description": entry.get("description"), "parameters": params}
+        )
     validate_tools(task, tools)
     try:
         return [Tool.model_validate(t).model_dump() for t in tools]

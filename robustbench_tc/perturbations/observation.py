@@ -64,8 +64,13 @@ def tool_paraphrase(ctx: Context) -> Sample:
     for tool in ctx.sample.tools:
         new = tool.model_copy(deep=True)
         if _describable(tool):
-            text = _try(ctx, "tool_description", {"tool_name": tool.name, "description": tool.description},
-                        kept, tool.name)
+            text = _try(
+                ctx,
+                "tool_description",
+                {"tool_name": tool.name, "description": tool.description},
+                kept,
+                tool.name,
+            )
             if text is not None:
                 new.description = text
                 changed.append(tool.name)
@@ -122,8 +127,12 @@ def parameter_paraphrase(ctx: Context) -> Sample:
         if not is_pseudo(tool):
             for label, node in described_parameters(new):
                 pname = label[len(tool.name) + 1 :]
-                inputs = {"tool_name": tool.name, "param_name": pname,
-                          "param_type": _param_type(node), "description": node["description"]}
+                inputs = {
+                    "tool_name": tool.name,
+                    "param_name": pname,
+                    "param_type": _param_type(node),
+                    "description": node["description"],
+                }
                 text = _try(ctx, "parameter_description", inputs, kept, label)
                 if text is None:
                     kept_nodes.append((tool.name, pname, node))
@@ -133,8 +142,13 @@ def parameter_paraphrase(ctx: Context) -> Sample:
         tools.append(new)
     if not changed and kept:  # offline rules only: frame the first description
         tool_name, pname, node = kept_nodes[0]
-        inputs = {"tool_name": tool_name, "param_name": pname, "param_type": _param_type(node),
-                  "description": node["description"], "allow_frame": True}
+        inputs = {
+            "tool_name": tool_name,
+            "param_name": pname,
+            "param_type": _param_type(node),
+            "description": node["description"],
+            "allow_frame": True,
+        }
         node["description"] = ctx.generate("parameter_description", inputs)["text"]
         changed, kept = [kept[0]], kept[1:]
     meta: dict[str, Any] = {"changed_parameters": changed}

@@ -43,7 +43,11 @@ def build_prompt(task: Task) -> str:
             "hit (e->r), two swapped letters (the->teh), a missing letter, a doubled letter; do NOT "
             "alter numbers, dates, names or other proper nouns, technical terms, identifiers, "
             "URLs or quoted strings; keep the meaning; reply with the modified text only.\n"
-            + _DIALOGUE + _keep(task) + _attempt(task) + "\nText:\n" + i["text"]
+            + _DIALOGUE
+            + _keep(task)
+            + _attempt(task)
+            + "\nText:\n"
+            + i["text"]
         )
     if task.kind == "query_paraphrase":
         return (
@@ -51,7 +55,11 @@ def build_prompt(task: Task) -> str:
             "Requirements: use different wording with the same intent; do NOT change any place, "
             "person name, number, date or other specific entity; keep every technical term and "
             "detail needed to fulfil the request; reply with the rephrased text only.\n"
-            + _DIALOGUE + _keep(task) + _attempt(task) + "\nText:\n" + i["text"]
+            + _DIALOGUE
+            + _keep(task)
+            + _attempt(task)
+            + "\nText:\n"
+            + i["text"]
         )
     if task.kind == "tool_description":
         return (

@@ -104,18 +104,28 @@ def _note(results: Sequence[RowResult], n: int, paper: int) -> str:
     parts = []
     if n != paper:
         per_source = Counter(r.row.source.value for r in results if r.row is not None)
-        parts.append(f"{n - paper:+d}: " + " + ".join(f"{s} {c}" for s, c in sorted(per_source.items()))
-                     + " (a)")
+        parts.append(
+            f"{n - paper:+d}: " + " + ".join(f"{s} {c}" for s, c in sorted(per_source.items())) + " (a)"
+        )
     reasons = Counter(r.ineligible for r in results if r.ineligible)
     for why, count in reasons.most_common():
         parts.append(f"{count} not eligible: {why}")
-    noop = sum(1 for r in results if r.row is not None and (
-        r.row.perturbation_metadata.get("no_parameter_descriptions")
-        or r.row.perturbation_metadata.get("no_tool_descriptions")))
+    noop = sum(
+        1
+        for r in results
+        if r.row is not None
+        and (
+            r.row.perturbation_metadata.get("no_parameter_descriptions")
+            or r.row.perturbation_metadata.get("no_tool_descriptions")
+        )
+    )
     if noop:
         parts.append(f"{noop} rows equal the clean sample (b)")
-    same = sum(1 for r in results if r.row is not None
-               and r.row.perturbation_metadata.get("distractor_identical_to_gt"))
+    same = sum(
+        1
+        for r in results
+        if r.row is not None and r.row.perturbation_metadata.get("distractor_identical_to_gt")
+    )
     if same:
         parts.append(f"{same} rows whose distractor equals the GT by definition (c)")
     return "; ".join(parts) or "same as the paper"

@@ -55,8 +55,13 @@ TEMPLATES_PER_DIMENSION = 3
 
 
 def _describe(ctx: Context, tool: Tool, dimension: str, figure: str, template: int) -> str:
-    inputs = {"tool_name": tool.name, "description": tool.description, "dimension": dimension,
-              "figure": figure, "template": template}
+    inputs = {
+        "tool_name": tool.name,
+        "description": tool.description,
+        "dimension": dimension,
+        "figure": figure,
+        "template": template,
+    }
     return ctx.generate("reward_description", inputs)["text"]
 
 
@@ -85,7 +90,9 @@ def _reward(ctx: Context) -> Sample:
         tools.append(Tool(name=name, description=bad_desc, parameters=gt.parameters))
         meta.update({"gt_tool": gt.name, "distractor": name})
     keep = pinned_tail(tools[:-1], sample.source, pseudo=False)
-    head, tail = (tools[: len(tools) - 1 - keep], tools[len(tools) - 1 - keep : -1]) if keep else (tools[:-1], [])
+    head, tail = (
+        (tools[: len(tools) - 1 - keep], tools[len(tools) - 1 - keep : -1]) if keep else (tools[:-1], [])
+    )
     movable = head + [tools[-1]]
     rng.shuffle(movable)
     tools = movable + tail

@@ -47,30 +47,72 @@ class _Action:
 _ACTIONS: dict[str, _Action] = {
     a.words and "_".join(a.words): a
     for a in [
-        _Action(("annotate",), "Adds a free-text annotation to a stored {obj} record.",
-                ("note", "string", "The annotation text to attach."), required=True),
-        _Action(("predict", "effect"), "Predicts the downstream effect of a given {obj}.",
-                ("context", "string", "Optional context used for the prediction.")),
-        _Action(("export",), "Exports {obj} data to a file in the requested format.",
-                ("format", "string", "File format of the export, either 'csv' or 'json'.")),
-        _Action(("summarize",), "Produces a short plain-text summary of {obj}.",
-                ("max_words", "integer", "Maximum length of the summary in words.")),
-        _Action(("compare",), "Compares {obj} for two inputs and reports the differences.",
-                ("compare_with", "string", "The second input to compare against."), required=True),
-        _Action(("subscribe",), "Subscribes to notifications whenever {obj} changes.",
-                ("callback_url", "string", "URL that receives the notifications."), required=True),
-        _Action(("archive",), "Archives an existing {obj} entry so that it is hidden but kept.",
-                ("entry_id", "string", "Identifier of the entry to archive."), required=True),
-        _Action(("preview",), "Shows how a {obj} entry would look, without saving anything.",
-                ("verbose", "boolean", "Whether to include every field in the preview.")),
-        _Action(("validate",), "Checks whether the inputs for {obj} are well-formed, without executing.",
-                ("strict", "boolean", "Whether unknown fields count as errors.")),
-        _Action(("explain",), "Explains step by step how {obj} is obtained.",
-                ("detail_level", "string", "How detailed the explanation is: 'brief' or 'full'.")),
-        _Action(("history",), "Returns the change history of {obj}.",
-                ("days", "integer", "How many past days of history to return."), suffix=True),
-        _Action(("stats",), "Returns usage statistics about {obj}.",
-                ("period", "string", "Reporting period, e.g. 'week' or 'month'."), suffix=True),
+        _Action(
+            ("annotate",),
+            "Adds a free-text annotation to a stored {obj} record.",
+            ("note", "string", "The annotation text to attach."),
+            required=True,
+        ),
+        _Action(
+            ("predict", "effect"),
+            "Predicts the downstream effect of a given {obj}.",
+            ("context", "string", "Optional context used for the prediction."),
+        ),
+        _Action(
+            ("export",),
+            "Exports {obj} data to a file in the requested format.",
+            ("format", "string", "File format of the export, either 'csv' or 'json'."),
+        ),
+        _Action(
+            ("summarize",),
+            "Produces a short plain-text summary of {obj}.",
+            ("max_words", "integer", "Maximum length of the summary in words."),
+        ),
+        _Action(
+            ("compare",),
+            "Compares {obj} for two inputs and reports the differences.",
+            ("compare_with", "string", "The second input to compare against."),
+            required=True,
+        ),
+        _Action(
+            ("subscribe",),
+            "Subscribes to notifications whenever {obj} changes.",
+            ("callback_url", "string", "URL that receives the notifications."),
+            required=True,
+        ),
+        _Action(
+            ("archive",),
+            "Archives an existing {obj} entry so that it is hidden but kept.",
+            ("entry_id", "string", "Identifier of the entry to archive."),
+            required=True,
+        ),
+        _Action(
+            ("preview",),
+            "Shows how a {obj} entry would look, without saving anything.",
+            ("verbose", "boolean", "Whether to include every field in the preview."),
+        ),
+        _Action(
+            ("validate",),
+            "Checks whether the inputs for {obj} are well-formed, without executing.",
+            ("strict", "boolean", "Whether unknown fields count as errors."),
+        ),
+        _Action(
+            ("explain",),
+            "Explains step by step how {obj} is obtained.",
+            ("detail_level", "string", "How detailed the explanation is: 'brief' or 'full'."),
+        ),
+        _Action(
+            ("history",),
+            "Returns the change history of {obj}.",
+            ("days", "integer", "How many past days of history to return."),
+            suffix=True,
+        ),
+        _Action(
+            ("stats",),
+            "Returns usage statistics about {obj}.",
+            ("period", "string", "Reporting period, e.g. 'week' or 'month'."),
+            suffix=True,
+        ),
     ]
 }
 
@@ -82,10 +124,13 @@ _VERB_CLASSES: dict[str, tuple[str, ...]] = {
     "compute": ("compare", "explain", "validate", "summarize"),
 }
 _VERBS: dict[str, str] = {
-    **dict.fromkeys("get find fetch search query retrieve lookup check read show list count "
-                    "random google wiki".split(), "retrieve"),
-    **dict.fromkeys("add create register book record open make set generate purchase buy "
-                    "schedule timed".split(), "create"),
+    **dict.fromkeys(
+        "get find fetch search query retrieve lookup check read show list count random google wiki".split(),
+        "retrieve",
+    ),
+    **dict.fromkeys(
+        "add create register book record open make set generate purchase buy schedule timed".split(), "create"
+    ),
     **dict.fromkeys("modify update edit change rotate merge split compress unlock mix".split(), "modify"),
     **dict.fromkeys("delete remove cancel".split(), "delete"),
     **dict.fromkeys("calculate compute estimate predict solve analyze convert forecast".split(), "compute"),
@@ -94,8 +139,14 @@ _DEFAULT_ACTIONS = ("export", "summarize", "compare", "validate", "subscribe")
 _NOUN_ACTIONS = ("history", "stats")
 _PREPOSITIONS = {"in", "for", "by", "from", "at", "on", "with"}
 _QUALIFIERS: tuple[tuple[str, str], ...] = (
-    ("for", "player"), ("in", "region"), ("by", "category"), ("by", "date"), ("for", "user"),
-    ("by", "location"), ("by", "name"), ("in", "range"),
+    ("for", "player"),
+    ("in", "region"),
+    ("by", "category"),
+    ("by", "date"),
+    ("for", "user"),
+    ("by", "location"),
+    ("by", "name"),
+    ("in", "range"),
 )
 
 
@@ -168,13 +219,17 @@ def _candidates(p: _Parsed, tool: Tool, rng: random.Random) -> Iterator[tuple[st
         current = tuple(w.lower() for w in p.words[p.qualifier_at : p.qualifier_at + 2])
         options = sorted((q for q in _QUALIFIERS if q != current), key=lambda q: q[0] != current[0])
         for prep, noun in options:
-            words = p.words[: p.qualifier_at] + [_case_like(prep, p.words[p.qualifier_at]),
-                                                _case_like(noun, p.words[p.qualifier_at])]
+            words = p.words[: p.qualifier_at] + [
+                _case_like(prep, p.words[p.qualifier_at]),
+                _case_like(noun, p.words[p.qualifier_at]),
+            ]
             verb = p.words[p.verb_index].lower() if p.verb_index is not None else "get"
             desc = f"{verb.capitalize()} {obj} {prep} a specified {noun}."
-            yield join_name(p.namespace, words, p.style), desc, [
-                (noun, "string", f"The {noun} to look up {obj} {prep}.", True)
-            ]
+            yield (
+                join_name(p.namespace, words, p.style),
+                desc,
+                [(noun, "string", f"The {noun} to look up {obj} {prep}.", True)],
+            )
     if p.verb_index is not None:
         preferred = list(_VERB_CLASSES[_VERBS[p.words[p.verb_index].lower()]])
     else:
@@ -188,8 +243,10 @@ def _candidates(p: _Parsed, tool: Tool, rng: random.Random) -> Iterator[tuple[st
             words = p.words + [_case_like(w, like) for w in action.words]
         elif p.verb_index == 0:
             like = p.words[0]
-            words = [_case_like(w, like) if i == 0 or p.style == "pascal" else w
-                     for i, w in enumerate(action.words)] + p.words[1:]
+            words = [
+                _case_like(w, like) if i == 0 or p.style == "pascal" else w
+                for i, w in enumerate(action.words)
+            ] + p.words[1:]
         else:  # namespace.verb -> namespace.action
             words = p.words[: p.verb_index] + list(action.words)
         name = join_name(p.namespace, words, p.style)
@@ -219,7 +276,9 @@ def sibling_tools(
         new_required: list[str] = []
         qualifier_nouns = {e[0] for e in extra}
         if anchor is not None and anchor not in qualifier_nouns:
-            old_noun = parsed.words[parsed.qualifier_at + 1].lower() if parsed.qualifier_at is not None else None
+            old_noun = (
+                parsed.words[parsed.qualifier_at + 1].lower() if parsed.qualifier_at is not None else None
+            )
             if not (old_noun and old_noun in anchor.lower()):
                 new_props[anchor] = dict(props[anchor])
                 if anchor in required:

@@ -98,7 +98,7 @@ def append_request_suffix(text: str, suffix: str) -> str:
     body = text[start:end]
     stripped = body.rstrip()
     joined = f"{stripped} {suffix}" if stripped else suffix
-    return text[:start] + joined + body[len(stripped):] + text[end:]
+    return text[:start] + joined + body[len(stripped) :] + text[end:]
 
 
 def gold_values(sample: Sample) -> list[Any]:

@@ -70,9 +70,7 @@ def _edit_word(word: str, rng: random.Random) -> tuple[str, str] | None:
     return None
 
 
-def add_typos(
-    text: str, rng: random.Random, protect: Iterable[str] = ()
-) -> tuple[str, list[dict[str, Any]]]:
+def add_typos(text: str, rng: random.Random, protect: Iterable[str] = ()) -> tuple[str, list[dict[str, Any]]]:
     """``text`` with 2-4 typos, and one record per edited word (offset in ``text``, the word,
     its typo'd form, the edit kinds).  Raises ValueError if no word may be edited."""
     words = [(a, b, w) for a, b, w in editable_words(text, protect) if len(w) >= 3]

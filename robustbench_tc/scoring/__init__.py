@@ -19,10 +19,14 @@ from robustbench_tc.scoring.report import (
 )
 from robustbench_tc.scoring.sample import SampleScore, score_sample
 
+SCORER_VERSION = 1
+"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run."""
+
 __all__ = [
     "ERROR_MODES",
     "MISSING",
     "SCORERS",
+    "SCORER_VERSION",
     "Aggregates",
     "ConfigScore",
     "ErrorMode",

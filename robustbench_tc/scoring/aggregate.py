@@ -63,4 +63,6 @@ def aggregate(sums: Mapping[str, Number], counts: Mapping[str, Number]) -> Aggre
         component_acc[component.value] = acc
         if clean is not None and acc is not None:
             delta[component.value] = clean - acc
-    return Aggregates(clean=clean, pert_acc=pert_acc, component_acc=component_acc, delta=delta, config_acc=config_acc)
+    return Aggregates(
+        clean=clean, pert_acc=pert_acc, component_acc=component_acc, delta=delta, config_acc=config_acc
+    )

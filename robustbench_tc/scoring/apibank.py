@@ -26,7 +26,11 @@ from robustbench_tc.scoring.values import loosely_acceptable
 
 
 def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> bool:
-    return call.name == gold.name and call.arguments_ok and match_arguments(call.arguments, gold.arguments, loosely_acceptable)
+    return (
+        call.name == gold.name
+        and call.arguments_ok
+        and match_arguments(call.arguments, gold.arguments, loosely_acceptable)
+    )
 
 
 def score_apibank(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:

@@ -28,7 +28,13 @@ from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, declared_type, match_arguments, register
+from robustbench_tc.scoring.base import (
+    SourceScorer,
+    any_answer_fits,
+    declared_type,
+    match_arguments,
+    register,
+)
 from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, bfcl_standardize, is_optional
 
 

@@ -19,9 +19,15 @@ def add_commands(subparsers: Any) -> None:
         "accuracies with 95%% percentile-bootstrap half-widths.",
     )
     p.add_argument("predictions", type=Path, help="predictions file (JSONL, or a JSON list/document)")
-    p.add_argument("--dataset", type=Path, required=True, help="built dataset folder (robustbench-tc build --out)")
-    p.add_argument("--reference", type=Path, help="a second predictions file: paired bootstrap test against it")
-    p.add_argument("--per-sample", type=Path, help="write per-sample JSONL (id, perturbation, correct, error mode)")
+    p.add_argument(
+        "--dataset", type=Path, required=True, help="built dataset folder (robustbench-tc build --out)"
+    )
+    p.add_argument(
+        "--reference", type=Path, help="a second predictions file: paired bootstrap test against it"
+    )
+    p.add_argument(
+        "--per-sample", type=Path, help="write per-sample JSONL (id, perturbation, correct, error mode)"
+    )
     p.add_argument("--json", type=Path, help="write the full JSON report here")
     p.add_argument("--cluster", action="store_true", help="bootstrap base samples instead of records")
     p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples (default 10000)")

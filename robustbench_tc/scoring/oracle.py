@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,9 @@ def python_literal(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(python_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items()) + "}"
+        )
     raise TypeError(f"cannot render {type(value).__name__} as a Python literal")
 
 
@@ -92,7 +94,9 @@ def oracle_output(sample: Sample) -> str:
         )
         return f"[{inner}]"
     if sample.output_format == "tool_call_json":
-        lines = [json.dumps({"name": name, "parameters": args}, ensure_ascii=False) for name, args in rendered]
+        lines = [
+            json.dumps({"name": name, "parameters": args}, ensure_ascii=False) for name, args in rendered
+        ]
         return "<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
     if sample.output_format == "react":
         return "\n".join(
@@ -128,7 +132,7 @@ def oracle_header(dataset_fingerprint: str | None = None) -> RunHeader:
         mode="prompt",
         dataset_fingerprint=dataset_fingerprint,
         project_version=__version__,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         extra={"note": "ground truth rendered in each source's canonical format; scores 1.000 everywhere"},
     )
 
@@ -138,4 +142,6 @@ def write_oracle(dataset_dir: str | Path, out: str | Path, configs: Iterable[str
     from robustbench_tc.dataset import dataset_fingerprint, load_samples
 
     samples = load_samples(dataset_dir, configs)
-    return write_predictions(out, oracle_records(samples), header=oracle_header(dataset_fingerprint(dataset_dir)))
+    return write_predictions(
+        out, oracle_records(samples), header=oracle_header(dataset_fingerprint(dataset_dir))
+    )

@@ -36,7 +36,7 @@ from robustbench_tc.stats import (
     percentile_interval,
     significance_stars,
 )
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, COMPONENTS, component_of, get_type
+from robustbench_tc.taxonomy import CLEAN, COMPONENTS, CONFIG_NAMES, component_of, get_type
 
 _SHORT = {"clean": "-", "observation": "Obs", "action": "Act", "reward": "Rew", "transition": "Trn"}
 MAX_LISTED_KEYS = 1000
@@ -152,8 +152,11 @@ class ScoreReport(BaseModel):
                     f"  Δ{_SHORT[comp]:<10} {d.show() if d else '-':>15}  "
                     f"(acc {self.component_acc[comp].show()}, n={self.component_acc[comp].n})"
                 )
-        lines += ["", f"  {'type':<15}{'config':<34}{'comp':<5}{'n':>5}  {'acc':>14}  {'drop':>15}  "
-                  + " ".join(f"{m[:4]:>5}" for m in (*ERROR_MODES[1:], MISSING))]
+        lines += [
+            "",
+            f"  {'type':<15}{'config':<34}{'comp':<5}{'n':>5}  {'acc':>14}  {'drop':>15}  "
+            + " ".join(f"{m[:4]:>5}" for m in (*ERROR_MODES[1:], MISSING)),
+        ]
         for c in self.configs:
             modes = " ".join(f"{c.error_modes.get(m, 0):>5}" for m in (*ERROR_MODES[1:], MISSING))
             drop = c.drop.show() if c.drop else ""
@@ -208,7 +211,9 @@ class _Run:
             self.n_predicted[config] = n_pred
 
     def point(self, configs: Sequence[str]) -> Aggregates:
-        return aggregate({c: float(self.values[c].sum()) for c in configs}, {c: len(self.values[c]) for c in configs})
+        return aggregate(
+            {c: float(self.values[c].sum()) for c in configs}, {c: len(self.values[c]) for c in configs}
+        )
 
 
 def _estimate(value: float | None, draws: np.ndarray | None, n: int, level: float) -> Estimate:
@@ -239,7 +244,9 @@ def score_predictions(
     values = {}
     for c in configs:
         rows = [run.values[c]]
-        if ref is not None:  # a config the reference lacks gets a placeholder row, left out of the paired test
+        if (
+            ref is not None
+        ):  # a config the reference lacks gets a placeholder row, left out of the paired test
             rows.append(ref.values.get(c, np.zeros_like(run.values[c])))
         values[c] = np.vstack(rows)
     clusters = {c: [s.base_id for s in samples[c]] for c in configs} if cluster else None
@@ -253,15 +260,15 @@ def score_predictions(
         return sum(n_of[c] for c in members)
 
     perturbed = [c for c in configs if c != CLEAN]
-    by_component = {
-        comp.value: [c for c in perturbed if component_of(c) == comp] for comp in COMPONENTS
-    }
+    by_component = {comp.value: [c for c in perturbed if component_of(c) == comp] for comp in COMPONENTS}
     config_scores = []
     for c in configs:
         mode_counts = Counter(run.modes[c])
         drop = None
         if c != CLEAN and point.clean is not None:
-            drop = _estimate(point.config_acc[c] - point.clean, boot.config_acc[c] - boot.clean, n_of[c], level)
+            drop = _estimate(
+                point.config_acc[c] - point.clean, boot.config_acc[c] - boot.clean, n_of[c], level
+            )
         config_scores.append(
             ConfigScore(
                 config=c,
@@ -332,12 +339,23 @@ def _paired_tests(run: _Run, ref: _Run, draws: dict, level: float) -> list[Paire
         ("pert_acc", run_p.pert_acc, ref_p.pert_acc, run_b.pert_acc, ref_b.pert_acc),
     ]
     for comp in run_p.delta:
-        metrics.append((f"delta.{comp}", run_p.delta[comp], ref_p.delta[comp], run_b.delta[comp], ref_b.delta[comp]))
+        metrics.append(
+            (f"delta.{comp}", run_p.delta[comp], ref_p.delta[comp], run_b.delta[comp], ref_b.delta[comp])
+        )
     for comp in run_p.component_acc:
-        metrics.append((f"acc.{comp}", run_p.component_acc[comp], ref_p.component_acc[comp],
-                        run_b.component_acc[comp], ref_b.component_acc[comp]))
+        metrics.append(
+            (
+                f"acc.{comp}",
+                run_p.component_acc[comp],
+                ref_p.component_acc[comp],
+                run_b.component_acc[comp],
+                ref_b.component_acc[comp],
+            )
+        )
     for c in shared:
-        metrics.append((f"acc.{c}", run_p.config_acc[c], ref_p.config_acc[c], run_b.config_acc[c], ref_b.config_acc[c]))
+        metrics.append(
+            (f"acc.{c}", run_p.config_acc[c], ref_p.config_acc[c], run_b.config_acc[c], ref_b.config_acc[c])
+        )
     out = []
     for name, rp, fp, rb, fb in metrics:
         if rp is None or fp is None:
@@ -345,6 +363,16 @@ def _paired_tests(run: _Run, ref: _Run, draws: dict, level: float) -> list[Paire
         diff = np.asarray(rb) - np.asarray(fb)
         interval = percentile_interval(diff, level)
         p = paired_p_value(diff)
-        out.append(PairedTest(metric=name, run=float(rp), reference=float(fp), diff=float(rp) - float(fp),
-                              lo=interval.lo, hi=interval.hi, p_value=p, stars=significance_stars(p)))
+        out.append(
+            PairedTest(
+                metric=name,
+                run=float(rp),
+                reference=float(fp),
+                diff=float(rp) - float(fp),
+                lo=interval.lo,
+                hi=interval.hi,
+                p_value=p,
+                stars=significance_stars(p),
+            )
+        )
     return out

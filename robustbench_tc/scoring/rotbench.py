@@ -82,7 +82,9 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> 
     return match_arguments(_given(call.arguments), gold_args, _value_ok)
 
 
-def score_rotbench(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
+def score_rotbench(
+    calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]
+) -> float:
     """1.0 if the first call(s) match any alternative, else 0.0."""
     for answer in answers:
         n = len(answer.calls)
@@ -97,6 +99,6 @@ SCORER = register(
         match_call=match_call,
         score=score_rotbench,
         rule="first call: exact Action name of any alternative; Action Input equal field by field "
-        "(\"None\" fields dropped; finish/ask_to_user content not compared)",
+        '("None" fields dropped; finish/ask_to_user content not compared)',
     )
 )

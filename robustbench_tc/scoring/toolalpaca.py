@@ -24,7 +24,13 @@ from collections.abc import Sequence
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, in_order_subsequence, match_arguments, register
+from robustbench_tc.scoring.base import (
+    SourceScorer,
+    any_answer_fits,
+    in_order_subsequence,
+    match_arguments,
+    register,
+)
 from robustbench_tc.scoring.values import loosely_acceptable
 
 
@@ -32,11 +38,15 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> 
     return (
         call.name == gold.name
         and call.arguments_ok
-        and match_arguments(call.arguments, gold.arguments, loosely_acceptable, extra_ok=True, compare_optional=False)
+        and match_arguments(
+            call.arguments, gold.arguments, loosely_acceptable, extra_ok=True, compare_optional=False
+        )
     )
 
 
-def score_toolalpaca(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
+def score_toolalpaca(
+    calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]
+) -> float:
     """1.0 if the calls are an ordered subset of some gold answer's steps, else 0.0."""
     return any_answer_fits(calls, answers, tools, match_call, in_order_subsequence)
 

@@ -27,7 +27,9 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> 
     return call.name == gold.name
 
 
-def score_tooleyes(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
+def score_tooleyes(
+    calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]
+) -> float:
     """Best fraction of gold steps matched in order, over the alternatives."""
     names = [c.name for c in calls]
     best = 0.0

@@ -62,14 +62,22 @@ def test_card_declares_every_config_with_features(built_dataset):
     present = [c for c in CONFIG_NAMES if config_path(built_dataset, c).is_file()]
     assert names == present and names[0] == CLEAN
     assert header["configs"][0]["default"] is True
-    assert all(c["data_files"] == [{"split": "test", "path": f"data/{c['config_name']}.jsonl"}]
-               for c in header["configs"])
+    assert all(
+        c["data_files"] == [{"split": "test", "path": f"data/{c['config_name']}.jsonl"}]
+        for c in header["configs"]
+    )
     assert [i["config_name"] for i in header["dataset_info"]] == names
     feature_names = [f["name"] for f in header["dataset_info"][0]["features"]]
     assert feature_names == list(ROW_FEATURES)
     text = (built_dataset / "README.md").read_text(encoding="utf-8")
-    for needle in ["arXiv:2605.11928", "When Simulation Lies", "Choices and deviations",
-                   "project's own labels", "**Think", "cd9429ccf3d4d04156affe883c495b3b047e6b64"]:
+    for needle in [
+        "arXiv:2605.11928",
+        "When Simulation Lies",
+        "Choices and deviations",
+        "project's own labels",
+        "**Think",
+        "cd9429ccf3d4d04156affe883c495b3b047e6b64",
+    ]:
         assert needle in text
 
 
@@ -110,8 +118,14 @@ def test_load_dataset_by_folder_name_in_the_cwd(built_dataset, hf_offline, monke
 
 
 def _run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "robustbench_tc", *args], cwd=REPO, text=True,
-                          capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "robustbench_tc", *args],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def _copy_sources(sources_dir: Path, dest: Path) -> Path:
@@ -123,7 +137,11 @@ def _copy_sources(sources_dir: Path, dest: Path) -> Path:
 
 
 BROKEN = [
-    ("missing", "rotbench/Data/First_Turn/clean.json", "missing source file rotbench/Data/First_Turn/clean.json"),
+    (
+        "missing",
+        "rotbench/Data/First_Turn/clean.json",
+        "missing source file rotbench/Data/First_Turn/clean.json",
+    ),
     ("corrupt", "toolalpaca/data/eval_real.json", "does not match its pin"),
 ]
 
@@ -161,8 +179,11 @@ def test_a_failed_build_keeps_the_previous_output(sources_dir, tmp_path):
     [
         (["build", "--out", "x"], {"RBTC_SOURCES": ""}, "pass --sources DIR or set RBTC_SOURCES"),
         (["build", "--sources", "/nonexistent/src", "--out", "x"], {}, "does not exist"),
-        (["build", "--sources", "SRC", "--out", "x", "--configs", "transient_timout"], {},
-         "did you mean 'transient_timeout'"),
+        (
+            ["build", "--sources", "SRC", "--out", "x", "--configs", "transient_timout"],
+            {},
+            "did you mean 'transient_timeout'",
+        ),
         (["build", "--sources", "SRC", "--out", "x", "--generator", "llm"], {}, "needs a model name"),
     ],
 )
@@ -181,8 +202,16 @@ def test_build_refuses_to_replace_a_folder_that_is_not_a_dataset(sources_dir, tm
 
 def test_build_cli_writes_the_summary(sources_dir, tmp_path):
     out = tmp_path / "ds"
-    result = _run_cli("build", "--sources", str(sources_dir), "--out", str(out), "--quiet",
-                      "--configs", "transient_rate_limit")
+    result = _run_cli(
+        "build",
+        "--sources",
+        str(sources_dir),
+        "--out",
+        str(out),
+        "--quiet",
+        "--configs",
+        "transient_rate_limit",
+    )
     assert result.returncode == 0, result.stderr
     assert "transient_rate_limit" in result.stdout and "199" in result.stdout
     assert sorted(p.name for p in (out / "data").iterdir()) == ["clean.jsonl", "transient_rate_limit.jsonl"]

@@ -7,9 +7,15 @@ import importlib
 
 import pytest
 
-MODULES = ["dataset_builder.pins", "dataset_builder.manifest", "dataset_builder.card",
-           "dataset_builder.sources.common", "dataset_builder.sources.apibank",
-           "dataset_builder.sources.rotbench", "dataset_builder.sources.toolalpaca"]
+MODULES = [
+    "dataset_builder.pins",
+    "dataset_builder.manifest",
+    "dataset_builder.card",
+    "dataset_builder.sources.common",
+    "dataset_builder.sources.apibank",
+    "dataset_builder.sources.rotbench",
+    "dataset_builder.sources.toolalpaca",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

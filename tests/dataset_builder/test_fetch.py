@@ -79,13 +79,44 @@ def test_a_file_that_differs_from_its_pin_is_not_kept(raw_server, tmp_path):
 def test_fetch_cli_reports_an_unreachable_server(raw_server, tmp_path):
     url, _ = raw_server
     out = tmp_path / "sources"
-    ok = subprocess.run([sys.executable, "-m", "robustbench_tc", "fetch-sources", "--out", str(out),
-                         "--base-url", url, "--quiet"], cwd=REPO, capture_output=True, text=True,
-                        timeout=120, env=dict(os.environ))
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robustbench_tc",
+            "fetch-sources",
+            "--out",
+            str(out),
+            "--base-url",
+            url,
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
     assert ok.returncode == 0, ok.stderr
     assert f"downloaded {len(PINS)}, already present 0" in ok.stdout
     (out / "bfcl/LICENSE").unlink()
-    bad = subprocess.run([sys.executable, "-m", "robustbench_tc", "fetch-sources", "--out", str(out),
-                          "--base-url", url + "/nowhere", "--quiet", "--timeout", "5"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robustbench_tc",
+            "fetch-sources",
+            "--out",
+            str(out),
+            "--base-url",
+            url + "/nowhere",
+            "--quiet",
+            "--timeout",
+            "5",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "could not download bfcl/LICENSE" in bad.stderr

@@ -32,8 +32,9 @@ def test_push_uploads_exactly_the_plan(built_dataset, tmp_path):
         plan = push(built_dataset, "someone/robustbench-tc", private=True, api=api)
     finally:
         extra.rmdir()
-    api.create_repo.assert_called_once_with("someone/robustbench-tc", repo_type="dataset",
-                                            private=True, exist_ok=True)
+    api.create_repo.assert_called_once_with(
+        "someone/robustbench-tc", repo_type="dataset", private=True, exist_ok=True
+    )
     kwargs = api.upload_folder.call_args.kwargs
     assert kwargs["repo_id"] == "someone/robustbench-tc" and kwargs["repo_type"] == "dataset"
     assert kwargs["allow_patterns"] == [p.path_in_repo for p in plan]
@@ -47,10 +48,24 @@ def test_push_refuses_a_folder_that_is_not_a_dataset(tmp_path):
 
 
 def test_push_dry_run_cli_prints_the_plan_without_network(built_dataset):
-    result = subprocess.run([sys.executable, "-m", "robustbench_tc", "push", "--repo-id", "me/x",
-                             "--dataset", str(built_dataset), "--dry-run"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PATH": "", "HF_HUB_OFFLINE": "1"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robustbench_tc",
+            "push",
+            "--repo-id",
+            "me/x",
+            "--dataset",
+            str(built_dataset),
+            "--dry-run",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "HF_HUB_OFFLINE": "1"},
+    )
     assert result.returncode == 0, result.stderr
     plan = plan_upload(built_dataset)
     assert f"would upload {len(plan)} files to datasets/me/x" in result.stdout

@@ -45,42 +45,85 @@ def test_rows_follow_the_manifest_and_are_clean(clean):
 
 # id, tool names, gold call (first acceptable values), a fragment of the user turn
 PAPER_SAMPLES = [
-    ("bfcl_v3__BFCL_v3_multiple__multiple_110",
-     ["get_collectables_in_season", "mutation_type.find"],
-     ("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens"}),
-     "Find the type of gene mutation based on SNP (Single Nucleotide Polymorphism) ID rs6034464."),
-    ("bfcl_v3__BFCL_v3_multiple__multiple_2",
-     ["country_info.largest_city", "country_info.capital", "country_info.population"],
-     ("country_info.capital", {"country": "Brazil"}), "What is the capital of Brazil?"),
-    ("bfcl_v3__BFCL_v3_multiple__multiple_191",
-     ["random.normalvariate", "get_personality_traits", "elephant_population_estimate", "book_hotel"],
-     None, None),
-    ("apibank__level1_101", ["ModifyAlarm", "GetUserToken", "AddAgenda", THINK_TOOL_NAME],
-     ("AddAgenda", {"token": "p9o8i7u6y5t4r3e2w1q", "content": "Lunch with friends",
-                    "time": "2023-03-24 14:00:00", "location": "Restaurant X"}),
-     "<user>Can you help me modify an alarm for user3 at 2023-03-24 09:00:00?</user>"),
-    ("apibank__level1_213",
-     ["OpenBankAccount", "QueryStock", "QueryBalance", "GetUserToken", THINK_TOOL_NAME],
-     ("QueryBalance", {"token": "p9o8i7u6y5t4r3e2w1q"}), None),
-    ("apibank__level3_26", ["OrganizationMembers", THINK_TOOL_NAME],
-     ("OrganizationMembers", {"organization": "Tencent"}), "Tencent"),
+    (
+        "bfcl_v3__BFCL_v3_multiple__multiple_110",
+        ["get_collectables_in_season", "mutation_type.find"],
+        ("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens"}),
+        "Find the type of gene mutation based on SNP (Single Nucleotide Polymorphism) ID rs6034464.",
+    ),
+    (
+        "bfcl_v3__BFCL_v3_multiple__multiple_2",
+        ["country_info.largest_city", "country_info.capital", "country_info.population"],
+        ("country_info.capital", {"country": "Brazil"}),
+        "What is the capital of Brazil?",
+    ),
+    (
+        "bfcl_v3__BFCL_v3_multiple__multiple_191",
+        ["random.normalvariate", "get_personality_traits", "elephant_population_estimate", "book_hotel"],
+        None,
+        None,
+    ),
+    (
+        "apibank__level1_101",
+        ["ModifyAlarm", "GetUserToken", "AddAgenda", THINK_TOOL_NAME],
+        (
+            "AddAgenda",
+            {
+                "token": "p9o8i7u6y5t4r3e2w1q",
+                "content": "Lunch with friends",
+                "time": "2023-03-24 14:00:00",
+                "location": "Restaurant X",
+            },
+        ),
+        "<user>Can you help me modify an alarm for user3 at 2023-03-24 09:00:00?</user>",
+    ),
+    (
+        "apibank__level1_213",
+        ["OpenBankAccount", "QueryStock", "QueryBalance", "GetUserToken", THINK_TOOL_NAME],
+        ("QueryBalance", {"token": "p9o8i7u6y5t4r3e2w1q"}),
+        None,
+    ),
+    (
+        "apibank__level3_26",
+        ["OrganizationMembers", THINK_TOOL_NAME],
+        ("OrganizationMembers", {"organization": "Tencent"}),
+        "Tencent",
+    ),
     ("apibank__level2_11", ["GetToday", THINK_TOOL_NAME], ("GetToday", {}), None),
-    ("toolalpaca__Cataas__inst1",
-     ["getRandomCat", "findCatById", "findCatByTag", "findCatWithText", "api", "tags", "count"],
-     ("findCatByTag", {"tag": "cute", "width": "800", "height": "600"}), "with the tag 'cute'"),
-    ("toolalpaca__Cataas__inst2",
-     ["getRandomCat", "findCatById", "findCatByTag", "findCatWithText", "api", "tags", "count"],
-     ("findCatWithText", {"text": "Happy Birthday!"}), "a cat picture that says 'Happy Birthday!'"),
-    ("rotbench__Turn 1: To which country does the city of Madrid belong and what is its population?",
-     ["search_country", "search_city", "search_airport", "search_airline", "search_alliance",
-      "search_airplane", "search_routes", "ask_to_user", "finish"],
-     ("search_city", {"query": "Madrid"}),
-     "To which country does the city of Madrid belong and what is its population?"),
+    (
+        "toolalpaca__Cataas__inst1",
+        ["getRandomCat", "findCatById", "findCatByTag", "findCatWithText", "api", "tags", "count"],
+        ("findCatByTag", {"tag": "cute", "width": "800", "height": "600"}),
+        "with the tag 'cute'",
+    ),
+    (
+        "toolalpaca__Cataas__inst2",
+        ["getRandomCat", "findCatById", "findCatByTag", "findCatWithText", "api", "tags", "count"],
+        ("findCatWithText", {"text": "Happy Birthday!"}),
+        "a cat picture that says 'Happy Birthday!'",
+    ),
+    (
+        "rotbench__Turn 1: To which country does the city of Madrid belong and what is its population?",
+        [
+            "search_country",
+            "search_city",
+            "search_airport",
+            "search_airline",
+            "search_alliance",
+            "search_airplane",
+            "search_routes",
+            "ask_to_user",
+            "finish",
+        ],
+        ("search_city", {"query": "Madrid"}),
+        "To which country does the city of Madrid belong and what is its population?",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("sample_id", "tools", "gold", "query"), PAPER_SAMPLES,
-                         ids=[row[0][:40] for row in PAPER_SAMPLES])
+@pytest.mark.parametrize(
+    ("sample_id", "tools", "gold", "query"), PAPER_SAMPLES, ids=[row[0][:40] for row in PAPER_SAMPLES]
+)
 def test_paper_named_samples_have_the_appendix_tools_and_gold(clean, sample_id, tools, gold, query):
     sample = clean[sample_id]
     assert sample.tool_names == tools
@@ -94,11 +137,25 @@ def test_paper_named_samples_have_the_appendix_tools_and_gold(clean, sample_id, 
 @pytest.mark.parametrize(
     ("sample_id", "descriptions"),
     [
-        ("apibank__level2_11", ["This API gets the current date.",
-                                "** Recall relevant context and analyze the current user goal."]),
-        ("toolalpaca__Cataas__inst2", ["Get random cat", "Get cat by id", "Get random cat by tag",
-                                       "Get random cat saying text", "Will return all cats",
-                                       "Will return all tags", "Count how many cats"]),
+        (
+            "apibank__level2_11",
+            [
+                "This API gets the current date.",
+                "** Recall relevant context and analyze the current user goal.",
+            ],
+        ),
+        (
+            "toolalpaca__Cataas__inst2",
+            [
+                "Get random cat",
+                "Get cat by id",
+                "Get random cat by tag",
+                "Get random cat saying text",
+                "Will return all cats",
+                "Will return all tags",
+                "Count how many cats",
+            ],
+        ),
     ],
 )
 def test_tool_descriptions_match_the_paper_audit_examples(clean, sample_id, descriptions):
@@ -107,7 +164,10 @@ def test_tool_descriptions_match_the_paper_audit_examples(clean, sample_id, desc
 
 def test_bfcl_keeps_every_acceptable_value_and_the_source_spelling(clean):
     sample = clean["bfcl_v3__BFCL_v3_multiple__multiple_110"]
-    assert sample.golden_answers[0].calls[0].arguments == {"snp_id": ["rs6034464"], "species": ["Homo sapiens", OPTIONAL]}
+    assert sample.golden_answers[0].calls[0].arguments == {
+        "snp_id": ["rs6034464"],
+        "species": ["Homo sapiens", OPTIONAL],
+    }
     assert sample.tools[1].parameters["x-source-type"] == "dict"
     assert sample.output_format == "bfcl_ast"
     assert parse_tools("bfcl_v3", sample.system_prompt) == sample.tools
@@ -124,8 +184,10 @@ def test_apibank_keeps_the_upstream_prompt_and_python_types(clean, sources_dir):
 def test_rotbench_keeps_alternatives_and_marks_none_as_not_given(clean):
     cats = clean["rotbench__Turn 1: Could tell me 3 facts of cats and dogs?"]
     alternatives = [[(c.name, c.arguments) for c in g.calls] for g in cats.golden_answers]
-    assert alternatives == [[("cat_facts", {"max_length": [OPTIONAL, "None"], "limit": ["3"]})],
-                            [("dog_facts", {"number": ["3"]})]]
+    assert alternatives == [
+        [("cat_facts", {"max_length": [OPTIONAL, "None"], "limit": ["3"]})],
+        [("dog_facts", {"number": ["3"]})],
+    ]
     assert cats.messages[0].content == "Could tell me 3 facts of cats and dogs?"  # no "\nBegin!\n"
     realty = next(s for s in clean.values() if s.source_meta.get("meta_tool_gold"))
     assert realty.golden_answers[0].calls[0].name == "ask_to_user"
@@ -148,7 +210,9 @@ def test_tooleyes_gold_comes_from_the_annotation_file(clean):
     rows = [s for s in clean.values() if s.source == "tooleyes"]
     assert {s.generator for s in rows} == {"annotation"}
     assert all(s.tool_names[-2:] == ["ask_to_user", "finish"] for s in rows)
-    uuid = clean["tooleyes__Turn 1: Can you help me by generating four UUIDs for the new virtual machines in our network?"]
+    uuid = clean[
+        "tooleyes__Turn 1: Can you help me by generating four UUIDs for the new virtual machines in our network?"
+    ]
     assert uuid.golden_answers[0].calls[0].name in uuid.tool_names
 
 
@@ -160,9 +224,17 @@ def _tooleyes_entries() -> list[ManifestEntry]:
     ("edit", "message"),
     [
         (lambda rows: rows[1:], "have no gold label"),
-        (lambda rows: [{**rows[0], "answers": [[{"name": "nope", "arguments": {}}]]}, *rows[1:]], "is not in"),
-        (lambda rows: [{**rows[0], "answers": [[{**rows[0]["answers"][0][0], "arguments": {"zz": ["1"]}}]]},
-                       *rows[1:]], "has no parameter"),
+        (
+            lambda rows: [{**rows[0], "answers": [[{"name": "nope", "arguments": {}}]]}, *rows[1:]],
+            "is not in",
+        ),
+        (
+            lambda rows: [
+                {**rows[0], "answers": [[{**rows[0]["answers"][0][0], "arguments": {"zz": ["1"]}}]]},
+                *rows[1:],
+            ],
+            "has no parameter",
+        ),
         (lambda rows: [rows[0], *rows], "duplicate annotation"),
     ],
 )

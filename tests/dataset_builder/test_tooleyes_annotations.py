@@ -24,7 +24,12 @@ TOOLS_END = "\n\nLet's Begin!"
 META_TOOLS = ("ask_to_user", "finish")
 OPTIONAL = ""
 JSON_TYPES: dict[str, type | tuple[type, ...]] = {
-    "string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict,
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "array": list,
+    "object": dict,
 }
 NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -46,7 +51,13 @@ def _norm(text: str) -> str:
     >>> _norm("Entry-Level  ‘Pulp Fiction’")
     "entry level 'pulp fiction'"
     """
-    text = text.casefold().replace("\u2018", "'").replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = (
+        text.casefold()
+        .replace("\u2018", "'")
+        .replace("\u2019", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+    )
     return re.sub(r"[\s_\-]+", " ", text)
 
 
@@ -88,7 +99,7 @@ def _upstream(sources_dir: Path) -> dict[str, dict[str, Any]]:
 def _tools(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     system = record["conversations"][0]["value"]
     start = system.index(TOOLS_START) + len(TOOLS_START)
-    tools = json.loads(system[start:system.index(TOOLS_END, start)])
+    tools = json.loads(system[start : system.index(TOOLS_END, start)])
     return {tool["name"]: tool for tool in tools}
 
 
@@ -103,7 +114,7 @@ def _manifest_ids(sources_dir: Path) -> list[str]:
 
 def _record_for(sources_dir: Path, sample_id: str) -> dict[str, Any]:
     assert sample_id.startswith(PREFIX), f"{sample_id!r} lacks the {PREFIX!r} prefix"
-    record = _upstream(sources_dir).get(sample_id[len(PREFIX):])
+    record = _upstream(sources_dir).get(sample_id[len(PREFIX) :])
     assert record is not None, f"{sample_id!r} is missing upstream or duplicated there"
     return record
 
@@ -144,7 +155,7 @@ def test_file_is_one_compact_utf8_object_per_line() -> None:
         assert set(json.loads(line)) == {"id", "answers", "rationale"}, line[:80]
 
 
-@pytest.mark.parametrize("row", GOLD, ids=[row["id"][len(PREFIX):][:60] for row in GOLD])
+@pytest.mark.parametrize("row", GOLD, ids=[row["id"][len(PREFIX) :][:60] for row in GOLD])
 def test_gold_row_matches_its_upstream_sample(row: dict[str, Any], sources_dir: Path) -> None:
     record = _record_for(sources_dir, row["id"])
     query = record["conversations"][1]["value"]
@@ -174,7 +185,11 @@ def test_gold_row_matches_its_upstream_sample(row: dict[str, Any], sources_dir: 
                 for value in values:
                     if value == OPTIONAL:
                         continue
-                    assert isinstance(value, expected_type), f"{param}={value!r} is not {properties[param]['type']}"
+                    assert isinstance(value, expected_type), (
+                        f"{param}={value!r} is not {properties[param]['type']}"
+                    )
                     if isinstance(value, str):
-                        assert grounded(value, query, param, rationale), f"{param}={value!r} is not grounded in the query"
+                        assert grounded(value, query, param, rationale), (
+                            f"{param}={value!r} is not grounded in the query"
+                        )
         GoldAnswer(calls=[GoldCall(**call) for call in alternative])

@@ -27,8 +27,9 @@ def scripted_reply(request: ChatRequest) -> Generation:
 class FakeBackend(Backend):
     name = "fake"
 
-    def __init__(self, reply: Callable[[ChatRequest], Generation] = scripted_reply,
-                 fail_after_calls: int | None = None) -> None:
+    def __init__(
+        self, reply: Callable[[ChatRequest], Generation] = scripted_reply, fail_after_calls: int | None = None
+    ) -> None:
         self.reply = reply
         self.calls: list[list[ChatRequest]] = []
         self.fail_after_calls = fail_after_calls

@@ -41,12 +41,18 @@ def mini_samples(config: str) -> list[Sample]:
         extra = []
     transition_error = TRANSITION_ERRORS.get(config, "")
 
-    def sample(id_: str, source: str, fmt: str, tools: list[Tool], query: str,
-               gold: GoldCall, system: str) -> Sample:
+    def sample(
+        id_: str, source: str, fmt: str, tools: list[Tool], query: str, gold: GoldCall, system: str
+    ) -> Sample:
         return Sample(
-            id=id_, source=source, perturbation=config, output_format=fmt,
-            system_prompt=system, messages=[Message(role="user", content=query)],
-            tools=tools, golden_answers=[GoldAnswer(calls=[gold])],
+            id=id_,
+            source=source,
+            perturbation=config,
+            output_format=fmt,
+            system_prompt=system,
+            messages=[Message(role="user", content=query)],
+            tools=tools,
+            golden_answers=[GoldAnswer(calls=[gold])],
             transition_error=transition_error,
         )
 
@@ -55,22 +61,39 @@ def mini_samples(config: str) -> list[Sample]:
     apibank_tools = [convert, *extra]
     apibank_system = (
         "You are a dialogue assistant. Tools:\n"
-        + "\n".join(f"{i + 1}. Name: {t.name}\nDescription: {t.description}" for i, t in enumerate(apibank_tools))
+        + "\n".join(
+            f"{i + 1}. Name: {t.name}\nDescription: {t.description}" for i, t in enumerate(apibank_tools)
+        )
         + '\nAnswer with <tool_call>\n{"name": ..., "parameters": {...}}\n</tool_call>.'
     )
     return [
-        sample("bfcl_v3__BFCL_v3_multiple__multiple_1", "bfcl_v3", "bfcl_ast", bfcl_tools,
-               "What is the weather in Paris?",
-               GoldCall(name="weather.get", arguments={"city": ["Paris"]}),
-               render_system_prompt("bfcl_v3", bfcl_tools)),
-        sample("apibank__level1_1", "apibank", "tool_call_json", apibank_tools,
-               "Convert 10 to EUR please.",
-               GoldCall(name="convert_currency", arguments={"amount": ["10"], "currency": ["EUR"]}),
-               apibank_system),
-        sample("toolalpaca__Cities__inst0", "toolalpaca", "react", alpaca_tools,
-               "Tell me about Madrid.",
-               GoldCall(name="search_city", arguments={"query": ["Madrid"]}),
-               render_system_prompt("toolalpaca", alpaca_tools)),
+        sample(
+            "bfcl_v3__BFCL_v3_multiple__multiple_1",
+            "bfcl_v3",
+            "bfcl_ast",
+            bfcl_tools,
+            "What is the weather in Paris?",
+            GoldCall(name="weather.get", arguments={"city": ["Paris"]}),
+            render_system_prompt("bfcl_v3", bfcl_tools),
+        ),
+        sample(
+            "apibank__level1_1",
+            "apibank",
+            "tool_call_json",
+            apibank_tools,
+            "Convert 10 to EUR please.",
+            GoldCall(name="convert_currency", arguments={"amount": ["10"], "currency": ["EUR"]}),
+            apibank_system,
+        ),
+        sample(
+            "toolalpaca__Cities__inst0",
+            "toolalpaca",
+            "react",
+            alpaca_tools,
+            "Tell me about Madrid.",
+            GoldCall(name="search_city", arguments={"query": ["Madrid"]}),
+            render_system_prompt("toolalpaca", alpaca_tools),
+        ),
     ]
 
 
@@ -84,8 +107,9 @@ def write_mini_dataset(root: Path, configs: tuple[str, ...] = MINI_CONFIGS, copi
                 for s in mini_samples(config):
                     if k:
                         query = Message(role="user", content=f"{s.messages[0].content} (case {k})")
-                        s = s.model_copy(update={"id": f"{s.id}_{k}", "base_id": f"{s.id}_{k}",
-                                                 "messages": [query]})
+                        s = s.model_copy(
+                            update={"id": f"{s.id}_{k}", "base_id": f"{s.id}_{k}", "messages": [query]}
+                        )
                     fh.write(json.dumps(s.to_row(), ensure_ascii=False) + "\n")
     return root
 

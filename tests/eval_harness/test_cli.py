@@ -29,8 +29,13 @@ from tests.eval_harness.test_transformers_e2e import run_args
     ],
 )
 def test_bad_arguments_are_one_line_errors(
-    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    model: str, extra: list[str], message: str,
+    mini_dataset: Path,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    model: str,
+    extra: list[str],
+    message: str,
 ) -> None:
     model = str(tiny_model_dir) if model == "TINY" else model
     out = tmp_path / "p.jsonl"
@@ -51,6 +56,12 @@ def test_missing_dataset_and_folder_out_are_errors(
 
 def test_out_in_a_missing_folder_is_created(mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "new" / "dir" / "p.jsonl"
-    assert main(run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean",
-                         "--max-tokens", "4")) == 0
+    assert (
+        main(
+            run_args(
+                mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean", "--max-tokens", "4"
+            )
+        )
+        == 0
+    )
     assert len(out.read_text().splitlines()) == 1 + 1

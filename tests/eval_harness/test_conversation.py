@@ -52,28 +52,45 @@ def test_prompt_mode_fault_turn_follows_the_source_convention(source: str, role:
     s = SAMPLES[source]
     messages = follow_up(s, "prompt", "CALL", [], s.transition_error)
     assert messages[:-2] == build_messages(s, "prompt")
-    assert messages[-2:] == [{"role": "assistant", "content": "CALL"},
-                             {"role": role, "content": content.format(e=s.transition_error)}]
+    assert messages[-2:] == [
+        {"role": "assistant", "content": "CALL"},
+        {"role": role, "content": content.format(e=s.transition_error)},
+    ]
 
 
 def test_fc_fault_answers_every_structured_call() -> None:
     s = SAMPLES["bfcl_v3"]
-    calls = [{"id": "a", "name": "weather.get", "arguments": '{"city": "Paris"}'},
-             {"id": "b", "name": "convert_currency", "arguments": {"amount": 1}}]
+    calls = [
+        {"id": "a", "name": "weather.get", "arguments": '{"city": "Paris"}'},
+        {"id": "b", "name": "convert_currency", "arguments": {"amount": 1}},
+    ]
     messages = follow_up(s, "fc", calls_to_text("Let me check.", calls), calls, "boom")
     assistant, *tools = messages[-3:]
     assert assistant["content"] == "Let me check."
-    assert [c["function"]["arguments"] for c in assistant["tool_calls"]] == ['{"city": "Paris"}', '{"amount": 1}']
-    assert tools == [{"role": "tool", "tool_call_id": "a", "content": "boom"},
-                     {"role": "tool", "tool_call_id": "b", "content": "boom"}]
+    assert [c["function"]["arguments"] for c in assistant["tool_calls"]] == [
+        '{"city": "Paris"}',
+        '{"amount": 1}',
+    ]
+    assert tools == [
+        {"role": "tool", "tool_call_id": "a", "content": "boom"},
+        {"role": "tool", "tool_call_id": "b", "content": "boom"},
+    ]
 
 
 @pytest.mark.parametrize("source", ["bfcl_v3", "apibank", "rotbench", "toolalpaca", "tooleyes"])
 def test_fc_replies_are_parsed_by_the_scorer_parser(source: str) -> None:
-    raw = calls_to_text("", [{"name": "mutation_type.find", "arguments": '{"snp_id": "rs1"}'},
-                             {"name": "other", "arguments": {}}])
+    raw = calls_to_text(
+        "",
+        [
+            {"name": "mutation_type.find", "arguments": '{"snp_id": "rs1"}'},
+            {"name": "other", "arguments": {}},
+        ],
+    )
     parsed = parse_tool_calls(raw, source)
-    assert [(c.name, c.arguments) for c in parsed] == [("mutation_type.find", {"snp_id": "rs1"}), ("other", {})]
+    assert [(c.name, c.arguments) for c in parsed] == [
+        ("mutation_type.find", {"snp_id": "rs1"}),
+        ("other", {}),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -90,7 +107,12 @@ def test_sanitized_names_are_valid_and_unique(names: list[str], expected: dict[s
 
 @pytest.mark.parametrize(
     ("mode", "source", "turns"),
-    [("fc", "toolalpaca", 2), ("prompt", "bfcl_v3", 2), ("prompt", "toolalpaca", 1), ("prompt", "apibank", 1)],
+    [
+        ("fc", "toolalpaca", 2),
+        ("prompt", "bfcl_v3", 2),
+        ("prompt", "toolalpaca", 1),
+        ("prompt", "apibank", 1),
+    ],
 )
 def test_several_parsed_calls_each_get_the_fault_where_tool_turns_are_the_convention(
     mode: str, source: str, turns: int
@@ -104,9 +126,15 @@ def test_several_parsed_calls_each_get_the_fault_where_tool_turns_are_the_conven
 
 
 def _react_sample(source: str, query: str) -> Sample:
-    return Sample(id=f"{source}__Turn 1: {query}", source=source, system_prompt="SYS", output_format="react",
-                  messages=[Message(role="user", content=query)], tools=[Tool(name="finish")],
-                  golden_answers=[GoldAnswer(calls=[GoldCall(name="finish")])])
+    return Sample(
+        id=f"{source}__Turn 1: {query}",
+        source=source,
+        system_prompt="SYS",
+        output_format="react",
+        messages=[Message(role="user", content=query)],
+        tools=[Tool(name="finish")],
+        golden_answers=[GoldAnswer(calls=[GoldCall(name="finish")])],
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,10 +164,14 @@ def test_user_turn_is_the_sources_own(source: str, mode: str, query: str, sent: 
         ({"type": "array", "x-source-type": "list"}, {"type": "array", "items": {}}),
         ({"type": "array"}, {"type": "array", "items": {}}),
         ({"type": ["array", "null"]}, {"type": ["array", "null"], "items": {}}),
-        ({"type": "array", "items": {"type": "number", "x-source-type": "float"}},
-         {"type": "array", "items": {"type": "number"}}),
-        ({"type": "object", "properties": {"ids": {"type": "array", "x-source-type": "list(str)"}}},
-         {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}}),
+        (
+            {"type": "array", "items": {"type": "number", "x-source-type": "float"}},
+            {"type": "array", "items": {"type": "number"}},
+        ),
+        (
+            {"type": "object", "properties": {"ids": {"type": "array", "x-source-type": "list(str)"}}},
+            {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}},
+        ),
         ({"type": "string", "x-source-type": "str"}, {"type": "string"}),
     ],
 )

@@ -10,8 +10,13 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["eval_harness.backends", "eval_harness.backends.openai_backend", "eval_harness.conversation",
-     "eval_harness.manifest", "eval_harness.store"],
+    [
+        "eval_harness.backends",
+        "eval_harness.backends.openai_backend",
+        "eval_harness.conversation",
+        "eval_harness.manifest",
+        "eval_harness.store",
+    ],
 )
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

@@ -28,22 +28,47 @@ def test_manifest_matches_table15() -> None:
         assert str(entry.max_model_len or "") == row["max_len"]
         assert {"fc": "FC", "prompt": "Prompt", None: ""}[entry.mode] == row["mode"]
         assert {False: "off", None: ""}[entry.thinking] == row["thinking"]
-        assert ("" if entry.temperature is None else entry.temperature) == (float(row["temperature"]) if row["temperature"] else "")
+        assert ("" if entry.temperature is None else entry.temperature) == (
+            float(row["temperature"]) if row["temperature"] else ""
+        )
         assert str(entry.max_tokens or "") == row["max_tokens"]
 
 
 @pytest.mark.parametrize(
     ("model", "overrides", "expected"),
     [
-        ("Qwen3-14B", {}, {"model": "Qwen/Qwen3-14B", "mode": "fc", "dtype": "bfloat16",
-                           "max_model_len": 16384, "chat_template_kwargs": {"enable_thinking": False}}),
-        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-14B", {}, {"name": "DeepSeek-R1-Distill-14B",
-                                                           "temperature": 0.6, "max_tokens": 4096}),
-        ("ToolRL-Qwen2.5-3B", {"dtype": "float32", "max_tokens": 64},
-         {"mode": "prompt", "dtype": "float32", "max_tokens": 64, "chat_template_kwargs": {}}),
-        ("/models/mine", {"mode": "fc", "thinking": True},
-         {"model": "/models/mine", "mode": "fc", "temperature": 0.0, "max_tokens": 1024,
-          "chat_template_kwargs": {"enable_thinking": True}}),
+        (
+            "Qwen3-14B",
+            {},
+            {
+                "model": "Qwen/Qwen3-14B",
+                "mode": "fc",
+                "dtype": "bfloat16",
+                "max_model_len": 16384,
+                "chat_template_kwargs": {"enable_thinking": False},
+            },
+        ),
+        (
+            "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+            {},
+            {"name": "DeepSeek-R1-Distill-14B", "temperature": 0.6, "max_tokens": 4096},
+        ),
+        (
+            "ToolRL-Qwen2.5-3B",
+            {"dtype": "float32", "max_tokens": 64},
+            {"mode": "prompt", "dtype": "float32", "max_tokens": 64, "chat_template_kwargs": {}},
+        ),
+        (
+            "/models/mine",
+            {"mode": "fc", "thinking": True},
+            {
+                "model": "/models/mine",
+                "mode": "fc",
+                "temperature": 0.0,
+                "max_tokens": 1024,
+                "chat_template_kwargs": {"enable_thinking": True},
+            },
+        ),
         ("o4-mini", {"mode": "fc"}, {"model": "o4-mini", "temperature": None}),
     ],
 )

@@ -41,13 +41,22 @@ class Scripted:
 
 
 def completion(content: str | None = None, calls: list[tuple[str, str]] = ()) -> dict[str, Any]:
-    tool_calls = [{"id": f"srv_{i}", "type": "function", "function": {"name": n, "arguments": a}}
-                  for i, (n, a) in enumerate(calls)]
+    tool_calls = [
+        {"id": f"srv_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+        for i, (n, a) in enumerate(calls)
+    ]
     return {
-        "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop",
-                     "message": {"role": "assistant", "content": content,
-                                 "tool_calls": tool_calls or None}}],
+        "id": "c",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls" if calls else "stop",
+                "message": {"role": "assistant", "content": content, "tool_calls": tool_calls or None},
+            }
+        ],
         "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
     }
 
@@ -107,10 +116,22 @@ def serve() -> Iterator[Callable[[Callable[[dict[str, Any], int], Reply]], Scrip
         server.server_close()
 
 
-def run(dataset: Path, out: Path, state: Scripted, *, model: str = "served-model", mode: str = "fc",
-        configs: tuple[str, ...] = ("clean",), **backend: Any) -> tuple[list[PredictionRecord], Any]:
+def run(
+    dataset: Path,
+    out: Path,
+    state: Scripted,
+    *,
+    model: str = "served-model",
+    mode: str = "fc",
+    configs: tuple[str, ...] = ("clean",),
+    **backend: Any,
+) -> tuple[list[PredictionRecord], Any]:
     options = RunOptions(
-        dataset=dataset, out=out, backend="openai", configs=configs, progress=False,
+        dataset=dataset,
+        out=out,
+        backend="openai",
+        configs=configs,
+        progress=False,
         retry_errors=backend.pop("retry_errors", False),
         backend_options=BackendOptions(base_url=state.url, **{"retry_backoff_s": 0.01, **backend}),
     )
@@ -129,8 +150,9 @@ def test_rate_limits_are_retried_and_calls_recorded_by_their_dataset_name(
         return 200, {}, completion(None, [(names[0], '{"city": "Paris"}')]), 0.0
 
     state = serve(script)
-    records, summary = run(mini_dataset, tmp_path / "p.jsonl", state,
-                           sanitize_tool_names="always", max_retries=4)
+    records, summary = run(
+        mini_dataset, tmp_path / "p.jsonl", state, sanitize_tool_names="always", max_retries=4
+    )
     assert summary.errors == 0 and len(state.bodies) == 3 + 4
     sent = {t["function"]["name"] for b in state.bodies for t in b["tools"]}
     assert "weather_get" in sent and "weather.get" not in sent
@@ -201,8 +223,9 @@ def test_fc_fault_answers_every_call_with_its_id(serve: Callable, mini_dataset: 
         return 200, {}, completion("Checking.", [(names[0], "{}"), (names[-1], '{"a": 1}')]), 0.0
 
     state = serve(script)
-    records, summary = run(mini_dataset, tmp_path / "p.jsonl", state, configs=(config,),
-                           sanitize_tool_names="always")
+    records, summary = run(
+        mini_dataset, tmp_path / "p.jsonl", state, configs=(config,), sanitize_tool_names="always"
+    )
     assert summary.transition_injected == 3
     second = [b for b in state.bodies if b["messages"][-1]["role"] == "tool"]
     assert len(second) == 3
@@ -212,8 +235,10 @@ def test_fc_fault_answers_every_call_with_its_id(serve: Callable, mini_dataset: 
         assert [c["id"] for c in assistant["tool_calls"]] == ["srv_0", "srv_1"]
         api_names = {t["function"]["name"] for t in body["tools"]}
         assert {c["function"]["name"] for c in assistant["tool_calls"]} <= api_names
-        assert tools == [{"role": "tool", "tool_call_id": f"srv_{i}", "content": TRANSITION_ERRORS[config]}
-                         for i in range(2)]
+        assert tools == [
+            {"role": "tool", "tool_call_id": f"srv_{i}", "content": TRANSITION_ERRORS[config]}
+            for i in range(2)
+        ]
     for r in records:
         assert r.transition_injected and r.raw_output == "The tool is rate limited."
         assert r.first_pass_output.startswith("Checking.\n<tool_call>")
@@ -234,8 +259,9 @@ def test_a_fault_for_calls_written_as_text_suits_the_strict_api(
         return 200, {}, completion(f'<tool_call>{{"name": "{name}", "arguments": {{}}}}</tool_call>'), 0.0
 
     state = serve(script)
-    records, summary = run(mini_dataset, tmp_path / "p.jsonl", state, configs=(config,),
-                           sanitize_tool_names=sanitize)
+    records, summary = run(
+        mini_dataset, tmp_path / "p.jsonl", state, configs=(config,), sanitize_tool_names=sanitize
+    )
     assert summary.transition_injected == 3 and summary.errors == 0
     second = [b for b in state.bodies if len(b["messages"]) > 2]
     assert len(second) == 3

@@ -11,8 +11,8 @@ from eval_harness.manifest import resolve_model
 from eval_harness.runner import RunOptions, run_eval
 from robustbench_tc.predictions import PredictionRecord
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
-from tests.eval_harness.mini_dataset import MINI_CONFIGS
 from tests.eval_harness.fake_backend import AFTER_FAULT, CALLS, FakeBackend
+from tests.eval_harness.mini_dataset import MINI_CONFIGS
 
 
 def _records(path: Path) -> list[dict]:
@@ -49,9 +49,17 @@ def test_transition_two_pass_bookkeeping(mini_dataset: Path, tmp_path: Path, mod
             assert r["raw_output"] == first
             assert r["first_pass_output"] is None and r["transition_injected"] is None
         elif sample_id == "apibank__level1_1":  # pass 1 made no call: no fault, pass 1 scored
-            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (False, first, first)
+            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (
+                False,
+                first,
+                first,
+            )
         else:
-            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (True, AFTER_FAULT, first)
+            assert (r["transition_injected"], r["raw_output"], r["first_pass_output"]) == (
+                True,
+                AFTER_FAULT,
+                first,
+            )
     assert summary.transition_injected == 2 * 2  # 2 samples with calls x 2 transition configs
     # one chunk: one pass-1 call (deduplicated: clean + 2 transition copies share the chat) and one pass-2 call
     assert [len(c) for c in backend.calls] == [3 + 3, 2 * 2]
@@ -128,8 +136,11 @@ def test_scorer_reads_the_file_as_written(mini_dataset: Path, tmp_path: Path) ->
     ("mode", "reply"),
     [
         ("prompt", '[weather.get(city="Paris"), convert_currency(amount=1, currency="EUR")]'),
-        ("fc", '<tool_call>\n{"name": "weather.get", "arguments": {"city": "Paris"}}\n</tool_call>\n'
-               '<tool_call>\n{"name": "convert_currency", "arguments": {"amount": 1}}\n</tool_call>'),
+        (
+            "fc",
+            '<tool_call>\n{"name": "weather.get", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+            '<tool_call>\n{"name": "convert_currency", "arguments": {"amount": 1}}\n</tool_call>',
+        ),
     ],
 )
 def test_every_call_of_a_multi_call_turn_gets_the_fault(
@@ -143,13 +154,21 @@ def test_every_call_of_a_multi_call_turn_gets_the_fault(
         return Generation(text=reply)
 
     backend = FakeBackend(reply=two_calls)
-    _run(mini_dataset, tmp_path / "p.jsonl", mode=mode, configs=("transient_server_error",),
-         backend=backend, limit=1)  # the BFCL sample
+    _run(
+        mini_dataset,
+        tmp_path / "p.jsonl",
+        mode=mode,
+        configs=("transient_server_error",),
+        backend=backend,
+        limit=1,
+    )  # the BFCL sample
     (second,) = backend.calls[1]
     error = TRANSITION_ERRORS["transient_server_error"]
-    assert second.messages[-3:] == [{"role": "assistant", "content": reply},
-                                    {"role": "tool", "content": error},
-                                    {"role": "tool", "content": error}]
+    assert second.messages[-3:] == [
+        {"role": "assistant", "content": reply},
+        {"role": "tool", "content": error},
+        {"role": "tool", "content": error},
+    ]
 
 
 def test_revision_learned_during_the_run_does_not_block_resume(mini_dataset: Path, tmp_path: Path) -> None:
@@ -173,7 +192,10 @@ def test_revision_learned_during_the_run_does_not_block_resume(mini_dataset: Pat
     assert json.loads(out.read_text().splitlines()[0])["header"]["model_revision"] == "abc123"
 
     _run(mini_dataset, tmp_path / "full.jsonl", chunk_size=4, backend=Downloading(False))
-    assert json.loads((tmp_path / "full.jsonl").read_text().splitlines()[0])["header"]["model_revision"] == "abc123"
+    assert (
+        json.loads((tmp_path / "full.jsonl").read_text().splitlines()[0])["header"]["model_revision"]
+        == "abc123"
+    )
 
 
 def test_resume_with_other_configs_adds_them_without_duplicates(mini_dataset: Path, tmp_path: Path) -> None:

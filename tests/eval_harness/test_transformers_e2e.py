@@ -23,9 +23,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def run_args(dataset: Path, model: Path, out: Path, *extra: str) -> list[str]:
     return [
-        "run", "--dataset", str(dataset), "--model", str(model), "--backend", "transformers",
-        "--out", str(out), "--dtype", "float32", "--max-tokens", "24", "--max-model-len", "4096",
-        "--no-progress", *extra,
+        "run",
+        "--dataset",
+        str(dataset),
+        "--model",
+        str(model),
+        "--backend",
+        "transformers",
+        "--out",
+        str(out),
+        "--dtype",
+        "float32",
+        "--max-tokens",
+        "24",
+        "--max-model-len",
+        "4096",
+        "--no-progress",
+        *extra,
     ]
 
 
@@ -43,8 +57,12 @@ def test_cli_run_writes_valid_scorable_predictions(
 ) -> None:
     out = tmp_path / "pred.jsonl"
     configs = ["clean", "CD", "transient_timeout"]
-    assert main(run_args(mini_dataset, tiny_model_dir, out, "--mode", mode, "--limit", "2",
-                         "--configs", *configs)) == 0
+    assert (
+        main(
+            run_args(mini_dataset, tiny_model_dir, out, "--mode", mode, "--limit", "2", "--configs", *configs)
+        )
+        == 0
+    )
     lines = out.read_text(encoding="utf-8").splitlines()
     header = RunHeader.model_validate(json.loads(lines[0])["header"])
     assert (header.engine, header.mode, header.model) == ("transformers", mode, str(tiny_model_dir))
@@ -72,18 +90,49 @@ def test_existing_file_of_another_run_is_refused(
 ) -> None:
     out = tmp_path / "pred.jsonl"
     assert main(run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean")) == 0
-    assert main(run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean",
-                         "--temperature", "0.5")) == 2
+    assert (
+        main(
+            run_args(
+                mini_dataset,
+                tiny_model_dir,
+                out,
+                "--limit",
+                "1",
+                "--configs",
+                "clean",
+                "--temperature",
+                "0.5",
+            )
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "different run" in err and "temperature" in err and "--overwrite" in err
-    assert main(run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean",
-                         "--temperature", "0.5", "--overwrite")) == 0
+    assert (
+        main(
+            run_args(
+                mini_dataset,
+                tiny_model_dir,
+                out,
+                "--limit",
+                "1",
+                "--configs",
+                "clean",
+                "--temperature",
+                "0.5",
+                "--overwrite",
+            )
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
     ("sig", "returncode", "says"),
-    [(signal.SIGKILL, -signal.SIGKILL, None),
-     (signal.SIGINT, 130, "run the same command again to resume")],  # Ctrl-C: a clean stop
+    [
+        (signal.SIGKILL, -signal.SIGKILL, None),
+        (signal.SIGINT, 130, "run the same command again to resume"),
+    ],  # Ctrl-C: a clean stop
     ids=["sigkill", "ctrl-c"],
 )
 def test_an_interrupted_run_resumes_to_the_same_file(

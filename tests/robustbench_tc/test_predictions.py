@@ -44,7 +44,13 @@ TRANSITION = rec(3, "transient_timeout", first_pass_output="p1", transition_inje
         (json.dumps({"header": HEADER, "predictions": [rec(1), TRANSITION]}, indent=1), 2, True),
         (json.dumps({"predictions": [rec(1)]}), 1, False),
         ("\ufeff" + jsonl(rec(1)), 1, False),  # UTF-8 BOM
-        (jsonl(rec(1), rec(2, "transient_rate_limit", first_pass_output="no call", transition_injected=False)), 2, False),
+        (
+            jsonl(
+                rec(1), rec(2, "transient_rate_limit", first_pass_output="no call", transition_injected=False)
+            ),
+            2,
+            False,
+        ),
         (jsonl(rec(1, tool_calls=[{"name": "ignored"}], meta={"latency_s": 1.5}, error=None)), 1, False),
     ],
 )
@@ -71,19 +77,27 @@ BIG = 200_000
     [
         (b"hello world\nnot json", "line 1: not valid JSON"),
         (jsonl(rec(1)) + "{broken\n", "line 2: not valid JSON"),
-        ("{\n  \"predictions\": [1,\n", "line 3: not valid JSON"),
+        ('{\n  "predictions": [1,\n', "line 3: not valid JSON"),
         (b"\x00\x01\x02\x03binary", "binary content"),
         (b"PK\x03\x04\x14\x00\x00\x00", "binary content"),
         ('{"id": "caf\xe9"}\n'.encode("latin-1"), "line 1: not valid UTF-8"),
-        (jsonl(rec(1)).encode() + "\n{\"id\": \"\xff\"}".encode("cp1252"), "line 3: not valid UTF-8"),
+        (jsonl(rec(1)).encode() + '\n{"id": "\xff"}'.encode("cp1252"), "line 3: not valid UTF-8"),
         ("", "the file is empty"),
         ('{"id": "a", "perturbation": "clean", "raw_output": NaN}', "line 1: NaN/Infinity"),
         ('{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": Infinity}}', "NaN/Infinity"),
         ('{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": 1e999999}}', "out of range"),
-        ('{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": ' + "9" * 5000 + "}}", "not valid JSON"),
+        (
+            '{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": ' + "9" * 5000 + "}}",
+            "not valid JSON",
+        ),
         ('{"id": "a", "id": "b", "perturbation": "clean", "raw_output": "x"}', "duplicate key 'id'"),
-        ('{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": ' + '{"a": ' * 40 + "1" + "}" * 41,
-         "nested deeper than 32"),
+        (
+            '{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": '
+            + '{"a": ' * 40
+            + "1"
+            + "}" * 41,
+            "nested deeper than 32",
+        ),
         ("[" * 100_000, "nested too deeply"),
         (jsonl(rec(1), rec(1)), "line 2: duplicate record for ('s1', 'clean'), first given at line 1"),
         (jsonl(rec(1, raw_output=5)), "line 1 (id 's1'): field 'raw_output': Input should be a valid string"),
@@ -94,7 +108,10 @@ BIG = 200_000
         (jsonl(rec(1, "realistic_typo")), "did you mean 'realistic_typos'"),
         (jsonl(rec(1, "transient_timeout")), "needs 'transition_injected'"),
         (jsonl(rec(1, "transient_timeout", transition_injected=True)), "no 'first_pass_output'"),
-        (jsonl(rec(1, "transient_timeout", transition_injected="yes", first_pass_output="x")), "valid boolean"),
+        (
+            jsonl(rec(1, "transient_timeout", transition_injected="yes", first_pass_output="x")),
+            "valid boolean",
+        ),
         (jsonl(rec(1, first_pass_output="x")), "only transition records carry"),
         (jsonl(rec(1), {"header": HEADER}), "line 2: a header is only allowed on the first line"),
         (jsonl({"header": {"model": "m"}}, rec(1)), "header: field 'engine': Field required"),

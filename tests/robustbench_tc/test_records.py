@@ -14,9 +14,17 @@ def _sample(**overrides):
         id="apibank__level1_213",
         source="apibank",
         messages=[Message(role="user", content="Can you help me query my balance?")],
-        tools=[Tool(name="QueryBalance", description="Query balance",
-                    parameters={"type": "object", "properties": {"token": {"type": "string"}},
-                                "required": ["token"]})],
+        tools=[
+            Tool(
+                name="QueryBalance",
+                description="Query balance",
+                parameters={
+                    "type": "object",
+                    "properties": {"token": {"type": "string"}},
+                    "required": ["token"],
+                },
+            )
+        ],
         golden_answers=[GoldAnswer(calls=[GoldCall(name="QueryBalance", arguments={"token": ["p9o8"]})])],
         output_format="tool_call_json",
     )
@@ -50,8 +58,9 @@ def test_invalid_samples_are_rejected_with_a_reason(overrides, message):
 
 
 def test_transition_sample_carries_its_fault_string():
-    s = _sample(perturbation="transient_rate_limit",
-                transition_error=TRANSITION_ERRORS["transient_rate_limit"])
+    s = _sample(
+        perturbation="transient_rate_limit", transition_error=TRANSITION_ERRORS["transient_rate_limit"]
+    )
     assert s.key == ("apibank__level1_213", "transient_rate_limit")
     assert s.component == "transition"
 

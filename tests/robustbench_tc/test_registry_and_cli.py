@@ -19,8 +19,9 @@ def test_registry_register_get_and_duplicates():
 
 
 def test_python_dash_m_and_console_script_agree():
-    out = subprocess.run([sys.executable, "-m", "robustbench_tc", "--help"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "robustbench_tc", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "robustbench-tc" in out
     for command in ("build", "score", "oracle", "run", "serve"):
         assert command in out, f"subcommand {command!r} missing from --help"

@@ -27,7 +27,9 @@ def test_same_seed_same_draws_whatever_other_strata():
 def test_runs_share_indices(cluster):
     x = _values(0, 199, 0.5)
     clusters = {"clean": [f"b{i // 2}" for i in range(199)]} if cluster else None
-    sums, counts = bootstrap_sums({"clean": np.vstack([x, x])}, n_boot=300, seed=0, clusters=clusters)["clean"]
+    sums, counts = bootstrap_sums({"clean": np.vstack([x, x])}, n_boot=300, seed=0, clusters=clusters)[
+        "clean"
+    ]
     assert np.array_equal(sums[0], sums[1])
     assert (counts > 0).all()
 

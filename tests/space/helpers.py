@@ -19,7 +19,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def corrupt_records(oracle: Path, out: Path, indices: list[int], raw_output: str = "no tool call here") -> Path:
+def corrupt_records(
+    oracle: Path, out: Path, indices: list[int], raw_output: str = "no tool call here"
+) -> Path:
     """The oracle file with the records at ``indices`` (0-based, header skipped) answered wrongly."""
     lines = oracle.read_text(encoding="utf-8").splitlines()
     offset = 1 if lines and lines[0].startswith('{"header"') else 0

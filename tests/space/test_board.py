@@ -27,7 +27,11 @@ def test_paper_rows_sorted_by_pert_acc_with_cis():
     assert frame["Model"].tolist()[:3] == ["Qwen3-14B", "MUA-RL-32B", "Qwen3-32B"]
     assert frame["Model"].tolist()[-1] == "SFT-Clean-4k-3B"
     top = frame.iloc[0]
-    assert (top["Clean"], top["Pert. Acc."], top["Δ Rew"]) == ("0.749 ± 0.060", "0.529 ± 0.016", "0.464 ± 0.070")
+    assert (top["Clean"], top["Pert. Acc."], top["Δ Rew"]) == (
+        "0.749 ± 0.060",
+        "0.529 ± 0.016",
+        "0.464 ± 0.070",
+    )
     assert set(frame["Not sig. different from (paired, p ≥ 0.05)"]) == {PAPER_PAIRED_NOTE}
     assert frame.loc[frame["Model"] == "o4-mini (OpenAI)", "Size (B)"].item() == "—"
 
@@ -38,10 +42,16 @@ def test_paper_rows_sorted_by_pert_acc_with_cis():
         (BoardFilter(search="qwen3-"), {"Qwen3-14B", "Qwen3-32B", "Qwen3-8B"}),
         (BoardFilter(search="DEEPSEEK"), {"DeepSeek-R1-Distill-14B"}),
         (BoardFilter(search="zzwkk/MUA-RL-8B"), {"MUA-RL-8B"}),
-        (BoardFilter(groups=("Closed-source frontier", "ToolRL SFT version")), {"o4-mini (OpenAI)", "SFT-Clean-4k-3B"}),
+        (
+            BoardFilter(groups=("Closed-source frontier", "ToolRL SFT version")),
+            {"o4-mini (OpenAI)", "SFT-Clean-4k-3B"},
+        ),
         (BoardFilter(min_size_b=20), {"MUA-RL-32B", "LoopTool-32B", "Qwen3-32B", "o4-mini (OpenAI)"}),
         (BoardFilter(min_size_b=20, include_unknown_size=False), {"MUA-RL-32B", "LoopTool-32B", "Qwen3-32B"}),
-        (BoardFilter(max_size_b=1.5, include_unknown_size=False), {"ToolRL-Qwen2.5-1.5B", "Qwen2.5-1.5B-Instruct"}),
+        (
+            BoardFilter(max_size_b=1.5, include_unknown_size=False),
+            {"ToolRL-Qwen2.5-1.5B", "Qwen2.5-1.5B-Instruct"},
+        ),
         (BoardFilter(search="nothing matches"), set()),
     ],
 )

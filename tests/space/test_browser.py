@@ -63,9 +63,11 @@ def _attach(page, upload: Path, attempts: int = 3) -> None:
         try:
             page.wait_for_function(shown, arg=[box.element_handle(), upload.name], timeout=20_000)
             return
-        except PlaywrightTimeout:
+        except PlaywrightTimeout as exc:
             if attempt == attempts - 1:
-                raise AssertionError(f"{upload.name} never showed as uploaded; the box reads: {box.inner_text()!r}")
+                raise AssertionError(
+                    f"{upload.name} never showed as uploaded; the box reads: {box.inner_text()!r}"
+                ) from exc
 
 
 def _submit(page, upload: Path, name: str) -> str:
@@ -129,7 +131,10 @@ def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
             assert _row_count(page) == 21
             rows = _table_rows(page)
             assert len(rows) == 21
-            assert [next(n for n in seeded if f" | {n} | " in r) for r in rows][:2] == ["Qwen3-14B", "MUA-RL-32B"]
+            assert [next(n for n in seeded if f" | {n} | " in r) for r in rows][:2] == [
+                "Qwen3-14B",
+                "MUA-RL-32B",
+            ]
             assert {n for n in seeded for r in rows if f" | {n} | " in r} == set(seeded)
             page.evaluate("() => window.scrollTo(0, 0)")
             _screenshot(page, tmp_path, "board.png")
@@ -145,7 +150,9 @@ def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
             )
             rows = _table_rows(page)
             assert len(rows) == 22 == _row_count(page)
-            assert XSS_IMG in rows[0] and "1.000 ± 0.000" in rows[0]  # the oracle tops the board, name literal
+            assert (
+                XSS_IMG in rows[0] and "1.000 ± 0.000" in rows[0]
+            )  # the oracle tops the board, name literal
             assert not any(XSS_SCRIPT in r for r in rows)  # the refused upload added no row
             assert page.locator("#leaderboard-table img").count() == 0
             assert page.evaluate("() => window.__xss") is None

@@ -49,7 +49,15 @@ def test_serve_refuses_a_busy_port(tmp_path: Path, built_dataset: Path, capsys):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        args = ["serve", "--dataset", str(built_dataset), "--db", str(tmp_path / "b.sqlite"), "--port", str(port)]
+        args = [
+            "serve",
+            "--dataset",
+            str(built_dataset),
+            "--db",
+            str(tmp_path / "b.sqlite"),
+            "--port",
+            str(port),
+        ]
         assert main(args) == 2
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err, err
@@ -63,7 +71,9 @@ def test_serve_refuses_a_busy_port(tmp_path: Path, built_dataset: Path, capsys):
         (b"SQLite format 3\x00" + b"\xff" * 4000, "corrupt"),
     ],
 )
-def test_serve_refuses_a_corrupt_database_and_keeps_it(content, fragment, tmp_path: Path, built_dataset: Path, capsys):
+def test_serve_refuses_a_corrupt_database_and_keeps_it(
+    content, fragment, tmp_path: Path, built_dataset: Path, capsys
+):
     db = tmp_path / "board.sqlite"
     db.write_bytes(content)
     args = ["serve", "--dataset", str(built_dataset), "--db", str(db), "--port", str(free_port())]

@@ -7,8 +7,17 @@ import importlib
 
 import pytest
 
-MODULES = ["space.board", "space.config", "space.gold", "space.paired", "space.plots", "space.store",
-           "space.submit", "space.sync", "leaderboard_seed.build_seed"]
+MODULES = [
+    "space.board",
+    "space.config",
+    "space.gold",
+    "space.paired",
+    "space.plots",
+    "space.store",
+    "space.submit",
+    "space.sync",
+    "leaderboard_seed.build_seed",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -42,7 +42,9 @@ def test_trend_is_fit_over_the_18_paper_baselines():
 
 @pytest.mark.parametrize("kind", ["paper", "pert"])
 @pytest.mark.filterwarnings("ignore:Glyph")
-@pytest.mark.parametrize("name", ["$\\frac{1}{0}$", "$\\frac{1}{$", "<script>alert(1)</script>", "a" * 300, "$$$", "ünï€ødé 模型"])
+@pytest.mark.parametrize(
+    "name", ["$\\frac{1}{0}$", "$\\frac{1}{$", "<script>alert(1)</script>", "a" * 300, "$$$", "ünï€ødé 模型"]
+)
 def test_figures_render_with_hostile_names(kind, name):
     runs = [*PAPER, submission(name, 3.0), submission(name, None)]
     for fig in (plots.heatmap_figure(runs), plots.retention_figure(runs, kind), plots.delta_figure(runs)):

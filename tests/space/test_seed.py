@@ -37,8 +37,15 @@ def test_pert_acc_is_the_sample_weighted_mean_of_the_types(model):
 
 
 @pytest.mark.parametrize("model", sorted(ROWS))
-@pytest.mark.parametrize("component,column", [(Component.OBSERVATION, "d_obs"), (Component.ACTION, "d_act"),
-                                              (Component.REWARD, "d_rew"), (Component.TRANSITION, "d_trn")])
+@pytest.mark.parametrize(
+    "component,column",
+    [
+        (Component.OBSERVATION, "d_obs"),
+        (Component.ACTION, "d_act"),
+        (Component.REWARD, "d_rew"),
+        (Component.TRANSITION, "d_trn"),
+    ],
+)
 def test_deltas_are_sample_weighted(model, component, column):
     row = ROWS[model]
     types = types_of(component)

@@ -87,7 +87,9 @@ def test_refusals_leave_the_store_unchanged(tmp_path: Path, second_sha, limit, e
     assert (store.count_runs(), store.count_sample_results()) == before
     # another user is not rate limited by the first one's submissions
     if error is RateLimited:
-        store.add_submission(make_run("two", second_sha), RESULTS, client_key="other", rate_limit_per_hour=limit)
+        store.add_submission(
+            make_run("two", second_sha), RESULTS, client_key="other", rate_limit_per_hour=limit
+        )
 
 
 def test_failure_inside_the_transaction_rolls_everything_back(tmp_path: Path):
@@ -219,6 +221,7 @@ BAD_DATABASES: dict[str, tuple[Callable[[Path], Path], str]] = {
 def test_unusable_database_is_refused_clearly_and_left_unchanged(tmp_path: Path, case):
     make, fragment = BAD_DATABASES[case]
     path = make(tmp_path / "b.sqlite")
+
     def files() -> dict[str, bytes]:  # the -shm index is scratch memory that any reader rewrites
         return {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith("-shm")}
 

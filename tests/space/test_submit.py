@@ -48,25 +48,32 @@ BAD_UPLOADS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "truncated json document": (lambda o: b'[{"id": "a", "perturbation": "clean", "raw_', "not valid JSON"),
     "wrong schema (record)": (lambda o: b'{"id": 5, "perturbation": "clean"}\n', "field"),
     "wrong schema (extra field)": (
-        lambda o: b'{"id": "a", "perturbation": "clean", "raw_output": "", "score": 1}\n', "score"),
+        lambda o: b'{"id": "a", "perturbation": "clean", "raw_output": "", "score": 1}\n',
+        "score",
+    ),
     "wrong top-level document": (lambda o: b'{"records": []}', "Extra inputs are not permitted"),
     "json scalar": (lambda o: b"42", "expected a JSON object"),
     "unknown id": (_replace_first_id, "unknown sample id"),
     "unknown perturbation": (
-        lambda o: b'{"id": "a", "perturbation": "typos", "raw_output": ""}\n', "unknown perturbation"),
+        lambda o: b'{"id": "a", "perturbation": "typos", "raw_output": ""}\n',
+        "unknown perturbation",
+    ),
     "duplicate id": (lambda o: (o + _records(o)[0] + "\n").encode(), "duplicate record"),
     "missing ids": (lambda o: "\n".join(o.splitlines()[:-5]).encode(), "incomplete predictions: 5 of"),
     "only a header": (lambda o: o.splitlines()[0].encode(), "no prediction records"),
     "NaN": (lambda o: b'{"id": "a", "perturbation": "clean", "raw_output": NaN}\n', "NaN"),
     "Infinity in meta": (
         lambda o: b'{"id": "a", "perturbation": "clean", "raw_output": "", "meta": {"t": 1e999}}\n',
-        "out of range"),
+        "out of range",
+    ),
     "binary": (lambda o: b"PK\x03\x04\x00\x00binary\xff\xfe", "binary content"),
     "deeply nested": (lambda o: _nested(200), "nested"),
     "absurdly nested": (lambda o: _nested(100_000), "nested"),
     "utf-16": (lambda o: "\n".join(o.splitlines()[:20]).encode("utf-16"), "UTF-8"),
-    "latin-1": (lambda o: '{"id": "café", "perturbation": "clean", "raw_output": ""}'.encode("latin-1"),
-                "not valid UTF-8"),
+    "latin-1": (
+        lambda o: '{"id": "café", "perturbation": "clean", "raw_output": ""}'.encode("latin-1"),
+        "not valid UTF-8",
+    ),
     "other dataset build": (_other_fingerprint, "different dataset build"),
     "empty": (lambda o: b"", "empty"),
     "whitespace only": (lambda o: b" \n\n\t ", "empty"),
@@ -86,7 +93,9 @@ def _state(board: Board) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("case", sorted(BAD_UPLOADS))
-def test_bad_upload_is_refused_and_changes_nothing(case, small_cap_board: Board, oracle_file: Path, tmp_path: Path):
+def test_bad_upload_is_refused_and_changes_nothing(
+    case, small_cap_board: Board, oracle_file: Path, tmp_path: Path
+):
     build, fragment = BAD_UPLOADS[case]
     content = build(oracle_file.read_text(encoding="utf-8"))
     if case == "oversized":
@@ -94,7 +103,9 @@ def test_bad_upload_is_refused_and_changes_nothing(case, small_cap_board: Board,
     path = tmp_path / "upload.jsonl"
     path.write_bytes(content)
     before = _state(small_cap_board)
-    status, components, per_type, modes = submit_handler(small_cap_board, str(path), "m", "", "", "", None, None)
+    status, components, per_type, modes = submit_handler(
+        small_cap_board, str(path), "m", "", "", "", None, None
+    )
     assert status.startswith("Refused: ")
     assert fragment in status, status
     assert components.empty and modes.empty and per_type.empty
@@ -133,10 +144,19 @@ def test_markup_in_names_is_kept_verbatim():
 
 
 def test_oracle_scores_perfectly_and_resubmission_is_refused(board: Board, oracle_file: Path):
-    status, components, per_type, modes = submit_handler(board, str(oracle_file), "oracle", "", "3", "", None, None)
+    status, components, per_type, modes = submit_handler(
+        board, str(oracle_file), "oracle", "", "3", "", None, None
+    )
     assert status.startswith("Accepted as submission #22"), status
     run = next(r for r in board.store.runs() if r.origin == "submission")
-    assert (run.clean, run.pert_acc, run.d_obs, run.d_act, run.d_rew, run.d_trn) == (1.0, 1.0, 0.0, 0.0, 0.0, 0.0)
+    assert (run.clean, run.pert_acc, run.d_obs, run.d_act, run.d_rew, run.d_trn) == (
+        1.0,
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    )
     assert board.store.count_sample_results() == board.gold.n_records
     assert components.iloc[0].tolist() == ["Clean", "1.000 ± 0.000", "199"]
     assert dict(zip(modes.iloc[:, 0], modes.iloc[:, 1]))["correct"] == str(board.gold.n_records)

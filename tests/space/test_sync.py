@@ -26,14 +26,20 @@ class FakeApi:
 
 def test_each_submission_uploads_the_results_table(board_config, gold, oracle_file: Path, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    board = create_board(replace(board_config, sync_repo="org/board-results"), gold=gold, sync_api_factory=FakeApi)
+    board = create_board(
+        replace(board_config, sync_repo="org/board-results"), gold=gold, sync_api_factory=FakeApi
+    )
     status, *_ = submit_handler(board, str(oracle_file), "<b>oracle</b>", "", "3", "", None, None)
     assert status.startswith("Accepted")
     board.sync.wait(30)
     api = board.sync.api
     assert api.token == "hf_test_token"
     (call,) = api.calls
-    assert (call["repo_id"], call["repo_type"], call["path_in_repo"]) == ("org/board-results", "dataset", "results.jsonl")
+    assert (call["repo_id"], call["repo_type"], call["path_in_repo"]) == (
+        "org/board-results",
+        "dataset",
+        "results.jsonl",
+    )
     rows = [json.loads(line) for line in call["path_or_fileobj"].decode().splitlines()]
     assert len(rows) == 22
     mine = [r for r in rows if r["origin"] == "submission"]

@@ -124,9 +124,7 @@ def _corpus(rng: random.Random, lines: int = 3000) -> list[str]:
             call = json.dumps({"name": fn_name(), "arguments": arguments()})
             out.append(f"<tool_call>{call}</tool_call>")
         elif kind == 3:
-            out.append(
-                f"Thought: {sentence()}\nAction: {fn_name()}\nAction Input: {json.dumps(arguments())}"
-            )
+            out.append(f"Thought: {sentence()}\nAction: {fn_name()}\nAction Input: {json.dumps(arguments())}")
         else:
             args = ", ".join(f"{k}={json.dumps(v)}" for k, v in arguments().items())
             out.append(f"[{fn_name()}({args})]")
@@ -140,8 +138,14 @@ def recipe_hash(seed: int = 0) -> str:
     True
     """
     payload = json.dumps(
-        {"v": RECIPE_VERSION, "seed": seed, "spec": MODEL_SPEC, "template": CHAT_TEMPLATE,
-         "special": SPECIAL_TOKENS, "tool_tags": TOOL_TAGS},
+        {
+            "v": RECIPE_VERSION,
+            "seed": seed,
+            "spec": MODEL_SPEC,
+            "template": CHAT_TEMPLATE,
+            "special": SPECIAL_TOKENS,
+            "tool_tags": TOOL_TAGS,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

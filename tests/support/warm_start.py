@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
 CALL = '<think>ok</think>\n<tool_call>\n{"name": "ok", "parameters": {}}\n</tool_call>'
 RESPONSE = "<think>ok</think>\n<response>ok</response>"
 
@@ -37,8 +36,9 @@ def layout_answers(ground_truth: str) -> tuple[str, str]:
     return (CALL, RESPONSE) if has_call else (RESPONSE, CALL)
 
 
-def warm_start(model_dir: Path, rows: Sequence[dict[str, Any]], *, steps: int = 200, lr: float = 1e-3,
-               seed: int = 0) -> None:
+def warm_start(
+    model_dir: Path, rows: Sequence[dict[str, Any]], *, steps: int = 200, lr: float = 1e-3, seed: int = 0
+) -> None:
     """Train ``model_dir`` in place on both layouts of every row's ``ground_truth``, loss on the answer only."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -31,7 +31,9 @@ PROMPT = (
     '"The city.", "type": "string", "default": ""}}\n\n'
     "**Steps for Each Turn**\n1. **Think:** Recall context.\n2. **Decide:** Go.\n\n**Output Format**\n..."
 )
-CALL = '<think> t </think>\n<tool_call>\n{"name": "Get Weather", "parameters": {"city": "Paris"}}\n</tool_call>'
+CALL = (
+    '<think> t </think>\n<tool_call>\n{"name": "Get Weather", "parameters": {"city": "Paris"}}\n</tool_call>'
+)
 RESPONSE = "<think> t </think>\n<response> Hello </response>"
 GOLD_TYPES = {t.code_name for t in static_types() if t.needs_gold_tool}
 
@@ -46,8 +48,10 @@ def fake_perturb(sample: Sample, code: str, seed: int) -> Sample | None:
     calls = sample.golden_answers[0].calls
     if get_type(code).needs_gold_tool and len(calls) != 1:
         return None
-    new = sample.model_copy(deep=True, update={"perturbation": code, "generator": "rules",
-                                               "perturbation_metadata": {"seed": seed}})
+    new = sample.model_copy(
+        deep=True,
+        update={"perturbation": code, "generator": "rules", "perturbation_metadata": {"seed": seed}},
+    )
     if code in ("CD_AB", "TD_AB"):
         old = calls[0].name
         new.tools = [t.model_copy(update={"name": "GW"}) if t.name == old else t for t in new.tools]
@@ -58,7 +62,9 @@ def fake_perturb(sample: Sample, code: str, seed: int) -> Sample | None:
 
 
 def write_items(path: Path, items: list[RllaItem]) -> str:
-    path.write_text(json.dumps([{"instruction": i.instruction, "input": i.input, "output": i.output} for i in items]))
+    path.write_text(
+        json.dumps([{"instruction": i.instruction, "input": i.input, "output": i.output} for i in items])
+    )
     return str(path)
 
 
@@ -159,8 +165,15 @@ def test_written_dataset_loads_per_config(config: TrainDataConfig, tmp_path: Pat
     assert set(loaded) == {"train", "validation"}
     train = loaded["train"]
     assert train.column_names == [
-        "id", "base_id", "split", "perturbation", "component", "generator", "prompt",
-        "ground_truth", "perturbation_metadata",
+        "id",
+        "base_id",
+        "split",
+        "perturbation",
+        "component",
+        "generator",
+        "prompt",
+        "ground_truth",
+        "perturbation_metadata",
     ]
     assert [m["role"] for m in train[0]["prompt"]] == ["system", "user"]
     assert item_from_row(train[0]).output == train[0]["ground_truth"]

@@ -16,19 +16,66 @@ PAPER_RUNS = {"toolrl_dr_full": "dr_full", "toolrl_dr_mixed": "dr_mixed", "toolr
 # Defaults that changed between TRL versions (or that differ from veRL's), which every config
 # must set itself rather than inherit (docs/training.md explains each value).
 EXPLICIT = [
-    "beta", "loss_type", "scale_rewards", "importance_sampling_level", "mask_truncated_completions",
-    "num_iterations", "epsilon", "epsilon_high", "temperature", "top_p", "top_k", "use_vllm",
-    "vllm_mode", "activation_checkpointing", "bf16", "model_init_kwargs", "lr_scheduler_type",
-    "warmup_steps", "optim", "weight_decay", "max_grad_norm", "entropy_coef", "use_bias_correction_kl",
-    "multi_objective_aggregation", "reward_weights", "num_generations", "max_completion_length",
-    "max_prompt_length", "learning_rate", "shuffle_dataset", "disable_dropout", "report_to",
-    "logging_steps", "seed", "repetition_penalty", "top_entropy_quantile", "sync_ref_model",
+    "beta",
+    "loss_type",
+    "scale_rewards",
+    "importance_sampling_level",
+    "mask_truncated_completions",
+    "num_iterations",
+    "epsilon",
+    "epsilon_high",
+    "temperature",
+    "top_p",
+    "top_k",
+    "use_vllm",
+    "vllm_mode",
+    "activation_checkpointing",
+    "bf16",
+    "model_init_kwargs",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "optim",
+    "weight_decay",
+    "max_grad_norm",
+    "entropy_coef",
+    "use_bias_correction_kl",
+    "multi_objective_aggregation",
+    "reward_weights",
+    "num_generations",
+    "max_completion_length",
+    "max_prompt_length",
+    "learning_rate",
+    "shuffle_dataset",
+    "disable_dropout",
+    "report_to",
+    "logging_steps",
+    "seed",
+    "repetition_penalty",
+    "top_entropy_quantile",
+    "sync_ref_model",
 ]
 OBJECTIVE = [
-    "beta", "loss_type", "scale_rewards", "importance_sampling_level", "mask_truncated_completions",
-    "num_iterations", "epsilon", "epsilon_high", "temperature", "top_p", "top_k", "entropy_coef",
-    "use_bias_correction_kl", "multi_objective_aggregation", "reward_weights", "num_generations",
-    "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm", "repetition_penalty",
+    "beta",
+    "loss_type",
+    "scale_rewards",
+    "importance_sampling_level",
+    "mask_truncated_completions",
+    "num_iterations",
+    "epsilon",
+    "epsilon_high",
+    "temperature",
+    "top_p",
+    "top_k",
+    "entropy_coef",
+    "use_bias_correction_kl",
+    "multi_objective_aggregation",
+    "reward_weights",
+    "num_generations",
+    "lr_scheduler_type",
+    "optim",
+    "weight_decay",
+    "max_grad_norm",
+    "repetition_penalty",
 ]
 
 
@@ -61,7 +108,9 @@ def test_paper_runs_follow_table_16(name: str, data: str) -> None:
     assert config["bf16"] is True and config["beta"] > 0
     assert config["use_vllm"] is True and config["vllm_mode"] == "colocate"
     assert config["vllm_tensor_parallel_size"] == 1
-    assert config["save_steps"] == 10 and config["eval_steps"] == 20  # Table 16 5 / 10 veRL steps, 2 optimizer steps each
+    assert (
+        config["save_steps"] == 10 and config["eval_steps"] == 20
+    )  # Table 16 5 / 10 veRL steps, 2 optimizer steps each
     # 2 GPUs: 32 prompts (PPO mini-batch) per optimizer step, 16 completions per GPU micro-batch
     assert config["per_device_train_batch_size"] == 16
     assert config["per_device_train_batch_size"] * 2 * config["gradient_accumulation_steps"] == 32 * 4

@@ -39,18 +39,45 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def dr_full(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("toolrl-dr")
-    argv = ["make-train-data", "--sources", str(sources_dir), "--out", str(out),
-            "--variants", "dr_full", "--limit", "16", "--seed", "3", "--no-progress"]
+    argv = [
+        "make-train-data",
+        "--sources",
+        str(sources_dir),
+        "--out",
+        str(out),
+        "--variants",
+        "dr_full",
+        "--limit",
+        "16",
+        "--seed",
+        "3",
+        "--no-progress",
+    ]
     assert rbtc(argv) == 0
     return out
 
 
 @pytest.fixture(scope="module")
-def trained(dr_full: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def trained(
+    dr_full: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
     base = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
     out = tmp_path_factory.mktemp("run") / "ckpt"
-    run([sys.executable, "train/grpo.py", "--config", "train/configs/tiny_cpu.yaml",
-         "--model_name_or_path", str(base), "--dataset_name", str(dr_full), "--output_dir", str(out)], env)
+    run(
+        [
+            sys.executable,
+            "train/grpo.py",
+            "--config",
+            "train/configs/tiny_cpu.yaml",
+            "--model_name_or_path",
+            str(base),
+            "--dataset_name",
+            str(dr_full),
+            "--output_dir",
+            str(out),
+        ],
+        env,
+    )
     return base, out
 
 
@@ -93,15 +120,49 @@ def test_checkpoint_runs_in_the_harness_and_scores(
     _, out = trained
     preds = tmp_path / "preds.jsonl"
     rbtc_cmd = [sys.executable, "-m", "robustbench_tc"]
-    run([*rbtc_cmd, "run", "--dataset", str(built_dataset), "--model", str(out), "--backend", "transformers",
-         "--out", str(preds), "--configs", "clean", "--limit", "2", "--max-tokens", "32", "--no-progress"], env)
+    run(
+        [
+            *rbtc_cmd,
+            "run",
+            "--dataset",
+            str(built_dataset),
+            "--model",
+            str(out),
+            "--backend",
+            "transformers",
+            "--out",
+            str(preds),
+            "--configs",
+            "clean",
+            "--limit",
+            "2",
+            "--max-tokens",
+            "32",
+            "--no-progress",
+        ],
+        env,
+    )
     records = [json.loads(line) for line in preds.read_text().splitlines() if line.strip()]
     assert records[0]["header"]["model"] == str(out)
     rows = [r for r in records if "header" not in r]
     assert len(rows) == 2 and all(r["error"] is None and r["perturbation"] == "clean" for r in rows)
     per_sample, report = tmp_path / "per_sample.jsonl", tmp_path / "report.json"
-    run([*rbtc_cmd, "score", str(preds), "--dataset", str(built_dataset), "--per-sample", str(per_sample),
-         "--json", str(report), "--n-boot", "200"], env)
+    run(
+        [
+            *rbtc_cmd,
+            "score",
+            str(preds),
+            "--dataset",
+            str(built_dataset),
+            "--per-sample",
+            str(per_sample),
+            "--json",
+            str(report),
+            "--n-boot",
+            "200",
+        ],
+        env,
+    )
     scored = [json.loads(line) for line in per_sample.read_text().splitlines() if line.strip()]
     ours = {r["id"] for r in rows}
     assert ours <= {r["id"] for r in scored}
@@ -149,7 +210,9 @@ def _layout_margin(model_dir: Path, rows: list[dict]) -> float:
 
 
 @pytest.fixture(scope="module")
-def reward_trained(dr_full: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def reward_trained(
+    dr_full: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
     base = build_tiny_model(tmp_path_factory.mktemp("warm") / "model")
     warm_start(base, _train_rows(dr_full))
     out = tmp_path_factory.mktemp("reward-run") / "ckpt"
@@ -176,6 +239,8 @@ def test_reward_alone_moves_the_policy_toward_the_right_layout(
 
     base, out = reward_trained
     before, after = load_file(base / "model.safetensors"), load_file(out / "model.safetensors")
-    assert any(not (before[k] == after[k]).all() for k in before), "entropy and weight decay are off: no change"
+    assert any(not (before[k] == after[k]).all() for k in before), (
+        "entropy and weight decay are off: no change"
+    )
     rows = _train_rows(dr_full)
     assert _layout_margin(out, rows) > _layout_margin(base, rows)

@@ -21,11 +21,23 @@ def built(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     import datasets
 
     out = tmp_path_factory.mktemp("toolrl-dr")
-    argv = ["make-train-data", "--sources", str(sources_dir), "--out", str(out), "--limit", str(LIMIT),
-            "--seed", "5", "--no-progress"]
+    argv = [
+        "make-train-data",
+        "--sources",
+        str(sources_dir),
+        "--out",
+        str(out),
+        "--limit",
+        str(LIMIT),
+        "--seed",
+        "5",
+        "--no-progress",
+    ]
     assert rbtc(argv) == 0
     cache = str(tmp_path_factory.mktemp("cache"))
-    loaded = {v: datasets.load_dataset(str(out), v, cache_dir=cache) for v in ("clean", "dr_full", "dr_mixed")}
+    loaded = {
+        v: datasets.load_dataset(str(out), v, cache_dir=cache) for v in ("clean", "dr_full", "dr_mixed")
+    }
     result = {v: {split: list(d[split]) for split in d} for v, d in loaded.items()}
     result["manifest"] = json.loads((out / "manifest.json").read_text())
     return result
@@ -80,8 +92,20 @@ def test_manifest_matches_the_files(built: dict) -> None:
 def test_same_seed_same_files(sources_dir: Path, tmp_path: Path) -> None:
     hashes = []
     for run in ("a", "b"):
-        argv = ["make-train-data", "--sources", str(sources_dir), "--out", str(tmp_path / run),
-                "--limit", "12", "--variants", "dr_full", "--seed", "5", "--no-progress"]
+        argv = [
+            "make-train-data",
+            "--sources",
+            str(sources_dir),
+            "--out",
+            str(tmp_path / run),
+            "--limit",
+            "12",
+            "--variants",
+            "dr_full",
+            "--seed",
+            "5",
+            "--no-progress",
+        ]
         assert rbtc(argv) == 0
         hashes.append(json.loads((tmp_path / run / "manifest.json").read_text())["files"])
     assert hashes[0] == hashes[1]

@@ -97,11 +97,22 @@ F_OK, G_OK = json.dumps(call("f", a=1, b="x")), json.dumps(call("g", c=True))
         (f"<tool_call>\n{F_OK}\n\n{G_OK}\n</tool_call>", CORRECT_MIN),
         (f"<tool_call>\n\n{F_OK}\n{G_OK}\n\n</tool_call>", 3.0),  # outer blank lines are stripped
         # only "\n" separates calls: U+2028 inside a JSON string is not a line break (b is wrong)
-        ("<tool_call>\n" + json.dumps(call("f", a=1, b="x\u2028y"), ensure_ascii=False) + f"\n{G_OK}\n</tool_call>", 2.0),
+        (
+            "<tool_call>\n"
+            + json.dumps(call("f", a=1, b="x\u2028y"), ensure_ascii=False)
+            + f"\n{G_OK}\n</tool_call>",
+            2.0,
+        ),
         # a call needs a "name"; its "parameters" are read only when its name is a gold name
-        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "h", "arguments": {{}}}}\n</tool_call>', -3 + 6 * (2 / 3 + 5) / 6),
+        (
+            f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "h", "arguments": {{}}}}\n</tool_call>',
+            -3 + 6 * (2 / 3 + 5) / 6,
+        ),
         (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": 7}}\n</tool_call>', -3 + 6 * (2 / 3 + 5) / 6),
-        (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "g", "arguments": {{"c": true}}}}\n</tool_call>', CORRECT_MIN),
+        (
+            f'<tool_call>\n{F_OK}\n{G_OK}\n{{"name": "g", "arguments": {{"c": true}}}}\n</tool_call>',
+            CORRECT_MIN,
+        ),
         (f'<tool_call>\n{F_OK}\n{{"name": "g", "parameters": [true]}}\n</tool_call>', CORRECT_MIN),
         (f'<tool_call>\n{F_OK}\n{G_OK}\n{{"tool": "h", "parameters": {{}}}}\n</tool_call>', CORRECT_MIN),
         (f'<tool_call>\n{F_OK}\n{G_OK}\n["h"]\n</tool_call>', CORRECT_MIN),
@@ -123,7 +134,13 @@ def test_unparseable_target_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
-    [(["a"], ["a"], 1.0), ([], [], 1.0), (["a"], [], 0.0), (["a", "a"], ["a"], 0.5), (["a", "b"], ["b", "c"], 1 / 3)],
+    [
+        (["a"], ["a"], 1.0),
+        ([], [], 1.0),
+        (["a"], [], 0.0),
+        (["a", "a"], ["a"], 0.5),
+        (["a", "b"], ["b", "c"], 1 / 3),
+    ],
 )
 def test_multiset_jaccard(first: list[str], second: list[str], expected: float) -> None:
     assert multiset_jaccard(first, second) == pytest.approx(expected)
@@ -147,8 +164,13 @@ def test_parse_tool_calls_reads_after_the_thought() -> None:
         ("plain", "plain"),
         ([{"role": "assistant", "content": "<think>x</think>"}], "<think>x</think>"),
         (
-            [{"role": "assistant", "content": "<think>x</think>",
-              "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}],
+            [
+                {
+                    "role": "assistant",
+                    "content": "<think>x</think>",
+                    "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}],
+                }
+            ],
             '<think>x</think>\n<tool_call>\n{"name": "f", "parameters": {"a": 1}}\n</tool_call>',
         ),
     ],

@@ -28,7 +28,7 @@ PROMPT = (
     "Intro.\n\n**Available Tools**\nIn your response, you can use the following tools:\n"
     '1. Name: Get Weather\nDescription: Weather of a city.\nParameters: {"city": {"description": '
     '"The city.", "type": "string", "default": ""}}\n'
-    '2. Name: Get Time\nDescription: Time now.\nParameters: {}\n\n'
+    "2. Name: Get Time\nDescription: Time now.\nParameters: {}\n\n"
     "**Steps for Each Turn**\n1. **Think:** Recall context.\n2. **Decide:** Go.\n\n**Output Format**\n..."
 )
 CALL_OUT = (

@@ -7,8 +7,14 @@ import importlib
 
 import pytest
 
-MODULES = ["robustbench_tc.formats", "robustbench_tc.formats.schema", "robustbench_tc.formats.toolrl",
-           "robustbench_tc.formats.react", "robustbench_tc.formats.bfcl", "robustbench_tc.formats.toolalpaca"]
+MODULES = [
+    "robustbench_tc.formats",
+    "robustbench_tc.formats.schema",
+    "robustbench_tc.formats.toolrl",
+    "robustbench_tc.formats.react",
+    "robustbench_tc.formats.bfcl",
+    "robustbench_tc.formats.toolalpaca",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

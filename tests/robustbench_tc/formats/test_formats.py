@@ -11,13 +11,14 @@ from robustbench_tc.formats import (
     THINK_TOOL_NAME,
     FormatError,
     parse_tools,
+    react,
     render_system_prompt,
     replace_tools,
     to_json_schema,
     to_source_schema,
+    toolrl,
     with_tools,
 )
-from robustbench_tc.formats import react, toolrl
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
 
 APIBANK = "apibank/benchmarks/API-Bank/level-{}-api_processed.json"
@@ -27,7 +28,10 @@ def _upstream_prompts(sources: Path, name: str) -> list[str]:
     if name.startswith("apibank"):
         return [r["system"] for r in json.loads((sources / APIBANK.format(name[-1])).read_text())]
     if name == "rlla_sft":
-        return [r["instruction"] for r in json.loads((sources / "toolrl/dataset/rlla_4k_raw/rlla_sft.json").read_text())]
+        return [
+            r["instruction"]
+            for r in json.loads((sources / "toolrl/dataset/rlla_4k_raw/rlla_sft.json").read_text())
+        ]
     if name == "rlla_test":
         import pyarrow.parquet as pq
 
@@ -101,8 +105,11 @@ def test_think_position_and_paraphrase_reach_tools_and_the_steps_line(sources_di
     [("bfcl_v3", "[func_name1(param=value"), ("toolalpaca", "Action Input:")],
 )
 def test_own_prompts_render_parse_and_keep_source_spelling(source, marker):
-    bfcl_params = {"type": "dict", "properties": {"x": {"type": "float", "description": "X."},
-                                                   "v": {"type": "any"}}, "required": ["x"]}
+    bfcl_params = {
+        "type": "dict",
+        "properties": {"x": {"type": "float", "description": "X."}, "v": {"type": "any"}},
+        "required": ["x"],
+    }
     tools = [Tool(name="math.f", description="F.", parameters=to_json_schema(bfcl_params))]
     prompt = render_system_prompt(source, tools)
     assert marker in prompt
@@ -121,10 +128,18 @@ def test_upstream_prompt_sources_need_the_base_prompt(source):
     ("source", "prompt", "message"),
     [
         ("apibank", "no tools here", "Available Tools"),
-        ("apibank", "**Available Tools**\nx\n1. Name: A\nDescription: d\nParameters: [1]\n\n**Steps for Each Turn**\n", "expected a dict"),
-        ("apibank", "**Available Tools**\nx\n1. Name: A\nDescription: d\nParameters: {oops\n\n**Steps for Each Turn**\n", "unreadable Parameters"),
+        (
+            "apibank",
+            "**Available Tools**\nx\n1. Name: A\nDescription: d\nParameters: [1]\n\n**Steps for Each Turn**\n",
+            "expected a dict",
+        ),
+        (
+            "apibank",
+            "**Available Tools**\nx\n1. Name: A\nDescription: d\nParameters: {oops\n\n**Steps for Each Turn**\n",
+            "unreadable Parameters",
+        ),
         ("rotbench", "nothing", "access of the following tools"),
-        ("rotbench", "access of the following tools:\n[{\"nam\": 1}]", "expected a dict with a 'name'"),
+        ("rotbench", 'access of the following tools:\n[{"nam": 1}]', "expected a dict with a 'name'"),
         ("tooleyes", "access of the following tools:\n[{", "not valid JSON"),
         ("toolbench", "x", "unknown source"),
     ],
@@ -136,9 +151,15 @@ def test_bad_prompts_fail_with_a_reason(source, prompt, message):
 
 def _sample(source: str, prompt: str, tools: list[Tool]) -> Sample:
     fmt = {"bfcl_v3": "bfcl_ast", "apibank": "tool_call_json"}.get(source, "react")
-    return Sample(id=f"{source}__x", source=source, system_prompt=prompt, tools=tools,
-                  messages=[Message(role="user", content="q")], output_format=fmt,
-                  golden_answers=[GoldAnswer(calls=[GoldCall(name=tools[0].name)])])
+    return Sample(
+        id=f"{source}__x",
+        source=source,
+        system_prompt=prompt,
+        tools=tools,
+        messages=[Message(role="user", content="q")],
+        output_format=fmt,
+        golden_answers=[GoldAnswer(calls=[GoldCall(name=tools[0].name)])],
+    )
 
 
 @pytest.mark.parametrize("name", ["apibank1", "apibank3", "rotbench", "tooleyes"])
@@ -147,8 +168,11 @@ def test_with_tools_rerenders_only_the_tool_block(sources_dir, name):
     prompt = _upstream_prompts(sources_dir, name)[0]
     tools = parse_tools(source, prompt)
     sample = _sample(source, prompt, tools)
-    extra = Tool(name="Zz_distractor", description="A distractor.",
-                 parameters={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]})
+    extra = Tool(
+        name="Zz_distractor",
+        description="A distractor.",
+        parameters={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+    )
     new = with_tools(sample, [extra, *reversed(tools)])
     assert sample.system_prompt == prompt and sample.tools == tools  # the input is untouched
     assert new.tools[0] == extra and "Zz_distractor" in new.system_prompt

@@ -29,7 +29,11 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
         ('Action: f(a=2)\nAction Input: {"a": 1}', "rotbench", [("f", {"a": 2})]),  # inline arguments win
         ("Action: f()", "rotbench", [("f", {})]),
         # a flattened call object inside explicit <tool_call> tags: the other keys are the arguments
-        ('<tool_call>{"name": "f", "city": "Paris", "n": 2}</tool_call>', "apibank", [("f", {"city": "Paris", "n": 2})]),
+        (
+            '<tool_call>{"name": "f", "city": "Paris", "n": 2}</tool_call>',
+            "apibank",
+            [("f", {"city": "Paris", "n": 2})],
+        ),
     ],
 )
 def test_parses_general_spellings(raw, source, expected):
@@ -81,7 +85,10 @@ def test_keyword_named_parameters(raw, source):
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ('Action 1: f\nAction Input 1: {"a": 1}\nAction 2: g\nAction Input 2: {"b": 2}', [("f", {"a": 1}), ("g", {"b": 2})]),
+        (
+            'Action 1: f\nAction Input 1: {"a": 1}\nAction 2: g\nAction Input 2: {"b": 2}',
+            [("f", {"a": 1}), ("g", {"b": 2})],
+        ),
         ('1. Action: f\n   Action Input: {"a": 1}', [("f", {"a": 1})]),
         ('Action: f\nInput: {"a": 1}', [("f", {"a": 1})]),
         ('Action: f\nParameters: {"a": 1}', [("f", {"a": 1})]),

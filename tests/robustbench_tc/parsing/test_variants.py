@@ -42,8 +42,10 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
         (
             '[mutation_type.find(snp_id="rs6034464", species="Homo sapiens"), f(a=[1, 2], b={"k": -1.5}, c=True, d=None)]',
             "bfcl_v3",
-            [("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens"}),
-             ("f", {"a": [1, 2], "b": {"k": -1.5}, "c": True, "d": None})],
+            [
+                ("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens"}),
+                ("f", {"a": [1, 2], "b": {"k": -1.5}, "c": True, "d": None}),
+            ],
         ),
         # BFCL colon-separator variant (Qwen2.5-1.5B ToolRL)
         ('[country_info.capital(country:"Brazil")]', "bfcl_v3", BRAZIL),
@@ -59,16 +61,32 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
         ),
         # tool_call with a JSON list inside, and an unclosed block at the end
         ('<tool_call>[{"name": "a", "arguments": {"x": 1}}]</tool_call>', "apibank", [("a", {"x": 1})]),
-        ('<tool_call>\n{"name": "QueryBalance", "parameters": {"token": "p9o8i7u6y5t4r3e2w1q"}}', "apibank", BALANCE),
+        (
+            '<tool_call>\n{"name": "QueryBalance", "parameters": {"token": "p9o8i7u6y5t4r3e2w1q"}}',
+            "apibank",
+            BALANCE,
+        ),
         # API-Bank XML variants (Qwen2.5-1.5B)
         ('<tool>QueryBalance</tool>\n{"token": "p9o8i7u6y5t4r3e2w1q"}', "apibank", BALANCE),
         ('<tool name="QueryBalance" parameters={"token": "p9o8i7u6y5t4r3e2w1q"}/>', "apibank", BALANCE),
         ('<toolcall tool="QueryBalance">{"token": "p9o8i7u6y5t4r3e2w1q"}</toolcall>', "apibank", BALANCE),
-        ('<tool_call tool_name="QueryBalance">{"token": "p9o8i7u6y5t4r3e2w1q"}</tool_call>', "apibank", BALANCE),
-        ('<tool_call tool_name="QueryBalance">{"parameters": {"token": "p9o8i7u6y5t4r3e2w1q"}}</tool_call>', "apibank", BALANCE),
+        (
+            '<tool_call tool_name="QueryBalance">{"token": "p9o8i7u6y5t4r3e2w1q"}</tool_call>',
+            "apibank",
+            BALANCE,
+        ),
+        (
+            '<tool_call tool_name="QueryBalance">{"parameters": {"token": "p9o8i7u6y5t4r3e2w1q"}}</tool_call>',
+            "apibank",
+            BALANCE,
+        ),
         # ReAct (RoTBench gold layout), the ActionCode alias (SFT-Robust), markdown-bold labels
         ('Thought:\nAction: search_city\nAction Input: {"query": "Madrid"}', "rotbench", MADRID),
-        ('Thought: look it up\nActionCode: search_city\nAction Input: {"query": "Madrid"}', "rotbench", MADRID),
+        (
+            'Thought: look it up\nActionCode: search_city\nAction Input: {"query": "Madrid"}',
+            "rotbench",
+            MADRID,
+        ),
         ('**Action:** search_city\n**Action Input:** {"query": "Madrid"}', "tooleyes", MADRID),
         ('ASSISTANT Action: search_city\nASSISTANT Action Input: {"query": "Madrid"}', "toolalpaca", MADRID),
         ("Action: search_city\nAction Input: {'query': 'Madrid'}", "rotbench", MADRID),
@@ -82,11 +100,26 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
         ),
         # ToolAlpaca ad-hoc forms: func: {json} (Qwen3.5), Function/Parameters (Qwen2.5-3B),
         # query string (Llama-3.2-Instruct)
-        ('findCatWithText: {"text": "Happy Birthday!"}', "toolalpaca", [("findCatWithText", {"text": "Happy Birthday!"})]),
-        ('Function: findCatByTag\nParameters: {"tag": "cute"}', "toolalpaca", [("findCatByTag", {"tag": "cute"})]),
-        ("Function: findCatByTag\nParameters: tag=cute, width=800", "toolalpaca", [("findCatByTag", {"tag": "cute", "width": "800"})]),
-        ("`getRandomCat?width=500&height=300&json=true`", "toolalpaca",
-         [("getRandomCat", {"width": "500", "height": "300", "json": "true"})]),
+        (
+            'findCatWithText: {"text": "Happy Birthday!"}',
+            "toolalpaca",
+            [("findCatWithText", {"text": "Happy Birthday!"})],
+        ),
+        (
+            'Function: findCatByTag\nParameters: {"tag": "cute"}',
+            "toolalpaca",
+            [("findCatByTag", {"tag": "cute"})],
+        ),
+        (
+            "Function: findCatByTag\nParameters: tag=cute, width=800",
+            "toolalpaca",
+            [("findCatByTag", {"tag": "cute", "width": "800"})],
+        ),
+        (
+            "`getRandomCat?width=500&height=300&json=true`",
+            "toolalpaca",
+            [("getRandomCat", {"width": "500", "height": "300", "json": "true"})],
+        ),
         # JSON blob with each name / argument alias
         ('{"name": "f", "parameters": {"a": 1}}', "apibank", [("f", {"a": 1})]),
         ('{"function": "f", "arguments": {"a": 1}}', "apibank", [("f", {"a": 1})]),
@@ -101,15 +134,26 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
             "apibank",
             BALANCE,
         ),
-        ('{"tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}', "bfcl_v3", [("f", {})]),
+        (
+            '{"tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{}"}}]}',
+            "bfcl_v3",
+            [("f", {})],
+        ),
         # Hermes-style text the harness writes for function-calling replies
-        ('<tool_call>{"name": "mutation_type.find", "arguments": {"snp_id": "rs1"}}</tool_call>', "bfcl_v3",
-         [("mutation_type.find", {"snp_id": "rs1"})]),
+        (
+            '<tool_call>{"name": "mutation_type.find", "arguments": {"snp_id": "rs1"}}</tool_call>',
+            "bfcl_v3",
+            [("mutation_type.find", {"snp_id": "rs1"})],
+        ),
         # bare Python call (TL-CodeLLaMA on RoTBench)
         ('I will look it up.\nsearch_city(query="Madrid")', "rotbench", MADRID),
         # reasoning is ignored: a call inside <think> does not count
-        ('<think>maybe [f(a=1)]</think>\nNo function fits.', "bfcl_v3", []),
-        ('<think>\nthe user wants Brazil\n</think>\n[country_info.capital(country="Brazil")]', "bfcl_v3", BRAZIL),
+        ("<think>maybe [f(a=1)]</think>\nNo function fits.", "bfcl_v3", []),
+        (
+            '<think>\nthe user wants Brazil\n</think>\n[country_info.capital(country="Brazil")]',
+            "bfcl_v3",
+            BRAZIL,
+        ),
         # nothing to parse
         ("", "bfcl_v3", []),
         ("I cannot help with this request.", "tooleyes", []),
@@ -123,10 +167,22 @@ def test_parses_paper_examples(raw, source, expected):
     "raw, source, first_variant",
     [
         # the source's own format goes first: a ReAct output that also holds a Python-looking call
-        ('Thought: use f(x=1)?\nAction: search_city\nAction Input: {"query": "Madrid"}', "rotbench", "search_city"),
+        (
+            'Thought: use f(x=1)?\nAction: search_city\nAction Input: {"query": "Madrid"}',
+            "rotbench",
+            "search_city",
+        ),
         # ... while BFCL reads the bracketed list before any JSON in the same output
-        ('[country_info.capital(country="Brazil")] {"name": "other", "parameters": {}}', "bfcl_v3", "country_info.capital"),
-        ('<tool_call>{"name": "QueryBalance", "parameters": {}}</tool_call> [g(a=1)]', "apibank", "QueryBalance"),
+        (
+            '[country_info.capital(country="Brazil")] {"name": "other", "parameters": {}}',
+            "bfcl_v3",
+            "country_info.capital",
+        ),
+        (
+            '<tool_call>{"name": "QueryBalance", "parameters": {}}</tool_call> [g(a=1)]',
+            "apibank",
+            "QueryBalance",
+        ),
     ],
 )
 def test_dispatch_order_prefers_the_sources_format(raw, source, first_variant):
@@ -146,7 +202,14 @@ def test_calls_with_unreadable_arguments_are_kept_but_flagged(raw, source):
 
 
 def test_every_variant_is_registered_in_paper_order():
-    assert VARIANTS.names() == ["bfcl_ast", "tool_call_xml", "react", "toolalpaca", "json_blob", "python_call"]
+    assert VARIANTS.names() == [
+        "bfcl_ast",
+        "tool_call_xml",
+        "react",
+        "toolalpaca",
+        "json_blob",
+        "python_call",
+    ]
 
 
 def test_unknown_source_suggests_a_close_name():
@@ -156,8 +219,13 @@ def test_unknown_source_suggests_a_close_name():
 
 @pytest.mark.parametrize(
     "name",
-    ["robustbench_tc.parsing", "robustbench_tc.parsing.scan", "robustbench_tc.parsing.calls",
-     "robustbench_tc.parsing.variants", "robustbench_tc.parsing.dispatch"],
+    [
+        "robustbench_tc.parsing",
+        "robustbench_tc.parsing.scan",
+        "robustbench_tc.parsing.calls",
+        "robustbench_tc.parsing.variants",
+        "robustbench_tc.parsing.dispatch",
+    ],
 )
 def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name))

@@ -53,11 +53,24 @@ def _answer(prompt: str) -> str:
     if prompt.startswith("You design APIs"):
         tool = json.loads(re.search(r"Existing tool: (\{.*\})\n", prompt).group(1))
         n = int(re.search(r"write (\d+) NEW tools", prompt).group(1))
-        return "```json\n" + json.dumps([
-            {"name": f"{tool['name']}_extra{i}", "description": f"Extra helper {i}.",
-             "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": []}}
-            for i in range(1, n + 1)
-        ]) + "\n```"
+        return (
+            "```json\n"
+            + json.dumps(
+                [
+                    {
+                        "name": f"{tool['name']}_extra{i}",
+                        "description": f"Extra helper {i}.",
+                        "parameters": {
+                            "type": "object",
+                            "properties": {"q": {"type": "string"}},
+                            "required": [],
+                        },
+                    }
+                    for i in range(1, n + 1)
+                ]
+            )
+            + "\n```"
+        )
     raise AssertionError(f"unexpected prompt: {prompt[:80]}")
 
 
@@ -78,9 +91,14 @@ class FakeLLM:
         if status != 200:
             return status, {"error": {"message": "scripted failure"}}
         text = self.responder(prompt) if content is None else content
-        return 200, {"id": "x", "object": "chat.completion", "model": body["model"],
-                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                  "finish_reason": "stop"}]}
+        return 200, {
+            "id": "x",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+        }
 
 
 @pytest.fixture

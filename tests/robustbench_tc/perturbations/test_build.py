@@ -14,10 +14,32 @@ EXPECTED = {
     # every eligible clean sample: 199 for the Observation types and RedunTool; 147 (= the 199
     # minus ToolEyes' 51 and the RoTBench sample whose gold is `ask_to_user`) for the types that
     # need a single GT tool
-    **{c: 199 for c in ("realistic_typos", "query_paraphrase", "paraphrase_tool_description",
-                        "paraphrase_parameter_description", "redundant")},
-    **{c: 147 for c in ("same_name_A", "same_name_B", "same_name_C", "same_name_D", "same_name_E",
-                        "CD", "TD", "CD_NT", "TD_NT", "CD_AB", "TD_AB")},
+    **{
+        c: 199
+        for c in (
+            "realistic_typos",
+            "query_paraphrase",
+            "paraphrase_tool_description",
+            "paraphrase_parameter_description",
+            "redundant",
+        )
+    },
+    **{
+        c: 147
+        for c in (
+            "same_name_A",
+            "same_name_B",
+            "same_name_C",
+            "same_name_D",
+            "same_name_E",
+            "CD",
+            "TD",
+            "CD_NT",
+            "TD_NT",
+            "CD_AB",
+            "TD_AB",
+        )
+    },
 }
 
 
@@ -55,6 +77,9 @@ def test_load_dataset_cd_ab(built_dataset, monkeypatch, tmp_path):
     row = next(r for r in ds if r["id"] == "bfcl_v3__BFCL_v3_multiple__multiple_110")
     gold = json.loads(row["golden_answers"])
     assert gold[0]["calls"][0]["name"] == "mut_type.find"
-    assert {t["name"] for t in json.loads(row["tools"])} == {"mutation_type.find", "mut_type.find",
-                                                              "get_collectables_in_season"}
+    assert {t["name"] for t in json.loads(row["tools"])} == {
+        "mutation_type.find",
+        "mut_type.find",
+        "get_collectables_in_season",
+    }
     assert row["perturbation"] == "CD_AB" and row["generator"] == "rules"

@@ -12,7 +12,10 @@ L1_101 = "apibank__level1_101"
 
 
 def _bytes(configs):
-    return {code: "\n".join(json.dumps(r.to_row(), sort_keys=True) for r in rows) for code, rows in configs.items()}
+    return {
+        code: "\n".join(json.dumps(r.to_row(), sort_keys=True) for r in rows)
+        for code, rows in configs.items()
+    }
 
 
 @pytest.fixture(scope="module")

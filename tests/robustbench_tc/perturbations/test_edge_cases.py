@@ -9,7 +9,13 @@ from collections import Counter
 import pytest
 
 from robustbench_tc.formats import parse_tools, with_tools
-from robustbench_tc.perturbations import GeneratorConfig, PerturbationError, perturb, perturb_row, static_codes
+from robustbench_tc.perturbations import (
+    GeneratorConfig,
+    PerturbationError,
+    perturb,
+    perturb_row,
+    static_codes,
+)
 from robustbench_tc.perturbations.generators import make_generator
 from robustbench_tc.perturbations.naming import abbreviate, split_name
 from robustbench_tc.perturbations.siblings import sibling_tools
@@ -25,23 +31,51 @@ def _params(props: dict, required: list[str] | None = None) -> dict:
 
 
 UNICODE_TOOLS = [
-    Tool(name="météo.prévision", description="Gives the weather forecast for a city.",
-         parameters=_params({"ville": {"type": "string", "description": "The name of the city."}}, ["ville"])),
-    Tool(name="get_news", description="Returns the latest news for a topic.",
-         parameters=_params({"topic": {"type": "string", "description": "The topic of the news."}})),
+    Tool(
+        name="météo.prévision",
+        description="Gives the weather forecast for a city.",
+        parameters=_params({"ville": {"type": "string", "description": "The name of the city."}}, ["ville"]),
+    ),
+    Tool(
+        name="get_news",
+        description="Returns the latest news for a topic.",
+        parameters=_params({"topic": {"type": "string", "description": "The topic of the news."}}),
+    ),
 ]
 UNICODE_GOLD = [GoldAnswer(calls=[GoldCall(name="météo.prévision", arguments={"ville": ["Zürich"]})])]
 NESTED_TOOLS = [
-    Tool(name="book_flight", description="Book a flight for a passenger.", parameters=_params({
-        "passenger": {"type": "object", "properties": {
-            "first_name": {"type": "string", "description": "The first name of the passenger."},
-            "age": {"type": "integer", "description": "The age of the passenger in years."}},
-            "required": ["first_name"]},
-        "dates": {"type": "array", "items": {"type": "string", "description": "A travel date, YYYY-MM-DD."}},
-    }, ["passenger"])),
+    Tool(
+        name="book_flight",
+        description="Book a flight for a passenger.",
+        parameters=_params(
+            {
+                "passenger": {
+                    "type": "object",
+                    "properties": {
+                        "first_name": {"type": "string", "description": "The first name of the passenger."},
+                        "age": {"type": "integer", "description": "The age of the passenger in years."},
+                    },
+                    "required": ["first_name"],
+                },
+                "dates": {
+                    "type": "array",
+                    "items": {"type": "string", "description": "A travel date, YYYY-MM-DD."},
+                },
+            },
+            ["passenger"],
+        ),
+    ),
 ]
-NESTED_GOLD = [GoldAnswer(calls=[GoldCall(name="book_flight", arguments={
-    "passenger": [{"first_name": ["John"], "age": [30]}], "dates": [["2024-05-01"]]})])]
+NESTED_GOLD = [
+    GoldAnswer(
+        calls=[
+            GoldCall(
+                name="book_flight",
+                arguments={"passenger": [{"first_name": ["John"], "age": [30]}], "dates": [["2024-05-01"]]},
+            )
+        ]
+    )
+]
 
 
 def _synthetic(clean: Sample, tools: list[Tool], gold: list[GoldAnswer], request: str) -> Sample:
@@ -51,7 +85,7 @@ def _synthetic(clean: Sample, tools: list[Tool], gold: list[GoldAnswer], request
     query = query_text(row)
     if "<user>" in query:  # API-Bank dialogue: the request is the first user turn
         start = query.index("<user>") + len("<user>")
-        text = query[:start] + request + query[query.index("</user>", start):]
+        text = query[:start] + request + query[query.index("</user>", start) :]
     else:
         text = request
     row = with_query(row, text)
@@ -67,8 +101,12 @@ def one_per_source(clean_samples):
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_non_ascii_tool_names_in_every_prompt_layout(one_per_source, source):
-    sample = _synthetic(one_per_source[source], UNICODE_TOOLS, UNICODE_GOLD,
-                        "What is the weather in Zürich tomorrow, with the café open near Ångström street?")
+    sample = _synthetic(
+        one_per_source[source],
+        UNICODE_TOOLS,
+        UNICODE_GOLD,
+        "What is the weather in Zürich tomorrow, with the café open near Ångström street?",
+    )
     for code in static_codes():
         row = perturb(sample, code, seed=0)
         if row is None:
@@ -109,20 +147,32 @@ def test_non_ascii_names(name, expected, parts):
     assert abbreviate(name) == expected
     assert split_name(name) == parts
     siblings = sibling_tools(Tool(name=name), 2, random.Random(0), taken={name})
-    assert all(not any(sep in s.name.replace(name.rpartition(".")[0], "") for sep in ("_é", "é_"))
-               for s in siblings)
+    assert all(
+        not any(sep in s.name.replace(name.rpartition(".")[0], "") for sep in ("_é", "é_")) for s in siblings
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_param_para_reaches_nested_parameter_descriptions(one_per_source, source):
-    sample = _synthetic(one_per_source[source], NESTED_TOOLS, NESTED_GOLD,
-                        "I would like to book a flight for John, who is 30, on 2024-05-01.")
+    sample = _synthetic(
+        one_per_source[source],
+        NESTED_TOOLS,
+        NESTED_GOLD,
+        "I would like to book a flight for John, who is 30, on 2024-05-01.",
+    )
     row = perturb(sample, "paraphrase_parameter_description", seed=0)
     meta = row.perturbation_metadata
     assert "no_parameter_descriptions" not in meta
-    seen = [p for p in meta["changed_parameters"] + meta.get("unchanged_parameters", [])
-            if p.startswith("book_flight.")]
-    assert sorted(seen) == ["book_flight.dates[]", "book_flight.passenger.age", "book_flight.passenger.first_name"]
+    seen = [
+        p
+        for p in meta["changed_parameters"] + meta.get("unchanged_parameters", [])
+        if p.startswith("book_flight.")
+    ]
+    assert sorted(seen) == [
+        "book_flight.dates[]",
+        "book_flight.passenger.age",
+        "book_flight.passenger.first_name",
+    ]
     clean_props, row_props = sample.tools[0].properties, row.tools[0].properties
     assert clean_props != row_props
     assert set(row_props["passenger"]["properties"]) == {"first_name", "age"}
@@ -132,8 +182,13 @@ def test_param_para_reaches_nested_parameter_descriptions(one_per_source, source
     ("sample_id", "query", "code", "reason"),
     [
         ("bfcl_v3__BFCL_v3_multiple__multiple_110", "", "CD", "no user text"),
-        ("apibank__level1_101", "**Dialogue Records History**\n<user> Based on our conversation above, "
-         "please only make one tool call to solve my need.</user>\n", "TD_NT", "no user text"),
+        (
+            "apibank__level1_101",
+            "**Dialogue Records History**\n<user> Based on our conversation above, "
+            "please only make one tool call to solve my need.</user>\n",
+            "TD_NT",
+            "no user text",
+        ),
         ("bfcl_v3__BFCL_v3_multiple__multiple_110", "rs6034464 2024", "realistic_typos", "no plain word"),
     ],
 )

@@ -23,8 +23,15 @@ MODEL = "stand-in-model"
 
 
 def _config(fake_llm, tmp_path, **kw) -> GeneratorConfig:
-    return GeneratorConfig(kind="llm", model=MODEL, base_url=fake_llm.url, cache_dir=str(tmp_path / "cache"),
-                           backoff_s=0.01, concurrency=4, **kw)
+    return GeneratorConfig(
+        kind="llm",
+        model=MODEL,
+        base_url=fake_llm.url,
+        cache_dir=str(tmp_path / "cache"),
+        backoff_s=0.01,
+        concurrency=4,
+        **kw,
+    )
 
 
 def _bytes(build) -> str:
@@ -99,12 +106,18 @@ def _echo_text(prompt: str) -> str:
         ("paraphrase_tool_description", M110, _echo_text, "unchanged"),
         ("query_paraphrase", M110, lambda p: "A request that lost its identifier.", "gold values lost"),
         ("redundant", M110, lambda p: "[{not json", "invalid JSON"),
-        ("redundant", M110, lambda p: '[{"name": "x", "description": "", "parameters": {}}]',
-         "expected a JSON array of 2"),
+        (
+            "redundant",
+            M110,
+            lambda p: '[{"name": "x", "description": "", "parameters": {}}]',
+            "expected a JSON array of 2",
+        ),
         ("CD", L1_101, lambda p: "A cheap tool.", "is missing"),
     ],
 )
-def test_unusable_responses_are_per_sample_errors(fake_llm, tmp_path, by_id, code, sample_id, responder, reason):
+def test_unusable_responses_are_per_sample_errors(
+    fake_llm, tmp_path, by_id, code, sample_id, responder, reason
+):
     fake_llm.responder = responder
     with pytest.raises(PerturbationError) as err:
         perturb(by_id[sample_id], code, seed=0, generator=_config(fake_llm, tmp_path))
@@ -116,8 +129,15 @@ def test_unreachable_endpoint(tmp_path, by_id):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = GeneratorConfig(kind="llm", model=MODEL, base_url=f"http://127.0.0.1:{port}/v1",
-                             cache_dir=str(tmp_path), max_retries=1, backoff_s=0.01, timeout_s=2)
+    config = GeneratorConfig(
+        kind="llm",
+        model=MODEL,
+        base_url=f"http://127.0.0.1:{port}/v1",
+        cache_dir=str(tmp_path),
+        max_retries=1,
+        backoff_s=0.01,
+        timeout_s=2,
+    )
     with pytest.raises(PerturbationError, match="ConnectError"):
         perturb(by_id[M110], "realistic_typos", seed=0, generator=config)
 
@@ -137,8 +157,16 @@ def test_config_errors(kwargs, message):
 
 def test_config_help_covers_every_field():
     help_ = GeneratorConfig.help()
-    assert set(help_) >= {"kind", "model", "base_url", "api_key_env", "cache_dir", "max_retries",
-                          "timeout_s", "concurrency"} and all(help_.values())
+    assert set(help_) >= {
+        "kind",
+        "model",
+        "base_url",
+        "api_key_env",
+        "cache_dir",
+        "max_retries",
+        "timeout_s",
+        "concurrency",
+    } and all(help_.values())
 
 
 def test_every_static_type_has_a_registered_transform():

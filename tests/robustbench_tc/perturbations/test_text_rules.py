@@ -8,7 +8,12 @@ import pytest
 
 from robustbench_tc.perturbations import paraphrase as para
 from robustbench_tc.perturbations.siblings import sibling_tools, type_spellings
-from robustbench_tc.perturbations.text import append_request_suffix, editable_regions, gold_strings_in, query_text
+from robustbench_tc.perturbations.text import (
+    append_request_suffix,
+    editable_regions,
+    gold_strings_in,
+    query_text,
+)
 from robustbench_tc.records import Tool
 
 DIALOGUE = (
@@ -33,14 +38,21 @@ def test_append_request_suffix(text, suffix, expected):
 
 
 def test_dialogue_regions_are_the_real_user_turns():
-    assert [DIALOGUE[a:b] for a, b in editable_regions(DIALOGUE)] == ["Hi, add an agenda.", 'The content is "Lunch".']
+    assert [DIALOGUE[a:b] for a, b in editable_regions(DIALOGUE)] == [
+        "Hi, add an agenda.",
+        'The content is "Lunch".',
+    ]
 
 
 @pytest.mark.parametrize("seed", range(30))
 @pytest.mark.parametrize(
     ("table", "text", "protect"),
     [
-        (para.QUERY_TABLE, "Can you find the latest information about Tesla in New York for 2023?", ["New York"]),
+        (
+            para.QUERY_TABLE,
+            "Can you find the latest information about Tesla in New York for 2023?",
+            ["New York"],
+        ),
         (para.QUERY_TABLE, DIALOGUE, ["Lunch"]),
         (para.DESCRIPTION_TABLE, "Retrieves a list of collectable items based on the specified season.", []),
         (para.PARAMETER_TABLE, "The number of results, e.g. 10. Default is 'json'.", []),
@@ -49,14 +61,24 @@ def test_dialogue_regions_are_the_real_user_turns():
 def test_paraphrase_changes_text_but_keeps_what_matters(table, text, protect, seed):
     out, edits = para.paraphrase(text, table, random.Random(seed), protect, frames=para.QUERY_FRAMES)
     assert out != text and 1 <= len(edits) <= 4
-    for keep in [*protect, "Tesla", "2023", "10", "'json'", "<user>", "</user>", "<obs> ok </obs>",
-                 "<user> Based on our conversation above, do it.</user>"]:
+    for keep in [
+        *protect,
+        "Tesla",
+        "2023",
+        "10",
+        "'json'",
+        "<user>",
+        "</user>",
+        "<obs> ok </obs>",
+        "<user> Based on our conversation above, do it.</user>",
+    ]:
         assert text.count(keep) == out.count(keep), keep
 
 
 def test_query_frame_is_the_last_resort():
-    out, edits = para.paraphrase("Nothing here matches 42.", para.QUERY_TABLE, random.Random(0),
-                                 frames=para.QUERY_FRAMES)
+    out, edits = para.paraphrase(
+        "Nothing here matches 42.", para.QUERY_TABLE, random.Random(0), frames=para.QUERY_FRAMES
+    )
     assert out.endswith("Nothing here matches 42.") and edits[0]["to"] in para.QUERY_FRAMES
     with pytest.raises(ValueError, match="no paraphrase rule"):
         para.paraphrase("Nothing here matches 42.", para.QUERY_TABLE, random.Random(0))
@@ -65,7 +87,11 @@ def test_query_frame_is_the_last_resort():
 @pytest.mark.parametrize(
     ("name", "namespace", "style_check"),
     [
-        ("mutation_type.find", "mutation_type.", lambda n: "_" in n.split(".")[1] or n.split(".")[1].islower()),
+        (
+            "mutation_type.find",
+            "mutation_type.",
+            lambda n: "_" in n.split(".")[1] or n.split(".")[1].islower(),
+        ),
         ("AddAgenda", "", lambda n: n[0].isupper() and "_" not in n),
         ("findCatByTag", "", lambda n: n[0].islower() and "_" not in n),
         ("get_collectables_in_season", "get_collectables_", lambda n: n.islower()),
@@ -74,9 +100,15 @@ def test_query_frame_is_the_last_resort():
     ],
 )
 def test_siblings_keep_the_naming_convention(name, namespace, style_check):
-    tool = Tool(name=name, description="d", parameters={
-        "type": "object", "properties": {"q": {"type": "string", "x-source-type": "str", "description": "Q."}},
-        "required": ["q"]})
+    tool = Tool(
+        name=name,
+        description="d",
+        parameters={
+            "type": "object",
+            "properties": {"q": {"type": "string", "x-source-type": "str", "description": "Q."}},
+            "required": ["q"],
+        },
+    )
     taken = {name}
     sibs = sibling_tools(tool, 2, random.Random(0), taken, type_spellings([tool]))
     assert len({s.name for s in sibs}) == 2 and name not in {s.name for s in sibs}

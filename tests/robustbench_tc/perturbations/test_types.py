@@ -13,8 +13,9 @@ from robustbench_tc.taxonomy import get_type
 L1_101 = "apibank__level1_101"
 M110 = "bfcl_v3__BFCL_v3_multiple__multiple_110"
 M2 = "bfcl_v3__BFCL_v3_multiple__multiple_2"
-TOOLEYES_UUID = ("tooleyes__Turn 1: Can you help me by generating four UUIDs for the new virtual machines "
-                 "in our network?")
+TOOLEYES_UUID = (
+    "tooleyes__Turn 1: Can you help me by generating four UUIDs for the new virtual machines in our network?"
+)
 
 
 def _tool(sample: Sample, name: str, nth: int = 0):
@@ -63,7 +64,9 @@ def test_dup_types_on_level1_101(by_id, code, description, params):
 
 def test_suffix_pools_hold_the_papers_suffixes():
     # App. C: CD, CD_NT and TD/TD_NT on level1_101
-    assert {"Please use a cost-effective option.", "Use the cheapest available tool if possible."} <= set(COST_SUFFIXES)
+    assert {"Please use a cost-effective option.", "Use the cheapest available tool if possible."} <= set(
+        COST_SUFFIXES
+    )
     assert "Please use the quickest method." in TIME_SUFFIXES
 
 
@@ -99,7 +102,12 @@ def test_reward_suffix_types_on_level1_101(by_id, code, distractor, suffixes):
     ("sample_id", "old", "new", "other"),
     [
         (M110, "mutation_type.find", "mut_type.find", ["get_collectables_in_season"]),
-        (M2, "country_info.capital", "cou_info.cap", ["country_info.largest_city", "country_info.population"]),
+        (
+            M2,
+            "country_info.capital",
+            "cou_info.cap",
+            ["country_info.largest_city", "country_info.population"],
+        ),
     ],
 )
 @pytest.mark.parametrize("code", ["CD_AB", "TD_AB"])
@@ -108,8 +116,9 @@ def test_abbreviated_gt_becomes_the_gold(by_id, sample_id, old, new, other, code
     row = perturb(clean, code, seed=0)
     assert sorted(row.tool_names) == sorted([old, new, *other])
     assert [c.name for g in row.golden_answers for c in g.calls] == [new]
-    assert [c.arguments for g in row.golden_answers for c in g.calls] == \
-        [c.arguments for g in clean.golden_answers for c in g.calls]
+    assert [c.arguments for g in row.golden_answers for c in g.calls] == [
+        c.arguments for g in clean.golden_answers for c in g.calls
+    ]
     assert query_text(row) == query_text(clean)  # App. C/O: the -Abbr query is unchanged
     meta = row.perturbation_metadata
     assert (meta["original_gt"], meta["new_gt"], meta["distractor"]) == (old, new, old)
@@ -196,6 +205,9 @@ def test_rules_frame_one_description_when_no_table_entry_matches(by_id, code):
             node["description"] = "Quux zed."
     odd = with_tools(clean, tools)
     row = perturb(odd, code, seed=0)
-    framed = [t.description for t in row.tools] if code.endswith("tool_description") else \
-        [n["description"] for t in row.tools for n in t.properties.values()]
+    framed = (
+        [t.description for t in row.tools]
+        if code.endswith("tool_description")
+        else [n["description"] for t in row.tools for n in t.properties.values()]
+    )
     assert sum(d.startswith(DESCRIPTION_FRAMES) for d in framed) == 1

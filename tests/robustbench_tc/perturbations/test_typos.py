@@ -16,8 +16,22 @@ WORDS = st.sampled_from(
     "could you book a table for two people near station calculate area circle radius".split()
 )
 PROTECTED = st.sampled_from(
-    ["2023-03-24", "14:00:00", "ab123456", "Canis lupus", "Cafe Blue", "user9pass",
-     "https://x.org/a", "snp_id", "mutation_type.find", "camelCase", "NASA", "'quoted text'", "42", "3.5"]
+    [
+        "2023-03-24",
+        "14:00:00",
+        "ab123456",
+        "Canis lupus",
+        "Cafe Blue",
+        "user9pass",
+        "https://x.org/a",
+        "snp_id",
+        "mutation_type.find",
+        "camelCase",
+        "NASA",
+        "'quoted text'",
+        "42",
+        "3.5",
+    ]
 )
 
 
@@ -53,8 +67,21 @@ def test_typo_invariants(query, seed):
     assert 2 <= n <= 4
     assert out != text
     # numbers, dates, technical terms, quoted strings and gold values survive verbatim
-    for token in ["2023-03-24", "14:00:00", "ab123456", "user9pass", "https://x.org/a", "snp_id",
-                  "mutation_type.find", "camelCase", "NASA", "'quoted text'", "42", "3.5", *gold]:
+    for token in [
+        "2023-03-24",
+        "14:00:00",
+        "ab123456",
+        "user9pass",
+        "https://x.org/a",
+        "snp_id",
+        "mutation_type.find",
+        "camelCase",
+        "NASA",
+        "'quoted text'",
+        "42",
+        "3.5",
+        *gold,
+    ]:
         assert text.count(token) <= out.count(token), token
     assert re.findall(r"\d+", text) == re.findall(r"\d+", out)
     assert _letters_only_diff(text, out)
@@ -66,15 +93,25 @@ def test_typo_invariants(query, seed):
 @pytest.mark.parametrize(
     ("text", "untouched"),
     [
-        ("Look up the rock type for the GPS (Global Positioning System) fix ab123456 please.",
-         ["GPS", "(Global Positioning System)", "ab123456"]),
-        ('**Dialogue Records History**\n<user>The note says "Dinner with family" and the place is here.</user>\n'
-         "<response>Sure thing, saving the note now.</response>\n\n<user> Based on our conversation above, "
-         "do it.</user>\n",
-         ['"Dinner with family"', "<response>Sure thing, saving the note now.</response>",
-          "<user> Based on our conversation above, do it.</user>", "**Dialogue Records History**"]),
-        ("Reserve a table at Cafe Blue, Santa Fe, for 4 people starting from June 3, 2024.",
-         ["Cafe Blue, Santa Fe,", "June 3, 2024."]),
+        (
+            "Look up the rock type for the GPS (Global Positioning System) fix ab123456 please.",
+            ["GPS", "(Global Positioning System)", "ab123456"],
+        ),
+        (
+            '**Dialogue Records History**\n<user>The note says "Dinner with family" and the place is here.</user>\n'
+            "<response>Sure thing, saving the note now.</response>\n\n<user> Based on our conversation above, "
+            "do it.</user>\n",
+            [
+                '"Dinner with family"',
+                "<response>Sure thing, saving the note now.</response>",
+                "<user> Based on our conversation above, do it.</user>",
+                "**Dialogue Records History**",
+            ],
+        ),
+        (
+            "Reserve a table at Cafe Blue, Santa Fe, for 4 people starting from June 3, 2024.",
+            ["Cafe Blue, Santa Fe,", "June 3, 2024."],
+        ),
     ],
 )
 @pytest.mark.parametrize("seed", range(20))

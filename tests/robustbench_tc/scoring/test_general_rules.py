@@ -16,10 +16,20 @@ def C(name: str, args: dict | None = None) -> ParsedCall:
 
 # API-Bank keeps list/dict gold values as their Python repr (the source's spelling); a model that
 # writes the value as a JSON list/dict must still match ("API-Bank's per-parameter type rules").
-MEETING = [GoldAnswer(calls=[GoldCall(name="ModifyMeeting", arguments={
-    "token": ["o8i7"], "attendees": ["['Jackie Lee', 'Mike Chen']"],
-    "health_data": ["[{'name': 'blood_pressure', 'value': '120/80'}]"],
-})])]
+MEETING = [
+    GoldAnswer(
+        calls=[
+            GoldCall(
+                name="ModifyMeeting",
+                arguments={
+                    "token": ["o8i7"],
+                    "attendees": ["['Jackie Lee', 'Mike Chen']"],
+                    "health_data": ["[{'name': 'blood_pressure', 'value': '120/80'}]"],
+                },
+            )
+        ]
+    )
+]
 
 
 @pytest.mark.parametrize(
@@ -28,7 +38,11 @@ MEETING = [GoldAnswer(calls=[GoldCall(name="ModifyMeeting", arguments={
         ("['Jackie Lee', 'Mike Chen']", "[{'name': 'blood_pressure', 'value': '120/80'}]", 1.0),  # as written
         (["Jackie Lee", "Mike Chen"], [{"name": "blood_pressure", "value": "120/80"}], 1.0),  # JSON values
         (["jackie lee", "Mike Chen "], [{"value": "120/80", "name": "Blood_Pressure"}], 1.0),  # loose strings
-        ('["Jackie Lee","Mike Chen"]', '[{"name": "blood_pressure", "value": "120/80"}]', 1.0),  # other spelling
+        (
+            '["Jackie Lee","Mike Chen"]',
+            '[{"name": "blood_pressure", "value": "120/80"}]',
+            1.0,
+        ),  # other spelling
         (["Mike Chen", "Jackie Lee"], [{"name": "blood_pressure", "value": "120/80"}], 0.0),  # order kept
         (["Jackie Lee"], [{"name": "blood_pressure", "value": "120/80"}], 0.0),
         ("Jackie Lee, Mike Chen", [{"name": "blood_pressure", "value": "120/80"}], 0.0),
@@ -62,19 +76,32 @@ def test_toolalpaca_structured_values_match_their_repr():
 
 # ------------------------------------------------------------------ end to end: raw output -> score
 def _sample(source: str, fmt: str, name: str, arguments: dict) -> Sample:
-    return Sample(id=f"{source}__x", source=source, messages=[Message(role="user", content="q")],
-                  tools=[Tool(name=name)], output_format=fmt,
-                  golden_answers=[GoldAnswer(calls=[GoldCall(name=name, arguments=arguments)])])
+    return Sample(
+        id=f"{source}__x",
+        source=source,
+        messages=[Message(role="user", content="q")],
+        tools=[Tool(name=name)],
+        output_format=fmt,
+        golden_answers=[GoldAnswer(calls=[GoldCall(name=name, arguments=arguments)])],
+    )
 
 
 @pytest.mark.parametrize(
     "source, fmt, raw",
     [
         # a multi-line string value written with a literal newline (not valid strict JSON)
-        ("apibank", "tool_call_json", '<tool_call>{"name": "SendEmail", "parameters": {"body": "Hi\nBye"}}</tool_call>'),
+        (
+            "apibank",
+            "tool_call_json",
+            '<tool_call>{"name": "SendEmail", "parameters": {"body": "Hi\nBye"}}</tool_call>',
+        ),
         ("rotbench", "react", 'Action: SendEmail\nAction Input: {"body": "Hi\nBye"}'),
         ("rotbench", "react", 'Action: SendEmail\nAction Input: `{"body": "Hi\\nBye"}`'),  # inline code span
-        ("rotbench", "react", 'Action: SendEmail()\nAction Input: {"body": "Hi\\nBye"}'),  # "()" after the name
+        (
+            "rotbench",
+            "react",
+            'Action: SendEmail()\nAction Input: {"body": "Hi\\nBye"}',
+        ),  # "()" after the name
     ],
 )
 def test_react_and_xml_inputs_are_read(source, fmt, raw):
@@ -99,7 +126,10 @@ ALARM = _sample("apibank", "tool_call_json", "ModifyAlarm", {"token": ["abc"]})
         ("It seems the tool timed out, please try again later.<|im_end|>", "omitted"),
         ('<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "xyz"}}</tool_call>', "wrong"),
         ('<tool_call>{"name": "SetAlarm", "parameters": {"token": "abc"}}</tool_call>', "wrong"),
-        ('<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc"}}</tool_call><|im_end|>', "correct"),
+        (
+            '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc"}}</tool_call><|im_end|>',
+            "correct",
+        ),
     ],
 )
 def test_error_mode_rubric(raw, mode):

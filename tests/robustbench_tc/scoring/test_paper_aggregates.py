@@ -23,7 +23,9 @@ def paper_dir() -> Path:
     env = os.environ.get("RBTC_PAPER_DIR")
     path = Path(env) if env else REPO_ROOT.parent / "shared" / "paper"
     if not (path / "table2_main.csv").is_file():
-        pytest.fail(f"paper tables not found in {path}: set RBTC_PAPER_DIR to the folder with table2_main.csv")
+        pytest.fail(
+            f"paper tables not found in {path}: set RBTC_PAPER_DIR to the folder with table2_main.csv"
+        )
     return path
 
 

@@ -53,12 +53,16 @@ def test_oracle_scores_one_on_every_config_of_the_full_dataset(built_dataset, sa
 
 
 def _openai(calls) -> str:
-    return json.dumps([{"id": f"c{i}", "type": "function",
-                        "function": {"name": n, "arguments": json.dumps(a)}} for i, (n, a) in enumerate(calls)])
+    return json.dumps(
+        [
+            {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+            for i, (n, a) in enumerate(calls)
+        ]
+    )
 
 
 def _hermes(calls) -> str:
-    return "\n".join(f'<tool_call>{json.dumps({"name": n, "arguments": a})}</tool_call>' for n, a in calls)
+    return "\n".join(f"<tool_call>{json.dumps({'name': n, 'arguments': a})}</tool_call>" for n, a in calls)
 
 
 def _blob(calls) -> str:
@@ -109,7 +113,10 @@ def test_bootstrap_is_deterministic(samples, oracle):
     b = score_predictions(samples, run, n_boot=N_BOOT, seed=1)
     c = score_predictions(samples, run, n_boot=N_BOOT, seed=2)
     assert a.model_dump_json() == b.model_dump_json()
-    assert a.pert_acc.value == c.pert_acc.value and (a.pert_acc.lo, a.pert_acc.hi) != (c.pert_acc.lo, c.pert_acc.hi)
+    assert a.pert_acc.value == c.pert_acc.value and (a.pert_acc.lo, a.pert_acc.hi) != (
+        c.pert_acc.lo,
+        c.pert_acc.hi,
+    )
     clustered = score_predictions(samples, run, n_boot=N_BOOT, seed=1, cluster=True)
     assert clustered.cluster and clustered.pert_acc.value == a.pert_acc.value
 
@@ -130,17 +137,43 @@ def test_error_modes_and_transition_records(samples, oracle):
 
 def test_cli_oracle_and_score(built_dataset, tmp_path, capsys):
     oracle_path = tmp_path / "oracle.jsonl"
-    assert main(["oracle", "--dataset", str(built_dataset), "--out", str(oracle_path), "--configs", "clean", "CD"]) == 0
+    assert (
+        main(
+            ["oracle", "--dataset", str(built_dataset), "--out", str(oracle_path), "--configs", "clean", "CD"]
+        )
+        == 0
+    )
     out_json, rows = tmp_path / "report.json", tmp_path / "rows.jsonl"
-    code = main(["score", str(oracle_path), "--dataset", str(built_dataset), "--reference", str(oracle_path),
-                 "--json", str(out_json), "--per-sample", str(rows), "--n-boot", "100", "--cluster"])
+    code = main(
+        [
+            "score",
+            str(oracle_path),
+            "--dataset",
+            str(built_dataset),
+            "--reference",
+            str(oracle_path),
+            "--json",
+            str(out_json),
+            "--per-sample",
+            str(rows),
+            "--n-boot",
+            "100",
+            "--cluster",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Clean" in printed and "missing configs" in printed and "paired bootstrap" in printed
     report = json.loads(out_json.read_text())
     assert report["clean"]["value"] == 1.0 and report["cluster"] is True
     lines = [json.loads(line) for line in rows.read_text().splitlines()]
-    assert len(lines) == report["n_records"] and set(lines[0]) == {"id", "perturbation", "source", "correct", "error_mode"}
+    assert len(lines) == report["n_records"] and set(lines[0]) == {
+        "id",
+        "perturbation",
+        "source",
+        "correct",
+        "error_mode",
+    }
 
 
 def test_cli_errors_are_one_line(built_dataset, tmp_path, capsys):

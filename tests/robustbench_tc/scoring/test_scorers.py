@@ -12,13 +12,22 @@ from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
 from robustbench_tc.scoring import SCORERS, classify, score_sample
 
 
-def gold(*calls: tuple[str, dict], alternatives: list[list[tuple[str, dict]]] | None = None) -> list[GoldAnswer]:
+def gold(
+    *calls: tuple[str, dict], alternatives: list[list[tuple[str, dict]]] | None = None
+) -> list[GoldAnswer]:
     alts = alternatives if alternatives is not None else [list(calls)]
     return [GoldAnswer(calls=[GoldCall(name=n, arguments=a) for n, a in alt]) for alt in alts]
 
 
 def tool(name: str, **types: str) -> Tool:
-    return Tool(name=name, parameters={"type": "object", "properties": {k: {"type": t} for k, t in types.items()}, "required": []})
+    return Tool(
+        name=name,
+        parameters={
+            "type": "object",
+            "properties": {k: {"type": t} for k, t in types.items()},
+            "required": [],
+        },
+    )
 
 
 def C(name: str, args: dict | None = None, ok: bool = True) -> ParsedCall:
@@ -31,9 +40,19 @@ BFCL_TOOLS = [
     tool("calc", x="number", n="integer", flag="boolean", items="array", budget="object", conds="array"),
 ]
 SNP = gold(("mutation_type.find", {"snp_id": ["rs6034464"], "species": ["Homo sapiens", ""]}))
-CALC = gold(("calc", {"x": [1.0, ""], "n": [3], "flag": [True, ""], "items": [["a", "b"], ["b", "a"], ""],
-                      "budget": [{"min": [300000], "max": [400000, ""]}, ""],
-                      "conds": [[{"field": ["age"], "value": ["25"]}], ""]}))
+CALC = gold(
+    (
+        "calc",
+        {
+            "x": [1.0, ""],
+            "n": [3],
+            "flag": [True, ""],
+            "items": [["a", "b"], ["b", "a"], ""],
+            "budget": [{"min": [300000], "max": [400000, ""]}, ""],
+            "conds": [[{"field": ["age"], "value": ["25"]}], ""],
+        },
+    )
+)
 
 
 @pytest.mark.parametrize(
@@ -41,8 +60,16 @@ CALC = gold(("calc", {"x": [1.0, ""], "n": [3], "flag": [True, ""], "items": [["
     [
         ([C("mutation_type.find", {"snp_id": "rs6034464"})], SNP, 1.0),  # optional omitted
         ([C("mutation_type.find", {"snp_id": "rs6034464", "species": "homo sapiens"})], SNP, 1.0),  # case
-        ([C("mutation_type.find", {"snp_id": "RS-6034464", "species": "Homo_Sapiens."})], SNP, 1.0),  # standardize
-        ([C("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens", "x": 1})], SNP, 0.0),  # extra
+        (
+            [C("mutation_type.find", {"snp_id": "RS-6034464", "species": "Homo_Sapiens."})],
+            SNP,
+            1.0,
+        ),  # standardize
+        (
+            [C("mutation_type.find", {"snp_id": "rs6034464", "species": "Homo sapiens", "x": 1})],
+            SNP,
+            0.0,
+        ),  # extra
         ([C("mutation_type.find", {"species": "Homo sapiens"})], SNP, 0.0),  # required missing
         ([C("mutation_type.find", {"snp_id": "rs6034465"})], SNP, 0.0),  # wrong value
         ([C("mutation_type_find", {"snp_id": "rs6034464"})], SNP, 0.0),  # name differs
@@ -61,7 +88,11 @@ CALC = gold(("calc", {"x": [1.0, ""], "n": [3], "flag": [True, ""], "items": [["
         ([C("calc", {"n": 3, "budget": {"min": 300000, "max": 400000}})], CALC, 1.0),
         ([C("calc", {"n": 3, "budget": {"max": 400000}})], CALC, 0.0),  # nested required key missing
         ([C("calc", {"n": 3, "budget": {"min": 300000, "cap": 1}})], CALC, 0.0),  # nested extra key
-        ([C("calc", {"n": 3, "conds": [{"field": "Age", "value": "25"}]})], CALC, 1.0),  # list of nested dicts
+        (
+            [C("calc", {"n": 3, "conds": [{"field": "Age", "value": "25"}]})],
+            CALC,
+            1.0,
+        ),  # list of nested dicts
         ([C("calc", {"n": 3, "conds": [{"field": "age", "value": 25}]})], CALC, 0.0),
         # several gold calls: matched in any order, the count must be equal
         ([C("b", {"y": 2}), C("a", {"x": 1})], gold(("a", {"x": [1]}), ("b", {"y": [2]})), 1.0),
@@ -80,13 +111,25 @@ ALARM = gold(("ModifyAlarm", {"token": ["abc"], "from_time": ["2023-03-20 06:30:
     "calls, expected",
     [
         ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5"})], 1.0),
-        ([C("ModifyAlarm", {"token": "ABC ", "from_time": "2023-03-20 06:30:00", "count": 5})], 1.0),  # case, "5"==5
+        (
+            [C("ModifyAlarm", {"token": "ABC ", "from_time": "2023-03-20 06:30:00", "count": 5})],
+            1.0,
+        ),  # case, "5"==5
         ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": 5.0})], 1.0),
         ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "6"})], 0.0),
         ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00"})], 0.0),  # missing
         ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5", "x": 1})], 0.0),
-        ([C("modifyalarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5"})], 0.0),  # name exact
-        ([C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5"}), C("GetUserToken")], 0.0),
+        (
+            [C("modifyalarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5"})],
+            0.0,
+        ),  # name exact
+        (
+            [
+                C("ModifyAlarm", {"token": "abc", "from_time": "2023-03-20 06:30:00", "count": "5"}),
+                C("GetUserToken"),
+            ],
+            0.0,
+        ),
         ([], 0.0),
     ],
 )
@@ -95,26 +138,40 @@ def test_apibank(calls, expected):
 
 
 # ------------------------------------------------------------------------------------ RoTBench
-ROT = gold(alternatives=[
-    [("translate_nllb", {"text": ["hello"], "tgt_lang": ["fr"], "src_lang": ["", "None"]})],
-    [("translate_baidu", {"q": ["hello"], "to": ["fr"]})],
-    [("ask_to_user", {"question": ["Which language?"]})],
-])
+ROT = gold(
+    alternatives=[
+        [("translate_nllb", {"text": ["hello"], "tgt_lang": ["fr"], "src_lang": ["", "None"]})],
+        [("translate_baidu", {"q": ["hello"], "to": ["fr"]})],
+        [("ask_to_user", {"question": ["Which language?"]})],
+    ]
+)
 
 
 @pytest.mark.parametrize(
     "calls, expected",
     [
         ([C("translate_nllb", {"text": "hello", "tgt_lang": "fr"})], 1.0),
-        ([C("translate_nllb", {"text": "hello", "tgt_lang": "fr", "src_lang": "None"})], 1.0),  # "None" dropped
-        ([C("translate_nllb", {"text": "hello", "tgt_lang": "fr", "src_lang": "en"})], 0.0),  # not-given in gold
+        (
+            [C("translate_nllb", {"text": "hello", "tgt_lang": "fr", "src_lang": "None"})],
+            1.0,
+        ),  # "None" dropped
+        (
+            [C("translate_nllb", {"text": "hello", "tgt_lang": "fr", "src_lang": "en"})],
+            0.0,
+        ),  # not-given in gold
         ([C("translate_baidu", {"q": "hello", "to": "fr"})], 1.0),  # any alternative
         ([C("translate_baidu", {"q": "hello", "to": "fr", "from": "en"})], 0.0),  # extra field
         ([C("translate_baidu", {"q": "Hello", "to": "fr"})], 0.0),  # strings exact
         ([C("translate_nllb", {"text": "hello"})], 0.0),  # missing field
         ([C("ask_to_user", {"question": "anything at all"})], 1.0),  # meta-tool content not compared
         ([C("finish", {"answer": "x"})], 0.0),
-        ([C("translate_baidu", {"q": "hi", "to": "fr"}), C("translate_nllb", {"text": "hello", "tgt_lang": "fr"})], 0.0),
+        (
+            [
+                C("translate_baidu", {"q": "hi", "to": "fr"}),
+                C("translate_nllb", {"text": "hello", "tgt_lang": "fr"}),
+            ],
+            0.0,
+        ),
         ([C("translate_nllb", {"text": "hello", "tgt_lang": "fr"}), C("anything")], 1.0),  # first call scored
         ([], 0.0),
     ],
@@ -140,10 +197,25 @@ TA = gold(weather("New York"), weather("Tokyo"), weather("Sydney"))
     "calls, expected",
     [
         ([C("current_get", {"query": "New York", "units": "m"})], 1.0),  # auth key optional
-        ([C("current_get", {"query": "new york", "units": "M", "access_key": "made-up"})], 1.0),  # optional not compared
+        (
+            [C("current_get", {"query": "new york", "units": "M", "access_key": "made-up"})],
+            1.0,
+        ),  # optional not compared
         ([C("current_get", {"query": "Tokyo", "units": "m", "lang": "en"})], 1.0),  # extra ignored, any step
-        ([C("current_get", {"query": "New York", "units": "m"}), C("current_get", {"query": "Sydney", "units": "m"})], 1.0),
-        ([C("current_get", {"query": "Sydney", "units": "m"}), C("current_get", {"query": "Tokyo", "units": "m"})], 0.0),  # order
+        (
+            [
+                C("current_get", {"query": "New York", "units": "m"}),
+                C("current_get", {"query": "Sydney", "units": "m"}),
+            ],
+            1.0,
+        ),
+        (
+            [
+                C("current_get", {"query": "Sydney", "units": "m"}),
+                C("current_get", {"query": "Tokyo", "units": "m"}),
+            ],
+            0.0,
+        ),  # order
         ([C("current_get", {"query": "New York"})], 0.0),  # required gold value missing
         ([C("current_get", {"query": "Paris", "units": "m"})], 0.0),
         ([C("forecast_get", {"query": "New York", "units": "m"})], 0.0),
@@ -157,7 +229,10 @@ def test_toolalpaca(calls, expected):
 
 def test_toolalpaca_numeric_strings():
     answers = gold(("getRandomCat", {"width": ["500"], "height": ["300"]}))
-    assert SCORERS.get("toolalpaca").score([C("getRandomCat", {"width": 500, "height": "300"})], answers, []) == 1.0
+    assert (
+        SCORERS.get("toolalpaca").score([C("getRandomCat", {"width": 500, "height": "300"})], answers, [])
+        == 1.0
+    )
 
 
 # ------------------------------------------------------------------------------------ ToolEyes
@@ -182,24 +257,58 @@ def test_tooleyes(calls, expected):
 
 # --------------------------------------------------------------------------------- error modes
 def _sample(source: str, fmt: str, answers: list[GoldAnswer]) -> Sample:
-    return Sample(id=f"{source}__x", source=source, messages=[Message(role="user", content="q")],
-                  tools=[], golden_answers=answers, output_format=fmt)
+    return Sample(
+        id=f"{source}__x",
+        source=source,
+        messages=[Message(role="user", content="q")],
+        tools=[],
+        golden_answers=answers,
+        output_format=fmt,
+    )
 
 
 @pytest.mark.parametrize(
     "source, fmt, answers, raw, mode",
     [
         ("apibank", "tool_call_json", ALARM, "   \n", "empty"),
-        ("apibank", "tool_call_json", ALARM, "It seems the tool timed out, please try again later.", "omitted"),
-        ("apibank", "tool_call_json", ALARM, '<tool_call>{"name": "GetUserToken", "parameters": {}}</tool_call>', "wrong"),
-        ("apibank", "tool_call_json", ALARM,
-         '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc", "from_time": "2023-03-20 06:30:00", '
-         '"count": "5"}}\n{"name": "GetUserToken", "parameters": {}}</tool_call>', "other"),  # right call + extra
-        ("apibank", "tool_call_json", ALARM,
-         '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc", "from_time": "2023-03-20 06:30:00", '
-         '"count": "5"}}</tool_call>', "correct"),
+        (
+            "apibank",
+            "tool_call_json",
+            ALARM,
+            "It seems the tool timed out, please try again later.",
+            "omitted",
+        ),
+        (
+            "apibank",
+            "tool_call_json",
+            ALARM,
+            '<tool_call>{"name": "GetUserToken", "parameters": {}}</tool_call>',
+            "wrong",
+        ),
+        (
+            "apibank",
+            "tool_call_json",
+            ALARM,
+            '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc", "from_time": "2023-03-20 06:30:00", '
+            '"count": "5"}}\n{"name": "GetUserToken", "parameters": {}}</tool_call>',
+            "other",
+        ),  # right call + extra
+        (
+            "apibank",
+            "tool_call_json",
+            ALARM,
+            '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc", "from_time": "2023-03-20 06:30:00", '
+            '"count": "5"}}</tool_call>',
+            "correct",
+        ),
         ("tooleyes", "react", TE, "Action: shorten\nAction Input: {}", "other"),  # partial credit
-        ("rotbench", "react", ROT, 'Action: x\nAction Input: {}\nAction: translate_baidu\nAction Input: {"q": "hello", "to": "fr"}', "other"),
+        (
+            "rotbench",
+            "react",
+            ROT,
+            'Action: x\nAction Input: {}\nAction: translate_baidu\nAction Input: {"q": "hello", "to": "fr"}',
+            "other",
+        ),
     ],
 )
 def test_error_modes(source, fmt, answers, raw, mode):
@@ -213,10 +322,20 @@ def test_classify_rule_order():
 
 @pytest.mark.parametrize(
     "name",
-    ["robustbench_tc.scoring", "robustbench_tc.scoring.values", "robustbench_tc.scoring.base",
-     "robustbench_tc.scoring.bfcl", "robustbench_tc.scoring.apibank", "robustbench_tc.scoring.rotbench",
-     "robustbench_tc.scoring.toolalpaca", "robustbench_tc.scoring.tooleyes", "robustbench_tc.scoring.error_modes",
-     "robustbench_tc.scoring.sample", "robustbench_tc.scoring.aggregate", "robustbench_tc.scoring.oracle"],
+    [
+        "robustbench_tc.scoring",
+        "robustbench_tc.scoring.values",
+        "robustbench_tc.scoring.base",
+        "robustbench_tc.scoring.bfcl",
+        "robustbench_tc.scoring.apibank",
+        "robustbench_tc.scoring.rotbench",
+        "robustbench_tc.scoring.toolalpaca",
+        "robustbench_tc.scoring.tooleyes",
+        "robustbench_tc.scoring.error_modes",
+        "robustbench_tc.scoring.sample",
+        "robustbench_tc.scoring.aggregate",
+        "robustbench_tc.scoring.oracle",
+    ],
 )
 def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name))
