@@ -13,6 +13,9 @@ import importlib
 import sys
 
 from robustbench_tc import __version__
+from robustbench_tc.errors import CLIError, RobustBenchError
+
+__all__ = ["CLIError", "RobustBenchError", "build_parser", "main"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "dataset_builder.cli",  # build, push, fetch-sources
@@ -21,10 +24,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "space.cli",  # serve
     "train.cli",  # make-train-data
 )
-
-
-class CLIError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except CLIError as exc:
+    except RobustBenchError as exc:
         print(f"robustbench-tc {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
