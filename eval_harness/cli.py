@@ -119,7 +119,21 @@ def add_commands(subparsers: Any) -> None:
         help="vllm: KV-cache size in GiB (overrides --gpu-memory-utilization; CPU default: 40%% of "
         "the free memory after the weights, 0.25-4 GiB; VLLM_CPU_KVCACHE_SPACE is honoured)",
     )
-    b.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
+    b.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model replica")
+    b.add_argument(
+        "--data-parallel-size",
+        type=int,
+        default=1,
+        help="vllm/transformers: model replicas, one process per rank, each on its own "
+        "--tensor-parallel-size GPUs (or CPU cores); their files OUT.rank<r>-of-<N>.jsonl are "
+        "merged into --out. For a server: `vllm serve --data-parallel-size N` + --backend openai",
+    )
+    b.add_argument(
+        "--shard",
+        metavar="RANK/N",
+        help="run only rank RANK of N (0-based) of the samples, e.g. one rank per node by hand; "
+        "--data-parallel-size does this for one node",
+    )
     p.set_defaults(func=_run)
 
     m = subparsers.add_parser("models", help="list the paper's models and their evaluation settings")
@@ -145,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         ("--concurrency", args.concurrency),
         ("--batch-size", args.batch_size),
         ("--tensor-parallel-size", args.tensor_parallel_size),
+        ("--data-parallel-size", args.data_parallel_size),
     ):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be at least 1 (got {value})")
@@ -157,6 +172,15 @@ def _run(args: argparse.Namespace) -> int:
     for flag, amount in (("--kv-cache-gib", args.kv_cache_gib), ("--flush-seconds", args.flush_seconds)):
         if amount is not None and amount <= 0:
             raise CLIError(f"{flag} must be more than 0 (got {amount})")
+    shard = parse_shard(args.shard) if args.shard else None
+    world = args.data_parallel_size
+    if world > 1 and args.backend == "openai":
+        raise CLIError(
+            "--data-parallel-size is for the offline backends; for a server start "
+            "`vllm serve MODEL --data-parallel-size N` and raise --concurrency"
+        )
+    if world > 1 and shard is not None:
+        raise CLIError("pass either --data-parallel-size or --shard, not both")
     if args.backend == "openai" and not args.base_url and args.api_key_env not in os.environ:
         raise CLIError(
             "--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1) "
@@ -183,6 +207,7 @@ def _run(args: argparse.Namespace) -> int:
         backend=args.backend,
         configs=split_configs(args.configs),
         limit=args.limit,
+        shard=shard,
         chunk_size=args.chunk_size,
         flush_seconds=args.flush_seconds,
         overwrite=args.overwrite,
@@ -202,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
             tensor_parallel_size=args.tensor_parallel_size,
         ),
     )
+    if world > 1:
+        return _run_parallel(settings, options, world)
     try:
         with stop_on_signals():
             summary = run_eval(settings, options)
@@ -221,6 +248,55 @@ def _run(args: argparse.Namespace) -> int:
         f"injected; {summary.errors} errors)"
     )
     return 0
+
+
+def _run_parallel(settings: Any, options: Any, world: int) -> int:
+    from eval_harness.parallel import run_data_parallel, shard_path
+    from eval_harness.shutdown import RunInterrupted
+    from eval_harness.store import ResumeError
+
+    out = options.out
+    if (
+        out.exists()
+        and out.stat().st_size
+        and not options.overwrite
+        and not any(shard_path(out, r, world).exists() for r in range(world))
+    ):
+        raise CLIError(
+            f"{out} exists and holds no data-parallel run of {world} ranks; pass --overwrite or another --out"
+        )
+    try:
+        paths = run_data_parallel(settings, options, world)
+    except ResumeError as exc:
+        raise CLIError(str(exc)) from None
+    except RunInterrupted as exc:
+        print(
+            f"interrupted ({exc}): every rank shut its engine down and keeps its finished chunks in "
+            f"{shard_path(out, 0, world).name} ...; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return exc.exit_status
+    print(f"wrote {out}: merged from {len(paths)} ranks ({', '.join(p.name for p in paths)})")
+    return 0
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``RANK/N`` (0-based rank).
+
+    >>> parse_shard("1/4")
+    (1, 4)
+    >>> parse_shard("4/4")
+    Traceback (most recent call last):
+    ...
+    robustbench_tc.errors.CLIError: --shard takes RANK/N with 0 <= RANK < N (got '4/4')
+    """
+    try:
+        rank, world = (int(x) for x in text.split("/"))
+    except ValueError:
+        rank, world = -1, 0
+    if not 0 <= rank < world:
+        raise CLIError(f"--shard takes RANK/N with 0 <= RANK < N (got {text!r})")
+    return rank, world
 
 
 def split_configs(values: list[str] | None) -> tuple[str, ...] | None:

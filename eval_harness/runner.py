@@ -21,6 +21,7 @@ are generated once per chunk; the file is written in dataset order at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import time
@@ -34,7 +35,7 @@ from tqdm.auto import tqdm
 from eval_harness.backends import Backend, BackendOptions, ChatRequest, Generation, make_backend
 from eval_harness.conversation import FC_SYSTEM_PROMPT, build_messages, follow_up
 from eval_harness.manifest import ModelSettings
-from eval_harness.store import Key, PredictionStore
+from eval_harness.store import Key, PredictionStore, ResumeError, header_differences
 from robustbench_tc import __version__ as PROJECT_VERSION
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
 from robustbench_tc.predictions import PredictionRecord, RunHeader
@@ -69,6 +70,8 @@ class RunOptions:
     """Fixed chunk size (deterministic batches); ``None``: sized from throughput (``flush_seconds``)."""
     flush_seconds: float = DEFAULT_FLUSH_SECONDS
     """Adaptive chunks: target seconds of work between two flushes (what a kill can lose)."""
+    shard: tuple[int, int] | None = None
+    """``(rank, world)``: only samples at positions ``rank`` mod ``world`` (data parallelism)."""
     overwrite: bool = False
     retry_errors: bool = False
     progress: bool = True
@@ -152,13 +155,50 @@ def run_eval(
     A ``backend`` passed in stays open (the caller owns it); one made here is closed at the end
     (also when the run is interrupted: see ``eval_harness.shutdown``).
     """
-    by_config = select_samples(options.dataset, options.configs, options.limit)
-    items = [_Item(c, s) for c in CONFIG_NAMES if c in by_config for s in by_config[c]]
+    items = select_items(options)
     dataset_order = [item.key for item in items]
     if backend is not None:
         return _run(settings, options, backend, made_call, items, dataset_order, clock)
     with make_backend(options.backend, settings, options.backend_options) as own:
         return _run(settings, options, own, made_call, items, dataset_order, clock)
+
+
+def select_items(options: RunOptions) -> list[_Item]:
+    """The run's (config, sample) items in dataset order; with ``shard``, only that rank's
+    samples (by the sample's first position, so all configs of a sample go to one rank)."""
+    by_config = select_samples(options.dataset, options.configs, options.limit)
+    items = [_Item(c, s) for c in CONFIG_NAMES if c in by_config for s in by_config[c]]
+    if options.shard is None:
+        return items
+    rank, world = options.shard
+    position: dict[str, int] = {}
+    for item in items:
+        position.setdefault(item.sample.id, len(position))
+    return [item for item in items if position[item.sample.id] % world == rank]
+
+
+def merge_shards(options: RunOptions, paths: Sequence[Path]) -> None:
+    """Write ``options.out`` from the ranks' finished files: their common header (the earliest
+    ``created_at``) and every record in dataset order, as a single-process run writes it."""
+    headers, records = [], {}
+    for path in paths:
+        store = PredictionStore(path, RunHeader(model="?", engine="?"))
+        header, found = store._read_existing()
+        if header is None:
+            raise ResumeError(f"{path} has no run header; run the same command again to redo it")
+        headers.append(header)
+        records.update(found)
+    for path, header in zip(paths[1:], headers[1:]):
+        differences = header_differences(headers[0], header)
+        if differences:
+            raise ResumeError(f"{path} and {paths[0]} come from different runs ({'; '.join(differences)})")
+    created = min((h.created_at for h in headers if h.created_at), default=None)
+    merged = PredictionStore(
+        options.out, headers[0].model_copy(update={"created_at": created}), overwrite=True
+    )
+    merged.open()
+    merged.records = records
+    merged.finalize([item.key for item in select_items(dataclasses.replace(options, shard=None))])
 
 
 def next_chunk_size(previous: int, seconds: float, target_s: float, floor: int, cap: int) -> int:

@@ -56,6 +56,8 @@ class BackendOptions:
     kv_cache_gib: float | None = None
     """vllm: KV-cache size in GiB (``kv_cache_memory_bytes``); overrides the fraction."""
     tensor_parallel_size: int = 1
+    memory_share: float = 1.0
+    """Share of the free memory this engine may size its CPU KV cache from (1/N for N ranks)."""
     extra_engine_args: dict[str, Any] = field(default_factory=dict)
 
 

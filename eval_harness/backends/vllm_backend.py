@@ -103,7 +103,8 @@ class VLLMBackend(Backend):
             return {"gpu_memory_utilization": GPU_MEMORY_UTILIZATION}
         if os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
             return {}  # vLLM's own CPU setting (GiB) wins
-        return {"kv_cache_memory_bytes": cpu_kv_cache_bytes(available_memory(), weight_bytes(model))}
+        available = int(available_memory() * self.options.memory_share)
+        return {"kv_cache_memory_bytes": cpu_kv_cache_bytes(available, weight_bytes(model))}
 
     def _load(self) -> Any:
         if self._llm is None:
