@@ -40,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
 
@@ -124,7 +125,7 @@ class PredictionsFile(BaseModel):
         return [c for c in CONFIG_NAMES if c in present]
 
 
-class PredictionsError(ValueError):
+class PredictionsError(RobustBenchError, ValueError):
     """The predictions file is unusable; ``problems`` lists the first problems found."""
 
     def __init__(self, problems: list[str], truncated: bool = False) -> None:
@@ -172,6 +173,7 @@ def _depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from pydantic import BaseModel
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, read_predictions
 from robustbench_tc.scoring import ScoreReport, score_predictions
 from robustbench_tc.taxonomy import CLEAN
@@ -48,7 +49,7 @@ _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.
 _COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
 
 
-class SubmissionError(ValueError):
+class SubmissionError(RobustBenchError, ValueError):
     """A refused submission; the message is shown to the submitter as is."""
 
 

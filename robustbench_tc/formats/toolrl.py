@@ -90,6 +90,7 @@ def _split(prompt: str) -> _Blocks:
 
 
 def _parse_params(text: str, where: str) -> tuple[dict[str, Any], Style | None]:
+    style: Style
     try:
         value, style = json.loads(text), "json"
     except json.JSONDecodeError:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from robustbench_tc.parsing.scan import NOT_A_LITERAL, structured_value
+from robustbench_tc.parsing.scan import structured_value
 
 NAME_KEYS: tuple[str, ...] = ("name", "function", "tool", "func_name", "tool_name", "action")
 ARGUMENT_KEYS: tuple[str, ...] = ("parameters", "arguments", "params", "args", "action_input")
@@ -134,7 +134,3 @@ def calls_from_json(value: Any, depth: int = 0) -> list[ParsedCall]:
                 calls.extend(calls_from_json(item, depth + 1))
         return calls[:MAX_CALLS]
     return []
-
-
-def is_literal(value: Any) -> bool:
-    return value is not NOT_A_LITERAL

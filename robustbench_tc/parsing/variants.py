@@ -303,9 +303,9 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             continue
         found_calls: list[ParsedCall] = []
         for value in json_values(body):
-            found = calls_from_json(value)
-            flat = flattened_call(value) if not found and isinstance(value, dict) else None
-            found_calls.extend(found or ([flat] if flat is not None else []))
+            from_json = calls_from_json(value)
+            flat = flattened_call(value) if not from_json and isinstance(value, dict) else None
+            found_calls.extend(from_json or ([flat] if flat is not None else []))
         if not found_calls:
             for line in body.split("\n")[:MAX_LINES]:
                 line = line.strip()

@@ -47,15 +47,6 @@ def add_commands(subparsers: Any) -> None:
     o.set_defaults(func=_oracle)
 
 
-def _load_samples(dataset: Path) -> Any:
-    from robustbench_tc.dataset import DatasetError, load_samples
-
-    try:
-        return load_samples(dataset)
-    except DatasetError as exc:
-        raise CLIError(str(exc)) from None
-
-
 def _read(path: Path, max_bytes: int | None) -> Any:
     from robustbench_tc.predictions import PredictionsError, read_predictions
 
@@ -70,7 +61,9 @@ def _score(args: argparse.Namespace) -> int:
 
     if args.n_boot < 1:
         raise CLIError(f"--n-boot must be at least 1, got {args.n_boot}")
-    samples = _load_samples(args.dataset)
+    from robustbench_tc.dataset import load_samples
+
+    samples = load_samples(args.dataset)
     if not samples:
         raise CLIError(f"{args.dataset} holds no configs")
     predictions = _read(args.predictions, args.max_bytes)
@@ -93,12 +86,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _oracle(args: argparse.Namespace) -> int:
-    from robustbench_tc.dataset import DatasetError
     from robustbench_tc.scoring.oracle import write_oracle
 
-    try:
-        path = write_oracle(args.dataset, args.out, args.configs)
-    except DatasetError as exc:
-        raise CLIError(str(exc)) from None
+    path = write_oracle(args.dataset, args.out, args.configs)
     print(f"oracle predictions: {path}")
     return 0
