@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from robustbench_tc.errors import RobustBenchError
-from robustbench_tc.predictions import PredictionsError, read_predictions
+from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, score_predictions
 from space.gold import GoldSet
 from space.paired import pert_acc_comparator
@@ -70,7 +70,7 @@ def _meta_of(run: Run) -> SubmissionMeta:
 def rescore_run(run: Run, raw: bytes, gold: GoldSet, *, n_boot: int) -> tuple[Run, list[SampleResult]]:
     """One stored submission scored again (same path as an upload); identity fields are kept."""
     try:
-        predictions = read_predictions(raw, known_keys=gold.keys)
+        predictions = parse_predictions(raw, known_keys=gold.keys)
     except PredictionsError as exc:
         raise RescoreError(f"submission #{run.run_id}: its stored file no longer reads: {exc}") from None
     report = score_predictions(gold.samples, predictions, n_boot=n_boot, seed=0)

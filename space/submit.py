@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from robustbench_tc.errors import RobustBenchError
-from robustbench_tc.predictions import PredictionsError, read_predictions
+from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
 from robustbench_tc.taxonomy import CLEAN
 from space.board import SUBMISSION_GROUP
@@ -258,7 +258,7 @@ class Submitter:
         if limit > 0 and self.store.submissions_since(client_key, time.time() - 3600) >= limit:
             raise SubmissionError(f"submission limit reached: {limit} per hour per user; try again later")
         try:
-            predictions = read_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
+            predictions = parse_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
         except PredictionsError as exc:
             raise SubmissionError(str(exc)) from None
         theirs = predictions.header.dataset_fingerprint if predictions.header is not None else None
