@@ -67,7 +67,9 @@ def _load(target: str) -> Callable[[Any], None] | None:
     return getattr(module, attr or "add_commands")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every app's subcommands; with ``command``, apps are imported in order only
+    until one provides it (``robustbench-tc score`` does not import the training app)."""
     parser = argparse.ArgumentParser(
         prog="robustbench-tc",
         description="RobustBench-TC: tool-calling robustness benchmark (build, run, score, serve).",
@@ -76,13 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     for _, target in command_entries():
         add_commands = _load(target)
-        if add_commands is not None:
-            add_commands(subparsers)
+        if add_commands is None:
+            continue
+        add_commands(subparsers)
+        if command is not None and command in subparsers.choices:
+            break
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -18,7 +18,7 @@ from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
 from robustbench_tc.perturbations.base import Context, always, is_pseudo, register
 from robustbench_tc.perturbations.generators import GenerationError
 from robustbench_tc.perturbations.text import gold_strings_in, query_text, with_query
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 
 
 def _rewrite_query(ctx: Context, kind: str) -> Sample:
@@ -63,7 +63,7 @@ def tool_paraphrase(ctx: Context) -> Sample:
     changed: list[str] = []
     kept: list[str] = []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if _describable(tool):
             text = _try(
                 ctx,
@@ -126,7 +126,7 @@ def parameter_paraphrase(ctx: Context) -> Sample:
     kept: list[str] = []
     kept_nodes: list[tuple[str, str, dict[str, Any]]] = []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if not is_pseudo(tool):
             for label, node in described_parameters(new):
                 pname = label[len(tool.name) + 1 :]

@@ -47,6 +47,12 @@ def add_commands(subparsers: Any) -> None:
     o.set_defaults(func=_oracle)
 
 
+def _load_samples(dataset: Path) -> Any:
+    from robustbench_tc.gold import load_gold
+
+    return load_gold(dataset)
+
+
 def _read(path: Path, max_bytes: int | None) -> Any:
     from robustbench_tc.predictions import PredictionsError, read_predictions
 
@@ -61,9 +67,7 @@ def _score(args: argparse.Namespace) -> int:
 
     if args.n_boot < 1:
         raise CLIError(f"--n-boot must be at least 1, got {args.n_boot}")
-    from robustbench_tc.dataset import load_samples
-
-    samples = load_samples(args.dataset)
+    samples = _load_samples(args.dataset)
     if not samples:
         raise CLIError(f"{args.dataset} holds no configs")
     predictions = _read(args.predictions, args.max_bytes)
