@@ -19,8 +19,11 @@ from robustbench_tc.scoring.report import (
 )
 from robustbench_tc.scoring.sample import SampleScore, score_sample
 
-SCORER_VERSION = 1
-"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run."""
+SCORER_VERSION = 2
+"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
+
+2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
+math, example code or give-ups no longer count; tool schemas echoed back are not calls."""
 
 __all__ = [
     "ERROR_MODES",
