@@ -84,9 +84,26 @@ def arguments_from(value: Any) -> tuple[dict[str, Any], bool]:
     return {}, False
 
 
+def is_tool_definition(obj: dict[str, Any]) -> bool:
+    """A tool's schema echoed back (``{"name", "description", "parameters": {"type": "object",
+    "properties": ...}}``) is a mention of the tool, not a call.
+
+    >>> is_tool_definition({"name": "f", "parameters": {"type": "object", "properties": {}}})
+    True
+    >>> is_tool_definition({"name": "f", "parameters": {"type": "object"}})
+    False
+    """
+    if "description" in obj and any(k in obj for k in ("parameters", "properties", "required")):
+        return True
+    params = next((obj[k] for k in ARGUMENT_KEYS if isinstance(obj.get(k), dict)), None)
+    return (
+        params is not None and params.get("type") == "object" and isinstance(params.get("properties"), dict)
+    )
+
+
 def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
-    """A call from one JSON object, or ``None`` if the object is not a call."""
-    if depth > 2:
+    """A call from one JSON object, or ``None`` if the object is not a call (nor a tool schema)."""
+    if depth > 2 or is_tool_definition(obj):
         return None
     inner = obj.get("function")
     if isinstance(inner, dict) and "name" in inner:

@@ -171,7 +171,7 @@ def test_parses_paper_examples(raw, source, expected):
         ),
         # ... while BFCL reads the bracketed list before any JSON in the same output
         (
-            '[country_info.capital(country="Brazil")] {"name": "other", "parameters": {}}',
+            '[country_info.capital(country="Brazil")]\n{"name": "other", "parameters": {}}',
             "bfcl_v3",
             "country_info.capital",
         ),
