@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
-from robustbench_tc.taxonomy import CLEAN
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
 from space.board import SUBMISSION_GROUP
 from space.config import BoardConfig
 from space.gold import GoldSet
@@ -47,7 +47,7 @@ from space.store import DuplicateSubmission, RateLimited, Run, Store, store_orde
 
 MAX_NAME = 80
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95})?$")
-_COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
+_COMPONENT_KEYS = {c.value: info.metric for c, info in COMPONENT_INFO.items()}
 
 
 class SubmissionError(RobustBenchError, ValueError):
