@@ -9,8 +9,10 @@ import pytest
 
 MODULES = [
     "space.board",
+    "space.budget",
     "space.config",
     "space.gold",
+    "space.names",
     "space.paired",
     "space.plots",
     "space.store",
