@@ -176,6 +176,10 @@ class CardInputs:
     extra_deviations: Sequence[str] = field(default_factory=tuple)
     file_bytes: Mapping[str, int] = field(default_factory=dict)
     """config -> size of its data file in bytes."""
+    gold_index_bytes: int | None = None
+    """Size of ``data/gold_index.json`` (None: not written)."""
+    fingerprint: str = ""
+    """``robustbench_tc.dataset.dataset_fingerprint`` of the data files."""
 
 
 def _counts_table(inputs: CardInputs) -> str:
@@ -262,6 +266,19 @@ DEVIATIONS = """\
 """
 
 
+def _gold_index_note(inputs: CardInputs) -> list[str]:
+    if inputs.gold_index_bytes is None:
+        return []
+    return [
+        f"`{DATA_DIR}/gold_index.json` ({inputs.gold_index_bytes:,} bytes) holds only what scoring reads "
+        "(ids, sources, golden answers, tool names and parameter schemas), so `robustbench-tc score` "
+        "does not parse the prompts. It is derived from the data files and records their fingerprint "
+        f"(`{inputs.fingerprint}`, `robustbench_tc.dataset.dataset_fingerprint`); the scorer ignores it "
+        "when the data files no longer match and reads them instead.",
+        "",
+    ]
+
+
 def render(inputs: CardInputs) -> str:
     configs = list(inputs.counts)
     total = sum(sum(v.values()) for v in inputs.counts.values())
@@ -297,6 +314,7 @@ def render(inputs: CardInputs) -> str:
         "The header therefore records each config's row count and file size, so a rebuilt folder "
         "loads fresh rather than from a stale cache.",
         "",
+        *_gold_index_note(inputs),
         "## Configs and counts",
         "",
         f"{total} rows (the paper: {PAPER_TOTAL}, of which {CLEAN_N} clean). Static perturbations: "

@@ -26,7 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every app's subcommands; with ``command``, apps are imported in order only
+    until one provides it (``robustbench-tc score`` does not import the training app)."""
     parser = argparse.ArgumentParser(
         prog="robustbench-tc",
         description="RobustBench-TC: tool-calling robustness benchmark (build, run, score, serve).",
@@ -41,11 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # the app is not installed/present
             raise
         module.add_commands(subparsers)
+        if command is not None and command in subparsers.choices:
+            break
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -18,9 +18,9 @@ True
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, component_of
@@ -29,6 +29,8 @@ OutputFormat = Literal["bfcl_ast", "tool_call_json", "react"]
 """The canonical output format of a source's original scorer: ``[f(a=1)]`` (BFCL),
 ``<tool_call>{json}</tool_call>`` (API-Bank / ToolRL), ``Action: X / Action Input: {json}``
 (RoTBench, ToolEyes, ToolAlpaca)."""
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 OPTIONAL = ""
 """In a gold argument's list of acceptable values, ``""`` means the parameter may be omitted
@@ -170,6 +172,22 @@ class Sample(_Record):
             if isinstance(data.get(key), str):
                 data[key] = json.loads(data[key])
         return cls.model_validate(data)
+
+
+def copy_record(record: RecordT) -> RecordT:
+    """A deep copy of a record: what ``model_copy(deep=True)`` gives, about three times faster
+    (one dump and one validation, both in pydantic-core, instead of ``copy.deepcopy`` in Python).
+    A record mutated into an invalid state is copied with ``model_copy(deep=True)``.
+
+    >>> tool = Tool(name="f", parameters={"type": "object", "properties": {"a": {"type": "string"}}})
+    >>> copied = copy_record(tool)
+    >>> copied == tool, copied.parameters is tool.parameters
+    (True, False)
+    """
+    try:
+        return type(record).model_validate(record.model_dump())
+    except ValidationError:
+        return record.model_copy(deep=True)
 
 
 def _dumps(value: Any) -> str:

@@ -22,6 +22,7 @@ space.submit.SubmissionError: link must be an http(s) URL, e.g. https://huggingf
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -36,8 +37,9 @@ from urllib.parse import urlsplit
 import numpy as np
 from pydantic import BaseModel
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import ScoreReport, score_predictions
+from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
 from robustbench_tc.taxonomy import CLEAN
 from space.board import SUBMISSION_GROUP
 from space.budget import BudgetExceeded, ChildFailed, run_with_budget
@@ -56,8 +58,22 @@ _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.
 _COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
 
 
-class SubmissionError(ValueError):
+class SubmissionError(RobustBenchError, ValueError):
     """A refused submission; the message is shown to the submitter as is."""
+
+
+class MetadataError(SubmissionError):
+    """A metadata field of a submission is invalid; the message names the field."""
+
+
+TRAINED_ON_DERIVED = ("no", "yes", "not declared")
+"""Answers to "was the model trained on RobustBench-TC-derived data?" (ToolRL-DR: yes)."""
+MAX_LICENSE = 64
+MAX_REVISION = 100
+MAX_HEADER_TEXT = 300
+"""Header values are shown as read, cut to this many characters."""
+_LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-_ ()]*$")
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,9 @@ class SubmissionMeta:
     hf_id: str | None = None
     params_b: float | None = None
     link: str | None = None
+    revision: str | None = None
+    license: str | None = None
+    trained_on_derived: str = "not declared"
 
 
 class SubmissionOutcome(BaseModel):
@@ -82,8 +101,25 @@ def _control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
 
 
-def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMeta:
-    """Validate the form fields; raise ``SubmissionError`` naming the bad field."""
+def clean_meta(
+    model: Any,
+    hf_id: Any,
+    params_b: Any,
+    link: Any,
+    revision: Any = None,
+    license: Any = None,
+    trained_on_derived: Any = None,
+) -> SubmissionMeta:
+    """Validate the form fields; raise ``SubmissionError`` (``MetadataError``) naming the bad field.
+
+    >>> clean_meta("m", None, None, None, "v1.0", "apache-2.0", "yes").trained_on_derived
+    'yes'
+    >>> clean_meta("m", None, None, None, license="<b>")
+    Traceback (most recent call last):
+    ...
+    space.submit.MetadataError: license must be a short licence name or SPDX id (letters, digits, '.', '-', '+'), e.g. apache-2.0
+    """
+    extra = _clean_extra(revision, license, trained_on_derived)
     name = str(model or "").strip()
     if not name:
         raise SubmissionError("model name is required")
@@ -118,7 +154,60 @@ def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMe
             or " " in url
         ):
             raise SubmissionError("link must be an http(s) URL, e.g. https://huggingface.co/org/model")
-    return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url)
+    return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url, **extra)
+
+
+def _clean_extra(revision: Any, license: Any, trained: Any) -> dict[str, Any]:
+    rev = str(revision or "").strip() or None
+    if rev is not None and (len(rev) > MAX_REVISION or not _REVISION.match(rev)):
+        raise MetadataError(
+            f"model revision must be a commit hash, tag or branch (at most {MAX_REVISION} characters of "
+            "letters, digits, '.', '-', '_', '/'), e.g. main or 3f2a1b0"
+        )
+    lic = str(license or "").strip() or None
+    if lic is not None and (len(lic) > MAX_LICENSE or not _LICENSE.match(lic) or _control_chars(lic)):
+        raise MetadataError(
+            "license must be a short licence name or SPDX id (letters, digits, '.', '-', '+'), e.g. apache-2.0"
+        )
+    answer = str(trained or "").strip().lower() or "not declared"
+    if answer not in TRAINED_ON_DERIVED:
+        raise MetadataError(
+            f"'trained on RobustBench-TC-derived data' must be one of {', '.join(TRAINED_ON_DERIVED)}; "
+            f"got {answer[:20]!r}"
+        )
+    return {"revision": rev, "license": lic, "trained_on_derived": answer}
+
+
+def _shown_as_read(value: Any) -> str | None:
+    """A header value as one line of plain text (JSON for structures), cut to ``MAX_HEADER_TEXT``.
+
+    >>> _shown_as_read({"temperature": 0.0}), _shown_as_read(None), len(_shown_as_read("x" * 999))
+    ('{"temperature": 0.0}', None, 300)
+    """
+    if value is None or value == {} or value == "":
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in text)
+    return text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…"
+
+
+def submission_metadata(meta: SubmissionMeta, header: Any) -> dict[str, Any]:
+    """What a row shows about how it was made: the declared fields, then the predictions header's
+    fields as read (never interpreted; ``None`` = not stated)."""
+    h = header.model_dump(mode="json") if header is not None else {}
+    mode = str(h.get("mode") or "").strip().lower()
+    return {
+        "revision": meta.revision,
+        "license": meta.license,
+        "params_b": meta.params_b,
+        "trained_on_derived": meta.trained_on_derived,
+        "mode": {"prompt": "prompt", "fc": "fc", "function calling": "fc"}.get(mode, "not stated" if not mode else "other"),
+        "header": {
+            k: _shown_as_read(h.get(k))
+            for k in ("model", "model_revision", "engine", "engine_version", "mode", "sampling", "project_version",
+                      "created_at")
+        },
+    }  # fmt: skip
 
 
 def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -> bytes:
@@ -205,14 +294,14 @@ class Submitter:
             self.store.add_refusal(client_key, str(exc))
             raise
         run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
-        results = store_order((r.perturbation, r.id, r.correct) for r in report.rows)
+        results = results_of(report)
         compare = pert_acc_comparator(
-            [(c, sid) for c, _, sid, _ in results], np.array([s for *_, s in results]), n_boot=cfg.n_boot
+            [(r[0], r[2]) for r in results], np.array([r[3] for r in results]), n_boot=cfg.n_boot
         )
         try:
             run_id = self.store.add_submission(
                 run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare,
-                paired_limit=cfg.paired_limit if cfg.paired_limit > 0 else None,
+                paired_limit=cfg.paired_limit if cfg.paired_limit > 0 else None, raw_predictions=data,
             )  # fmt: skip
         except (DuplicateSubmission, RateLimited) as exc:
             self.store.add_refusal(client_key, str(exc))
@@ -274,6 +363,11 @@ def _reserved_variants(names: list[str]) -> list[str]:
     return out
 
 
+def results_of(report: ScoreReport) -> list[tuple[Any, ...]]:
+    """The report's per-sample rows as the store keeps them (with each record's error mode)."""
+    return store_order((r.perturbation, r.id, r.correct, r.error_mode) for r in report.rows)
+
+
 def _half(estimate: Any) -> float:
     return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
 
@@ -310,6 +404,8 @@ def _run_from_report(
         pert_acc_ci=_half(report.pert_acc),
         **deltas,
         per_type=per_type,
+        scorer_version=SCORER_VERSION,
+        metadata=submission_metadata(meta, header),
         details={
             "error_modes": report.error_modes,
             "n_records": report.n_records,

@@ -45,7 +45,9 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         level, index = int(match.group(1)), entry.locator["index"]
         if entry.id != f"apibank__level{level}_{index}":
             raise LoaderError(f"{entry.id}: the locator says level {level}, index {index}")
-        records = files.setdefault(entry.file, read_json(sources_dir, entry.file))
+        if entry.file not in files:  # read each level file once (setdefault would read it per sample)
+            files[entry.file] = read_json(sources_dir, entry.file)
+        records = files[entry.file]
         record = records[index]
         tools = parse_tools("apibank", record["system"])
         calls = gold_calls(record["answer"], entry.id)

@@ -43,7 +43,7 @@ from robustbench_tc.formats import bfcl, react, toolalpaca, toolrl
 from robustbench_tc.formats.errors import FormatError
 from robustbench_tc.formats.schema import SOURCE_TYPE_KEY, json_type, to_json_schema, to_source_schema
 from robustbench_tc.formats.toolrl import THINK_TOOL_NAME
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import Source
 
@@ -91,7 +91,7 @@ def codec_for(source: Source | str) -> ModuleType:
 
 
 def _tools(tools: Sequence[Tool | dict[str, Any]]) -> list[Tool]:
-    return [t.model_copy(deep=True) if isinstance(t, Tool) else Tool.model_validate(t) for t in tools]
+    return [copy_record(t) if isinstance(t, Tool) else Tool.model_validate(t) for t in tools]
 
 
 def parse_tools(source: Source | str, system_prompt: str) -> list[Tool]:
@@ -136,7 +136,7 @@ def with_tools(sample: Sample, tools: Sequence[Tool | dict[str, Any]]) -> Sample
         prompt = codec_for(source).render_system_prompt(new_tools)
     else:
         prompt = ""
-    copy = sample.model_copy(deep=True)
+    copy = copy_record(sample)
     copy.tools = new_tools
     copy.system_prompt = prompt
     return copy

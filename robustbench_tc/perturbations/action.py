@@ -40,7 +40,7 @@ from robustbench_tc.perturbations.base import (
     register,
 )
 from robustbench_tc.perturbations.siblings import type_spellings, typed_property
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 
 # Our own generic descriptions, used by Dup-SwapDP when the sample has no other described tool.
 FALLBACK_DESCRIPTIONS = (
@@ -131,7 +131,7 @@ def _dup(ctx: Context) -> Sample:
     distractor = Tool(name=gt.name, description=description, parameters=params)
     if distractor == gt:  # A on a GT without description and parameters, B on one without parameters
         meta["distractor_identical_to_gt"] = True
-    tools = [t.model_copy(deep=True) for t in sample.tools]
+    tools = [copy_record(t) for t in sample.tools]
     movable = len(tools) - pinned_tail(tools, sample.source, pseudo=True)
     pos = ctx.rng.randint(0, movable)
     tools.insert(pos, distractor)
@@ -154,7 +154,7 @@ def _redundant_eligible(sample: Sample) -> str | None:
 @register("redundant", _redundant_eligible, uses_generator=True)
 def redundant(ctx: Context) -> Sample:
     sample = ctx.sample
-    tools = [t.model_copy(deep=True) for t in sample.tools]
+    tools = [copy_record(t) for t in sample.tools]
     sources = [t for t in tools if is_real(t, sample.source)] or [t for t in tools if not is_pseudo(t)]
     spelling = type_spellings(tools)
     taken = [t.name for t in tools]

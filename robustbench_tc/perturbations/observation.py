@@ -17,7 +17,7 @@ from robustbench_tc.formats import with_tools
 from robustbench_tc.perturbations.base import Context, always, is_pseudo, register
 from robustbench_tc.perturbations.generators import GenerationError
 from robustbench_tc.perturbations.text import gold_strings_in, query_text, with_query
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 
 SOURCE_TYPE_KEY = "x-source-type"
 
@@ -62,7 +62,7 @@ def _try(ctx: Context, kind: str, inputs: dict[str, Any], kept: list[str], label
 def tool_paraphrase(ctx: Context) -> Sample:
     tools, changed, kept = [], [], []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if _describable(tool):
             text = _try(
                 ctx,
@@ -123,7 +123,7 @@ def parameter_paraphrase(ctx: Context) -> Sample:
     tools, changed, kept = [], [], []
     kept_nodes: list[tuple[str, str, dict[str, Any]]] = []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if not is_pseudo(tool):
             for label, node in described_parameters(new):
                 pname = label[len(tool.name) + 1 :]

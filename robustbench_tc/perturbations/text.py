@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from robustbench_tc.formats import USER_TURN_SUFFIX
-from robustbench_tc.records import OPTIONAL, Message, Sample
+from robustbench_tc.records import OPTIONAL, Message, Sample, copy_record
 
 FINAL_INSTRUCTION = "Based on our conversation above"
 """The fixed closing turn of API-Bank / ToolRL dialogues (never edited, never suffixed)."""
@@ -62,7 +62,7 @@ def query_text(sample: Sample) -> str:
 
 def with_query(sample: Sample, text: str) -> Sample:
     """A copy of ``sample`` whose query message is ``text``."""
-    copy = sample.model_copy(deep=True)
+    copy = copy_record(sample)
     idx = query_index(sample)
     copy.messages[idx] = Message(role="user", content=text)
     return copy

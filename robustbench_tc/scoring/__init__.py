@@ -1,26 +1,41 @@
 """Strict per-source scorers, error modes, aggregates and the ``score`` / ``oracle`` commands.
 
+The names below are imported on first use (PEP 562), so that ``robustbench-tc <any command>``
+does not pay for numpy, pydantic and the parser when it only builds its argument parser.
+
 >>> sorted(SCORERS.names())
 ['apibank', 'bfcl_v3', 'rotbench', 'toolalpaca', 'tooleyes']
 """
 
-from robustbench_tc.scoring import apibank, bfcl, rotbench, toolalpaca, tooleyes  # noqa: F401  (register)
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate
-from robustbench_tc.scoring.base import SCORERS, SourceScorer
-from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING, ErrorMode, classify
-from robustbench_tc.scoring.report import (
-    ConfigScore,
-    Estimate,
-    PairedTest,
-    RecordKey,
-    SampleRow,
-    ScoreReport,
-    score_predictions,
-)
-from robustbench_tc.scoring.sample import SampleScore, score_sample
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 SCORER_VERSION = 1
 """Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run."""
+
+# ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
+# or the submodule's first import would shadow it.
+from robustbench_tc.scoring.aggregate import Aggregates, aggregate  # noqa: E402
+
+_EXPORTS: dict[str, str] = {
+    "ERROR_MODES": "error_modes",
+    "MISSING": "error_modes",
+    "ErrorMode": "error_modes",
+    "classify": "error_modes",
+    "SCORERS": "sample",  # sample.py imports (registers) every source scorer
+    "SourceScorer": "base",
+    "ConfigScore": "report",
+    "Estimate": "report",
+    "PairedTest": "report",
+    "RecordKey": "report",
+    "SampleRow": "report",
+    "ScoreReport": "report",
+    "score_predictions": "report",
+    "SampleScore": "sample",
+    "score_sample": "sample",
+}
 
 __all__ = [
     "ERROR_MODES",
@@ -42,3 +57,30 @@ __all__ = [
     "score_predictions",
     "score_sample",
 ]
+
+if TYPE_CHECKING:
+    from robustbench_tc.scoring.base import SourceScorer
+    from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING, ErrorMode, classify
+    from robustbench_tc.scoring.report import (
+        ConfigScore,
+        Estimate,
+        PairedTest,
+        RecordKey,
+        SampleRow,
+        ScoreReport,
+        score_predictions,
+    )
+    from robustbench_tc.scoring.sample import SCORERS, SampleScore, score_sample
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

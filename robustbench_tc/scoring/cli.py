@@ -48,10 +48,11 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _load_samples(dataset: Path) -> Any:
-    from robustbench_tc.dataset import DatasetError, load_samples
+    from robustbench_tc.dataset import DatasetError
+    from robustbench_tc.gold import load_gold
 
     try:
-        return load_samples(dataset)
+        return load_gold(dataset)
     except DatasetError as exc:
         raise CLIError(str(exc)) from None
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from robustbench_tc.gold import ScoringRow
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
-from robustbench_tc.records import Sample
 from robustbench_tc.scoring.aggregate import Aggregates, aggregate
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
 from robustbench_tc.scoring.sample import score_sample
@@ -183,7 +183,7 @@ class ScoreReport(BaseModel):
 class _Run:
     """One predictions file scored on the dataset's records, config by config."""
 
-    def __init__(self, samples: Mapping[str, Sequence[Sample]], predictions: PredictionsFile) -> None:
+    def __init__(self, samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile) -> None:
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
@@ -228,7 +228,7 @@ def _keys(keys: Sequence[tuple[str, str]]) -> list[RecordKey]:
 
 
 def score_predictions(
-    samples: Mapping[str, Sequence[Sample]],
+    samples: Mapping[str, Sequence[ScoringRow]],
     predictions: PredictionsFile,
     *,
     reference: PredictionsFile | None = None,
@@ -237,7 +237,8 @@ def score_predictions(
     cluster: bool = False,
     level: float = DEFAULT_LEVEL,
 ) -> ScoreReport:
-    """Score ``predictions`` on ``samples`` (config -> rows, as ``dataset.load_samples`` returns)."""
+    """Score ``predictions`` on ``samples`` (config -> rows, as ``gold.load_gold`` or
+    ``dataset.load_samples`` return)."""
     run = _Run(samples, predictions)
     ref = _Run(samples, reference) if reference is not None else None
     configs = run.covered

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from robustbench_tc.gold import ScoringRow
 from robustbench_tc.parsing import ParsedCall, parse_tool_calls
-from robustbench_tc.records import Sample
+from robustbench_tc.scoring import apibank, bfcl, rotbench, toolalpaca, tooleyes  # noqa: F401  (register)
 from robustbench_tc.scoring.base import SCORERS, SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify
 
@@ -36,7 +37,7 @@ def scorer_for(source: str) -> SourceScorer:
     return SCORERS.get(str(source))
 
 
-def score_sample(sample: Sample, raw_output: str) -> SampleScore:
+def score_sample(sample: ScoringRow, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
     scorer = scorer_for(sample.source.value)
     raw = raw_output if isinstance(raw_output, str) else ""
