@@ -29,6 +29,7 @@ from dataset_builder import card, pins
 from dataset_builder.manifest import load_manifest
 from dataset_builder.sources import load_clean, source_files
 from robustbench_tc.dataset import DATA_DIR, config_path, fingerprint_of
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.gold import gold_index, gold_index_path, render_gold_index
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
@@ -38,7 +39,7 @@ from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Sour
 RUNTIME = "runtime"
 
 
-class BuildError(RuntimeError):
+class BuildError(RobustBenchError, RuntimeError):
     """The build cannot go on; the message says why and what to do."""
 
 

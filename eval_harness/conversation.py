@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from robustbench_tc.formats import USER_TURN_SUFFIX, json_type
+from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
 from robustbench_tc.records import Sample, Tool
 
 FC_SYSTEM_PROMPT = (
@@ -38,7 +39,6 @@ FC_SYSTEM_PROMPT = (
 )
 """Function-calling mode's system prompt: generic, so the tools come only through ``tools=``."""
 
-SOURCE_TYPE_KEY = "x-source-type"
 _API_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _ELEMENT_TYPE = re.compile(r"[\[(](.+)[\])]")  # "list(str)" / "List[int]" -> "str" / "int"
 

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import CONFIG_NAMES
@@ -29,7 +30,7 @@ def config_path(dataset_dir: str | Path, config: str) -> Path:
     return Path(dataset_dir) / DATA_DIR / f"{config}.jsonl"
 
 
-class DatasetError(ValueError):
+class DatasetError(RobustBenchError, ValueError):
     """The folder is not a usable RobustBench-TC dataset; the message says why and what to do."""
 
 

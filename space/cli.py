@@ -153,12 +153,9 @@ def run_rescore(args: argparse.Namespace) -> int:
         raise CLIError("--n-boot must be at least 1")
     from space.gold import GoldSet
     from space.rescore import rescore_store
-    from space.store import Store, StoreError
+    from space.store import Store
 
-    try:
-        store = Store(args.db)
-    except StoreError as exc:
-        raise CLIError(str(exc)) from None
+    store = Store(args.db)
     summary = rescore_store(store, GoldSet.load(dataset), n_boot=args.n_boot, progress=print)
     print("\n".join(summary.lines()))
     return 0

@@ -32,6 +32,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from robustbench_tc.errors import RobustBenchError
+
 SCHEMA_VERSION = 2
 
 METRICS: tuple[str, ...] = ("clean", "pert_acc", "d_obs", "d_act", "d_rew", "d_trn")
@@ -110,15 +112,15 @@ CREATE TABLE IF NOT EXISTS paired_tests (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(RobustBenchError, RuntimeError):
     """The database cannot be used (newer schema, corrupt file)."""
 
 
-class DuplicateSubmission(ValueError):
+class DuplicateSubmission(RobustBenchError, ValueError):
     """A file with the same sha256 was already submitted."""
 
 
-class RateLimited(ValueError):
+class RateLimited(RobustBenchError, ValueError):
     """The submitter reached the per-hour submission limit."""
 
 

@@ -18,12 +18,11 @@ from dataset_builder.manifest import ManifestEntry
 from dataset_builder.sources.common import LoaderError, check_gold_tools, read_json
 from robustbench_tc.formats import USER_TURN_SUFFIX, parse_tools
 from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Message, Sample
+from robustbench_tc.sources import META_TOOLS, NOT_GIVEN
 
 FILE = "rotbench/Data/First_Turn/clean.json"
 FILES = (FILE,)
 QUERY_SUFFIX = USER_TURN_SUFFIX["rotbench"]
-NOT_GIVEN = "None"
-META_TOOLS = ("ask_to_user", "finish")
 _ALTERNATIVE = re.compile(r"Thought:(.*?)\nAction: (.*?)\nAction Input: (.*)", re.S)
 
 

@@ -106,6 +106,7 @@ _PARAMS_CACHE: dict[str, tuple[dict[str, Any], Style | None]] = {}
 
 
 def _read_params(text: str, where: str) -> tuple[dict[str, Any], Style | None]:
+    style: Style
     try:
         value, style = json.loads(text), "json"
     except json.JSONDecodeError:

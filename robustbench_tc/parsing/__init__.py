@@ -5,7 +5,14 @@
 """
 
 from robustbench_tc.parsing.calls import ARGUMENT_KEYS, NAME_KEYS, ParsedCall
-from robustbench_tc.parsing.dispatch import DISPATCH_ORDER, PAPER_ORDER, parse_tool_calls, strip_reasoning
+from robustbench_tc.parsing.dispatch import (
+    DISPATCH_ORDER,
+    PAPER_ORDER,
+    made_call,
+    made_calls,
+    parse_tool_calls,
+    strip_reasoning,
+)
 from robustbench_tc.parsing.variants import VARIANTS
 
 __all__ = [
@@ -15,6 +22,8 @@ __all__ = [
     "PAPER_ORDER",
     "VARIANTS",
     "ParsedCall",
+    "made_call",
+    "made_calls",
     "parse_tool_calls",
     "strip_reasoning",
 ]

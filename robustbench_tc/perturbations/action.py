@@ -27,6 +27,7 @@ multiple_110 get two), appended in tool order before any pinned tools.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from robustbench_tc.formats import with_tools
@@ -67,7 +68,9 @@ def _empty_params(tool: Tool) -> dict[str, Any]:
     return {**head, "properties": {}, "required": []}
 
 
-def wrong_params(tool: Tool, rng, spelling: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def wrong_params(
+    tool: Tool, rng: random.Random, spelling: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The GT's parameters with their names swapped (see the module docstring), and the mapping
     ``name -> name whose schema it now carries`` (or ``name -> new name`` for a rename)."""
     props = tool.properties
@@ -141,7 +144,7 @@ def _dup(ctx: Context) -> Sample:
 
 
 for _code in _DUP_SHAPES:
-    register(_code, gt_tool_reason, uses_generator=False)(_dup)
+    register(_code, gt_tool_reason)(_dup)
 
 
 NUM_SIBLINGS = 2
@@ -151,7 +154,7 @@ def _redundant_eligible(sample: Sample) -> str | None:
     return None if any(not is_pseudo(t) for t in sample.tools) else "the sample lists no tool"
 
 
-@register("redundant", _redundant_eligible, uses_generator=True)
+@register("redundant", _redundant_eligible)
 def redundant(ctx: Context) -> Sample:
     sample = ctx.sample
     tools = [copy_record(t) for t in sample.tools]

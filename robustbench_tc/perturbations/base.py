@@ -24,9 +24,9 @@ from robustbench_tc.perturbations.generators import Generator, Task, TaskKind
 from robustbench_tc.perturbations.seeding import rng_for
 from robustbench_tc.records import Sample, Tool
 from robustbench_tc.registry import Registry
+from robustbench_tc.sources import META_TOOLS
 from robustbench_tc.taxonomy import Source
 
-META_TOOLS = frozenset({"ask_to_user", "finish"})
 META_SOURCES = frozenset({Source.ROTBENCH, Source.TOOLEYES})
 NO_GOLD_TOOL_SOURCES = frozenset({Source.TOOLEYES})
 """Sources that skip the Dup and Reward types (paper §4.3: no single GT tool to build on)."""
@@ -62,16 +62,6 @@ def gold_tool_name(sample: Sample) -> str | None:
         if answer.calls:
             return answer.calls[0].name
     return None
-
-
-def gold_names(sample: Sample) -> list[str]:
-    """Every distinct tool name called by any gold alternative, in order."""
-    out: list[str] = []
-    for answer in sample.golden_answers:
-        for call in answer.calls:
-            if call.name not in out:
-                out.append(call.name)
-    return out
 
 
 def gt_tool_reason(sample: Sample) -> str | None:
@@ -126,16 +116,16 @@ class Spec:
     code_name: str
     eligible: Callable[[Sample], str | None]
     transform: Callable[[Context], Sample]
-    uses_generator: bool
-    """True when the type asks the generator (LLM-type); False for pure rules."""
 
 
 TRANSFORMS: Registry[Spec] = Registry("static perturbation type")
 
 
-def register(code_name: str, eligible: Callable[[Sample], str | None], *, uses_generator: bool):
+def register(
+    code_name: str, eligible: Callable[[Sample], str | None]
+) -> Callable[[Callable[[Context], Sample]], Callable[[Context], Sample]]:
     def deco(fn: Callable[[Context], Sample]) -> Callable[[Context], Sample]:
-        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn, uses_generator))
+        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn))
         return fn
 
     return deco

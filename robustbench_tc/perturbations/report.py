@@ -30,12 +30,6 @@ NOOP_NOTE = (
     "this reason). Filter them out for a stricter evaluation."
 )
 
-IDENTICAL_NOTE = (
-    "**(c)** Dup-NoDesc on a GT tool without description and parameters, and Dup-Desc on a GT tool "
-    "without parameters, add an exact duplicate of the GT (the type's definition applied "
-    "literally); those rows are flagged `distractor_identical_to_gt`."
-)
-
 
 def audit_summary(by_code: Mapping[str, Sequence[RowResult]]) -> str:
     """One paragraph: rows checked, rows regenerated, violations (always 0 when returned)."""

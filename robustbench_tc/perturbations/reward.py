@@ -111,4 +111,4 @@ def _reward(ctx: Context) -> Sample:
 
 
 for _code in VARIANTS:
-    register(_code, gt_tool_reason, uses_generator=True)(_reward)
+    register(_code, gt_tool_reason)(_reward)

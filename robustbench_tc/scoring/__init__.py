@@ -12,8 +12,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCORER_VERSION = 1
-"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run."""
+SCORER_VERSION = 2
+"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
+
+2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
+math, example code or give-ups no longer count; tool schemas echoed back are not calls."""
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.

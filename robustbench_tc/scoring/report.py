@@ -19,6 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -244,12 +245,12 @@ def score_predictions(
     configs = run.covered
     values = {}
     for c in configs:
-        rows = [run.values[c]]
+        stacked = [run.values[c]]
         if (
             ref is not None
         ):  # a config the reference lacks gets a placeholder row, left out of the paired test
-            rows.append(ref.values.get(c, np.zeros_like(run.values[c])))
-        values[c] = np.vstack(rows)
+            stacked.append(ref.values.get(c, np.zeros_like(run.values[c])))
+        values[c] = np.vstack(stacked)
     clusters = {c: [s.base_id for s in samples[c]] for c in configs} if cluster else None
     draws = bootstrap_sums(values, n_boot=n_boot, seed=seed, clusters=clusters)
     counts_b = {c: draws[c][1] for c in configs}
@@ -335,7 +336,7 @@ def _paired_tests(run: _Run, ref: _Run, draws: dict, level: float) -> list[Paire
     ref_b = aggregate({c: draws[c][0][1] for c in shared}, counts)
     run_p, ref_p = run.point(shared), ref.point(shared)
 
-    metrics: list[tuple[str, object, object, object, object]] = [
+    metrics: list[tuple[str, float | None, float | None, Any, Any]] = [
         ("clean", run_p.clean, ref_p.clean, run_b.clean, ref_b.clean),
         ("pert_acc", run_p.pert_acc, ref_p.pert_acc, run_b.pert_acc, ref_b.pert_acc),
     ]

@@ -30,13 +30,14 @@ from robustbench_tc.parsing.scan import structured_value
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
 from robustbench_tc.scoring.base import SourceScorer, match_arguments, register
 from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, as_number, numbers_equal
+from robustbench_tc.sources import META_TOOLS, NOT_GIVEN
 
-META_TOOLS = frozenset({"finish", "ask_to_user"})
-NOT_GIVEN = ("None", "none", "null", "")
+NOT_GIVEN_SPELLINGS = (NOT_GIVEN, "none", "null", "")
+"""The spellings of "not given" a prediction may use for such an argument."""
 
 
 def _not_given(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() in NOT_GIVEN)
+    return value is None or (isinstance(value, str) and value.strip() in NOT_GIVEN_SPELLINGS)
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:

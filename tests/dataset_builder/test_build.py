@@ -231,6 +231,7 @@ def test_build_cli_writes_the_summary(sources_dir, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_a_rebuilt_folder_loads_fresh_not_from_the_cache(sources_dir, hf_offline, tmp_path, monkeypatch):
     """``datasets`` keys its cache of a local folder on the card's header, not on the files: the
     header's per-config counts and sizes make a rebuild with other content load fresh."""

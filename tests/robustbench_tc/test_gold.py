@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import random
 import shutil
 
 import pytest
 
-import robustbench_tc.gold as gold
 from robustbench_tc.dataset import DatasetError, config_path, load_samples
 from robustbench_tc.gold import GoldRow, gold_index_path, load_gold, read_gold_index
 from robustbench_tc.predictions import PredictionsFile
@@ -107,8 +105,3 @@ def test_load_gold_errors_like_load_samples(copied_dataset, tmp_path):
     config_path(copied_dataset, "CD").unlink()
     with pytest.raises(DatasetError, match="config 'CD' is missing"):
         load_gold(copied_dataset, ["CD"])
-
-
-def test_doctests():
-    result = doctest.testmod(gold)
-    assert result.attempted > 0 and result.failed == 0

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
-import robustbench_tc.stats as stats
 from robustbench_tc.stats import bootstrap_sums, paired_p_value, percentile_interval
 
 
@@ -63,11 +60,6 @@ def test_paired_p_values():
 def test_bad_n_boot():
     with pytest.raises(ValueError, match="n_boot"):
         bootstrap_sums({"clean": np.ones((1, 3))}, n_boot=0)
-
-
-def test_doctests():
-    result = doctest.testmod(stats)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ----------------------------------------------------------------- equality in distribution

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
 
 from robustbench_tc.parsing import ParsedCall
@@ -318,25 +315,3 @@ def test_error_modes(source, fmt, answers, raw, mode):
 def test_classify_rule_order():
     assert classify("", [C("f")], 0.0) == "empty"  # raw checked before calls
     assert classify("x", [C("f")], 1.0) == "correct"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "robustbench_tc.scoring",
-        "robustbench_tc.scoring.values",
-        "robustbench_tc.scoring.base",
-        "robustbench_tc.scoring.bfcl",
-        "robustbench_tc.scoring.apibank",
-        "robustbench_tc.scoring.rotbench",
-        "robustbench_tc.scoring.toolalpaca",
-        "robustbench_tc.scoring.tooleyes",
-        "robustbench_tc.scoring.error_modes",
-        "robustbench_tc.scoring.sample",
-        "robustbench_tc.scoring.aggregate",
-        "robustbench_tc.scoring.oracle",
-    ],
-)
-def test_doctests(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0
