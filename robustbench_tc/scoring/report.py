@@ -286,7 +286,7 @@ def score_predictions(
         )
     total_modes = Counter(m for c in configs for m in run.modes[c])
     rows = [
-        SampleRow(id=s.id, perturbation=s.perturbation, source=s.source.value, correct=float(v), error_mode=m)
+        SampleRow(id=s.id, perturbation=s.perturbation, source=s.source, correct=float(v), error_mode=m)
         for c in configs
         for s, v, m in zip(samples[c], run.values[c], run.modes[c])
     ]
