@@ -48,7 +48,7 @@ def records(dataset: Path, sources: Path) -> list[dict[str, Any]]:
     from robustbench_tc.scoring.oracle import oracle_output
 
     samples = load_samples(dataset)
-    clean = {s.id: s for s in samples["clean"] if s.source.value == "bfcl_v3"}
+    clean = {s.id: s for s in samples["clean"] if s.source == "bfcl_v3"}
     upstream: dict[str, dict[str, Any]] = {}
     out = []
     for config, rows in samples.items():
