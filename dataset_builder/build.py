@@ -35,7 +35,7 @@ from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.runtime import paused_gc
 from robustbench_tc.sources import source_names
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, is_transition
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, is_transition
 
 RUNTIME = "runtime"
 
@@ -88,13 +88,13 @@ class BuildReport:
 
 def _select(configs: Iterable[str] | None) -> list[str]:
     if configs is None:
-        return list(CONFIG_NAMES)
+        return config_names()
     wanted = list(configs)
     for name in wanted:
-        if name not in CONFIG_NAMES:
-            raise BuildError(unknown_name_message("config", name, CONFIG_NAMES))
+        if name not in config_names():
+            raise BuildError(unknown_name_message("config", name, config_names()))
     chosen = set(wanted) | {CLEAN}  # the default config is always written
-    return [c for c in CONFIG_NAMES if c in chosen]
+    return [c for c in config_names() if c in chosen]
 
 
 def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
@@ -124,7 +124,7 @@ def _static(
     config = generator if generator is not None else GeneratorConfig()
     result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
-    unknown = sorted(set(result.configs) - set(CONFIG_NAMES))
+    unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:
         raise BuildError(f"build_static_configs returned unknown configs {unknown}")
     label = getattr(config, "label", None) or getattr(config, "kind", None) or str(config)
@@ -235,7 +235,7 @@ def _build(
         clean, static_wanted, seed=seed, generator=generator, progress=progress
     )
     rows.update(static)
-    written = [c for c in CONFIG_NAMES if c in rows]
+    written = [c for c in config_names() if c in rows]
     clock.mark("static configs (perturb + audit)")
 
     names = source_names()

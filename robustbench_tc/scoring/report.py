@@ -37,9 +37,9 @@ from robustbench_tc.stats import (
     percentile_interval,
     significance_stars,
 )
-from robustbench_tc.taxonomy import CLEAN, COMPONENTS, CONFIG_NAMES, component_of, get_type
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO, COMPONENTS, CONFIG_NAMES, component_of, get_type
 
-_SHORT = {"clean": "-", "observation": "Obs", "action": "Act", "reward": "Rew", "transition": "Trn"}
+_SHORT = {"clean": "-", **{c.value: info.short for c, info in COMPONENT_INFO.items()}}
 MAX_LISTED_KEYS = 1000
 """Missing/unknown record keys listed in a report (the counts are always complete)."""
 
