@@ -40,7 +40,7 @@ OPTIONAL = ""
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=False)
 
 
 class Message(_Record):
