@@ -23,11 +23,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config
 
-try:
-    from robustbench_tc.testing.tiny_model import build_tiny_model
-except ImportError:
-    from tests.support.tiny_model import build_tiny_model
-from tests.eval_harness.mini_dataset import write_mini_dataset
+from robustbench_tc.testing.tiny_model import build_tiny_model
+from robustbench_tc.testing.mini_dataset import write_mini_dataset
 
 out = Path(sys.argv[1])
 tiny = build_tiny_model(out / "tiny")

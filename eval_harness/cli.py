@@ -142,11 +142,9 @@ def add_commands(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from eval_harness.backends import BACKENDS, BackendOptions
-    from eval_harness.manifest import ManifestError, resolve_model
+    from eval_harness.manifest import resolve_model
     from eval_harness.runner import RunOptions, run_eval
     from eval_harness.shutdown import RunInterrupted, stop_on_signals
-    from eval_harness.store import ResumeError
-    from robustbench_tc.dataset import DatasetError
     from robustbench_tc.registry import unknown_name_message
 
     if args.backend not in BACKENDS:
@@ -186,21 +184,18 @@ def _run(args: argparse.Namespace) -> int:
             "--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1) "
             f"or ${args.api_key_env} for api.openai.com"
         )
-    try:
-        settings = resolve_model(
-            args.model,
-            mode=args.mode,
-            dtype=args.dtype,
-            max_tokens=args.max_tokens,
-            temperature=args.temperature,
-            max_model_len=args.max_model_len,
-            thinking=args.thinking,
-            seed=args.seed,
-            backend=args.backend,
-            tokenizer=args.tokenizer,
-        )
-    except ManifestError as exc:
-        raise CLIError(str(exc)) from None
+    settings = resolve_model(
+        args.model,
+        mode=args.mode,
+        dtype=args.dtype,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        max_model_len=args.max_model_len,
+        thinking=args.thinking,
+        seed=args.seed,
+        backend=args.backend,
+        tokenizer=args.tokenizer,
+    )
     options = RunOptions(
         dataset=args.dataset,
         out=args.out,
@@ -232,8 +227,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with stop_on_signals():
             summary = run_eval(settings, options)
-    except (ResumeError, DatasetError) as exc:
-        raise CLIError(str(exc)) from None
     except KeyboardInterrupt as exc:
         status = exc.exit_status if isinstance(exc, RunInterrupted) else 130
         print(
@@ -253,7 +246,6 @@ def _run(args: argparse.Namespace) -> int:
 def _run_parallel(settings: Any, options: Any, world: int) -> int:
     from eval_harness.parallel import run_data_parallel, shard_path
     from eval_harness.shutdown import RunInterrupted
-    from eval_harness.store import ResumeError
 
     out = options.out
     if (
@@ -267,8 +259,6 @@ def _run_parallel(settings: Any, options: Any, world: int) -> int:
         )
     try:
         paths = run_data_parallel(settings, options, world)
-    except ResumeError as exc:
-        raise CLIError(str(exc)) from None
     except RunInterrupted as exc:
         print(
             f"interrupted ({exc}): every rank shut its engine down and keeps its finished chunks in "

@@ -28,10 +28,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eval_harness.manifest import ModelSettings
 from eval_harness.shutdown import SHUTDOWN_TIMEOUT_S, RunInterrupted, signals_deferred, stop_on_signals
 from robustbench_tc.errors import RobustBenchError
+
+if TYPE_CHECKING:
+    from eval_harness.runner import RunOptions
 
 
 class ParallelError(RobustBenchError):
@@ -73,26 +77,26 @@ def rank_env(rank: int, *, world: int, tp: int, gpus: Sequence[str], cores: Sequ
     return {"VLLM_CPU_OMP_THREADS_BIND": f"{mine[0]}-{mine[-1]}", "OMP_NUM_THREADS": str(len(mine))}
 
 
-def _rank_main(settings: ModelSettings, options: object, env: dict[str, str]) -> None:
+def _rank_main(settings: ModelSettings, options: RunOptions, env: dict[str, str]) -> None:
     os.environ.update(env)
     from eval_harness.runner import run_eval
 
     try:
         with stop_on_signals():
-            run_eval(settings, options)  # type: ignore[arg-type]
+            run_eval(settings, options)
     except RunInterrupted as exc:
         sys.exit(exc.exit_status)
     except RobustBenchError as exc:
-        print(f"robustbench-tc run (rank {options.shard[0]}): error: {exc}", file=sys.stderr)  # type: ignore[attr-defined]
+        rank = options.shard[0] if options.shard else 0
+        print(f"robustbench-tc run (rank {rank}): error: {exc}", file=sys.stderr)
         sys.exit(2)
 
 
-def run_data_parallel(settings: ModelSettings, options: object, world: int) -> list[Path]:
+def run_data_parallel(settings: ModelSettings, options: RunOptions, world: int) -> list[Path]:
     """Run ``world`` ranks to completion and merge their files into ``options.out``; returns the
     shard files. Raises ``RunInterrupted`` (after stopping every rank) on SIGTERM/SIGINT."""
-    from eval_harness.runner import RunOptions, merge_shards
+    from eval_harness.runner import merge_shards
 
-    assert isinstance(options, RunOptions)
     tp = options.backend_options.tensor_parallel_size
     gpus = visible_gpus() if options.backend == "vllm" or options.backend == "transformers" else []
     cores = (
@@ -134,7 +138,7 @@ def run_data_parallel(settings: ModelSettings, options: object, world: int) -> l
     return paths
 
 
-def _stop(procs: list[multiprocessing.Process]) -> None:
+def _stop(procs: list[Any]) -> None:
     import signal
 
     for proc in procs:

@@ -40,7 +40,7 @@ from robustbench_tc import __version__ as PROJECT_VERSION
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 from robustbench_tc.records import Sample
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import config_names, is_transition
 
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
 PROTOCOL_VERSION = 2
@@ -99,13 +99,14 @@ class _Item:
 
 
 def calls_made(sample: Sample, generation: Generation) -> int:
-    """How many tool calls pass 1 made: the structured calls the API returned, else the calls the
-    scorer's format-tolerant parser finds in the raw text."""
+    """How many tool calls pass 1 made: the structured calls the API returned, else the calls
+    the project's one rule finds in the raw text (``robustbench_tc.parsing.made_calls``: a call
+    mentioned in prose, math or example code is not made, so no fault is injected after it)."""
     if generation.tool_calls:
         return len(generation.tool_calls)
-    from robustbench_tc.parsing import parse_tool_calls
+    from robustbench_tc.parsing import made_calls
 
-    return len(parse_tool_calls(generation.text, sample.source))
+    return len(made_calls(generation.text, sample.source))
 
 
 def select_samples(
@@ -167,7 +168,7 @@ def select_items(options: RunOptions) -> list[_Item]:
     """The run's (config, sample) items in dataset order; with ``shard``, only that rank's
     samples (by the sample's first position, so all configs of a sample go to one rank)."""
     by_config = select_samples(options.dataset, options.configs, options.limit)
-    items = [_Item(c, s) for c in CONFIG_NAMES if c in by_config for s in by_config[c]]
+    items = [_Item(c, s) for c in config_names() if c in by_config for s in by_config[c]]
     if options.shard is None:
         return items
     rank, world = options.shard
@@ -248,7 +249,7 @@ def _run(
     first_seen: dict[str, int] = {}
     for item in items:
         first_seen.setdefault(item.sample.id, len(first_seen))
-    config_rank = {c: i for i, c in enumerate(CONFIG_NAMES)}
+    config_rank = {c: i for i, c in enumerate(config_names())}
     work = sorted(items, key=lambda it: (first_seen[it.sample.id], config_rank[it.config]))
     cap = MAX_CHUNK_SIZE.get(backend.name, 256)
     if options.chunk_size:

@@ -13,7 +13,7 @@ import pytest
 
 from eval_harness.parallel import rank_env, shard_path
 from robustbench_tc.cli import main
-from tests.eval_harness.mini_dataset import MINI_CONFIGS
+from robustbench_tc.testing.mini_dataset import MINI_CONFIGS
 from tests.eval_harness.test_transformers_e2e import comparable, run_args
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import pytest
 from robustbench_tc.dataset import config_path, load_samples
 from robustbench_tc.predictions import PredictionRecord
 from robustbench_tc.records import Sample
-from tests.eval_harness.mini_dataset import score_file
+from robustbench_tc.testing.mini_dataset import score_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
