@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import CONFIG_NAMES, config_names, is_config, is_transition
 
 
 class RunHeader(BaseModel):
@@ -136,7 +136,7 @@ class PredictionsFile(BaseModel):
     def configs(self) -> list[str]:
         """The configs the file has records for, in taxonomy order."""
         present = {r.perturbation for r in self.records}
-        return [c for c in CONFIG_NAMES if c in present]
+        return [c for c in config_names() if c in present]
 
     def content_digest(self) -> str:
         """sha256 of what the scorer reads: every record's ``(id, perturbation, raw_output,
@@ -641,8 +641,8 @@ def read_predictions(
 def _record_problems(
     record: PredictionRecord, known_keys: Collection[Key] | None, known_ids: set[str]
 ) -> Iterable[str]:
-    if record.perturbation not in CONFIG_NAMES:
-        yield unknown_name_message("perturbation", record.perturbation, CONFIG_NAMES)
+    if not is_config(record.perturbation):
+        yield unknown_name_message("perturbation", record.perturbation, config_names())
         return
     if is_transition(record.perturbation):
         if record.transition_injected is None:
