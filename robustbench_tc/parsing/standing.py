@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+from collections.abc import Callable
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
 from robustbench_tc.parsing.scan import balanced, bracket_pairs
@@ -241,10 +242,20 @@ def standalone_calls(text: str) -> list[ParsedCall]:
 _no_calls_in: list[str | None] = [None]
 
 
-def _standalone_calls(text: str) -> list[ParsedCall]:
-    # imported here: variants imports this module
-    from robustbench_tc.parsing.variants import calls_from_segment
+def _segment_reader() -> Callable[[str], list[ParsedCall]]:
+    """``variants.calls_from_segment``, imported on first use (variants imports this module)."""
+    if not _SEGMENT_READER:
+        from robustbench_tc.parsing.variants import calls_from_segment
 
+        _SEGMENT_READER.append(calls_from_segment)
+    return _SEGMENT_READER[0]
+
+
+_SEGMENT_READER: list[Callable[[str], list[ParsedCall]]] = []
+
+
+def _standalone_calls(text: str) -> list[ParsedCall]:
+    calls_from_segment = _SEGMENT_READER[0] if _SEGMENT_READER else _segment_reader()
     pairs = bracket_pairs(text)
     calls: list[ParsedCall] = []
     covered_until, retries, pos = -1, 0, 0
