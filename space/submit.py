@@ -37,7 +37,7 @@ from pydantic import BaseModel
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
+from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, TransitionProtocolError, score_predictions
 from robustbench_tc.taxonomy import CLEAN
 from space.board import SUBMISSION_GROUP
 from space.config import BoardConfig
@@ -277,7 +277,10 @@ class Submitter:
                 f"(by config: {worst}{', ...' if len(per_config) > 5 else ''}; e.g. {shown}). "
                 "Submit one record per (id, perturbation) of every config."
             )
-        report = score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+        try:
+            report = score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+        except TransitionProtocolError as exc:
+            raise SubmissionError(str(exc)) from None
         run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
         results = results_of(report)
         compare = pert_acc_comparator(
