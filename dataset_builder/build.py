@@ -33,7 +33,8 @@ from robustbench_tc.gold import gold_index, gold_index_path, render_gold_index
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.runtime import paused_gc
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, is_transition
+from robustbench_tc.sources import source_names
+from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, is_transition
 
 RUNTIME = "runtime"
 
@@ -58,7 +59,7 @@ class BuildReport:
         return {config: sum(per.values()) for config, per in self.counts.items()}
 
     def summary(self) -> str:
-        sources = [s.value for s in Source]
+        sources = source_names()
         width = max(len(c) for c in self.counts) if self.counts else 6
         lines = [f"{'config':<{width}}  " + "  ".join(f"{s:>10}" for s in sources) + "       total"]
         for config, per in self.counts.items():
@@ -229,12 +230,13 @@ def _build(
     rows.update(static)
     written = [c for c in CONFIG_NAMES if c in rows]
 
-    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))} for c in written}
+    names = source_names()
+    counts = {c: {s: n for s in names if (n := sum(r.source == s for r in rows[c]))} for c in written}
     avg_tools = {
-        s.value: round(
+        s: round(
             sum(len(r.tools) for r in clean if r.source == s) / max(1, sum(r.source == s for r in clean)), 4
         )
-        for s in Source
+        for s in names
     }
 
     out.parent.mkdir(parents=True, exist_ok=True)

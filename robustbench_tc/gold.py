@@ -48,7 +48,6 @@ from robustbench_tc.dataset import (
     select_configs,
 )
 from robustbench_tc.records import GoldAnswer, Sample, Tool
-from robustbench_tc.taxonomy import Source
 
 GOLD_INDEX = "gold_index.json"
 INDEX_FORMAT = 2
@@ -63,7 +62,7 @@ class ScoringRow(Protocol):
     @property
     def base_id(self) -> str: ...
     @property
-    def source(self) -> Source: ...
+    def source(self) -> str: ...
     @property
     def perturbation(self) -> str: ...
     @property
@@ -83,7 +82,7 @@ class GoldRow:
 
     id: str
     base_id: str
-    source: Source
+    source: str
     perturbation: str
     golden_answers: list[GoldAnswer]
     tools: list[Tool]
@@ -216,11 +215,10 @@ def rows_from_index(
     tools = [Tool.model_validate(t) for t in index["tools"]]
     toolsets = [[tools[i] for i in ids] for ids in index["toolsets"]]
     answers = [[GoldAnswer.model_validate(a) for a in alts] for alts in index["golden_answers"]]
-    sources = {s.value: s for s in Source}
     out: dict[str, list[GoldRow]] = {}
     for config in wanted:
         out[config] = [
-            GoldRow(rid, base, sources[src], config, answers[g], toolsets[t], distractor)
+            GoldRow(rid, base, src, config, answers[g], toolsets[t], distractor)
             for rid, base, src, t, g, distractor in index["configs"][config]
         ]
     return out

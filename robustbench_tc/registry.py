@@ -41,6 +41,13 @@ class Registry(Generic[T]):
 
         return add(obj) if obj is not None else add
 
+    def unregister(self, name: str) -> T:
+        """Remove and return an entry (a plugin or test that registered it at run time)."""
+        try:
+            return self._items.pop(name)
+        except KeyError:
+            raise KeyError(unknown_name_message(self.kind, name, self._items)) from None
+
     def get(self, name: str) -> T:
         try:
             return self._items[name]

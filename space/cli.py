@@ -67,6 +67,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour")
     )
     p.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    p.add_argument("--refusal-limit", type=int, default=20, help=_help("refusal_limit_per_hour"))
+    p.add_argument("--time-budget", type=float, default=120.0, help=_help("time_budget_s"))
+    p.add_argument("--queue-size", type=int, default=16, help=_help("queue_size"))
+    p.add_argument("--paired-limit", type=int, default=20, help=_help("paired_limit"))
+    p.add_argument("--trusted-proxies", default="", help=_help("trusted_proxies"))
+    p.add_argument("--monitoring", action="store_true", help=_help("monitoring"))
     p.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
     p.set_defaults(func=run_serve)
 
@@ -121,6 +127,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CLIError("--n-boot must be at least 1")
     if args.max_upload_mb <= 0:
         raise CLIError("--max-upload-mb must be positive")
+    if args.time_budget <= 0 or args.queue_size < 1:
+        raise CLIError("--time-budget must be positive and --queue-size at least 1")
     config = BoardConfig(
         dataset_dir=args.dataset,
         db_path=args.db,
@@ -128,6 +136,12 @@ def run_serve(args: argparse.Namespace) -> int:
         rate_limit_per_hour=args.rate_limit,
         n_boot=args.n_boot,
         sync_repo=args.sync_repo,
+        refusal_limit_per_hour=args.refusal_limit,
+        time_budget_s=args.time_budget,
+        queue_size=args.queue_size,
+        paired_limit=args.paired_limit,
+        trusted_proxies=args.trusted_proxies,
+        monitoring=args.monitoring,
     )
     check_port(args.host, args.port)
     from space.app import launch

@@ -6,7 +6,6 @@
 
 from robustbench_tc.parsing.calls import ARGUMENT_KEYS, NAME_KEYS, ParsedCall
 from robustbench_tc.parsing.dispatch import (
-    DISPATCH_ORDER,
     PAPER_ORDER,
     made_call,
     made_calls,
@@ -17,7 +16,6 @@ from robustbench_tc.parsing.variants import VARIANTS
 
 __all__ = [
     "ARGUMENT_KEYS",
-    "DISPATCH_ORDER",
     "NAME_KEYS",
     "PAPER_ORDER",
     "VARIANTS",

@@ -97,7 +97,7 @@ def card_notes(
 def _note(results: Sequence[RowResult], n: int, paper: int) -> str:
     parts = []
     if n != paper:
-        per_source = Counter(r.row.source.value for r in results if r.row is not None)
+        per_source = Counter(r.row.source for r in results if r.row is not None)
         parts.append(
             f"{n - paper:+d}: " + " + ".join(f"{s} {c}" for s, c in sorted(per_source.items())) + " (a)"
         )

@@ -3,8 +3,8 @@
 The names below are imported on first use (PEP 562), so that ``robustbench-tc <any command>``
 does not pay for numpy, pydantic and the parser when it only builds its argument parser.
 
->>> sorted(SCORERS.names())
-['apibank', 'bfcl_v3', 'rotbench', 'toolalpaca', 'tooleyes']
+>>> scorer_for("rotbench").source
+'rotbench'
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "check_transition_protocol": "protocol",
     "transition_violations": "protocol",
     "classify": "error_modes",
-    "SCORERS": "sample",  # sample.py imports (registers) every source scorer
+    "scorer_for": "sample",
     "SourceScorer": "base",
     "ConfigScore": "report",
     "Estimate": "report",
@@ -49,7 +49,6 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "ERROR_MODES",
     "MISSING",
-    "SCORERS",
     "SCORER_VERSION",
     "Aggregates",
     "ConfigScore",
@@ -69,6 +68,7 @@ __all__ = [
     "ghost_calls",
     "score_predictions",
     "score_sample",
+    "scorer_for",
     "transition_violations",
 ]
 
@@ -96,7 +96,7 @@ if TYPE_CHECKING:
         ScoreReport,
         score_predictions,
     )
-    from robustbench_tc.scoring.sample import SCORERS, SampleScore, score_sample
+    from robustbench_tc.scoring.sample import SampleScore, score_sample, scorer_for
 
 
 def __getattr__(name: str) -> Any:

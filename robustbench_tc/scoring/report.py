@@ -343,7 +343,7 @@ def score_predictions(
         SampleRow(
             id=s.id,
             perturbation=s.perturbation,
-            source=s.source.value,
+            source=s.source,
             correct=float(v),
             error_mode=m,
             n_calls=k[0],

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from robustbench_tc.gold import ScoringRow, reward_distractor
 from robustbench_tc.parsing import ParsedCall, parse_tool_calls
 from robustbench_tc.records import Sample
-from robustbench_tc.scoring import apibank, bfcl, rotbench, toolalpaca, tooleyes  # noqa: F401  (register)
-from robustbench_tc.scoring.base import SCORERS, SourceScorer
+from robustbench_tc.scoring.base import SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify, ghost_calls
+from robustbench_tc.sources import get_source
 
 
 @dataclass(slots=True)
@@ -45,12 +45,13 @@ def _distractor(sample: ScoringRow | Sample) -> str | None:
 
 
 def scorer_for(source: str) -> SourceScorer:
-    return SCORERS.get(str(source))
+    """The strict scorer of a source (its row of the source table names it)."""
+    return get_source(source).scorer_object()
 
 
 def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
-    scorer = scorer_for(sample.source.value)
+    scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
     calls = parse_tool_calls(raw, sample.source)
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
