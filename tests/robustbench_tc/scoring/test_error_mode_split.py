@@ -17,7 +17,7 @@ def reward_samples(built_dataset):
 
 
 def _first(samples, config, source):
-    return next(s for s in samples[config] if s.source.value == source)
+    return next(s for s in samples[config] if s.source == source)
 
 
 @pytest.mark.parametrize("config", ["CD", "TD_NT", "CD_AB"])
