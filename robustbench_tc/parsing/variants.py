@@ -501,7 +501,7 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             break
     if calls:
         return calls
-    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if brace and "\n" in text else ():
+    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if "{" in text and "\n" in text else ():
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
             continue
