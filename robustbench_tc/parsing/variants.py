@@ -241,6 +241,10 @@ def _arguments_of(value: object) -> tuple[dict, bool]:
     return arguments_from(value)
 
 
+_CUT_CALL = re.compile(r"""\s*(?:```\w*\s*)?\{\s*"(?:name|function|tool_name)"\s*:\s*"([^"\n]{1,256})"\s*,""")
+"""The start of a call object whose JSON never closes (``{"name": "f", "parameters": {...`` cut off)."""
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -306,6 +310,11 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                             found_calls.append(call)
         if not found_calls:  # <tool_call>f(a=1)</tool_call>, <tool_call>[f(a=1)]</tool_call>
             found_calls = standalone_calls(body.strip())
+        if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
+            cut = _CUT_CALL.match(body)
+            name = clean_name(cut.group(1)) if cut else None
+            if name is not None:
+                found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
         if len(calls) >= MAX_CALLS:
             break
