@@ -30,7 +30,7 @@ from robustbench_tc import __version__ as PROJECT_VERSION
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 from robustbench_tc.records import Sample
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import config_names, is_transition
 
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
 PROTOCOL_VERSION = 2
@@ -134,7 +134,7 @@ def run_eval(
     A ``backend`` passed in stays open (the caller owns it); one made here is closed at the end.
     """
     by_config = select_samples(options.dataset, options.configs, options.limit)
-    items = [_Item(c, s) for c in CONFIG_NAMES if c in by_config for s in by_config[c]]
+    items = [_Item(c, s) for c in config_names() if c in by_config for s in by_config[c]]
     dataset_order = [item.key for item in items]
     if backend is not None:
         return _run(settings, options, backend, made_call, items, dataset_order)
@@ -160,7 +160,7 @@ def _run(
     first_seen: dict[str, int] = {}
     for item in items:
         first_seen.setdefault(item.sample.id, len(first_seen))
-    config_rank = {c: i for i, c in enumerate(CONFIG_NAMES)}
+    config_rank = {c: i for i, c in enumerate(config_names())}
     work = sorted(items, key=lambda it: (first_seen[it.sample.id], config_rank[it.config]))
     size = options.chunk_size or DEFAULT_CHUNK_SIZE.get(backend.name, 256)
     chunks = [work[i : i + size] for i in range(0, len(work), size)]
