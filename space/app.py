@@ -114,7 +114,8 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
 
 # -- handlers (module-level functions of plain values, so they are testable without a server) --
 def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
-    return board_frame(board.store.board_runs(), board.store.paired_tests(), flt, board.config.alpha)
+    alpha = board.config.alpha
+    return board_frame(board.store.board_runs(), board.store.pairs_with_p_at_least(alpha), flt, alpha)
 
 
 def _filter(
