@@ -8,7 +8,10 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["train.rewards", "train.rlla", "train.build_data"])
+@pytest.mark.parametrize(
+    "module",
+    ["train.rewards", "train.rlla", "train.build_data", "train.transition", "train.retry_eval", "train.grpo"],
+)
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
