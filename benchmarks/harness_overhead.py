@@ -44,7 +44,7 @@ def _parse() -> argparse.Namespace:
     )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--copies", type=int, default=20, help="mini dataset: copies of each sample")
-    p.add_argument("--chunk-size", type=int, default=None)
+    p.add_argument("--chunk-size", type=int, default=None, help="fixed chunks (default: adaptive, as `run`)")
     return p.parse_args()
 
 
@@ -64,14 +64,14 @@ def main() -> int:
     from eval_harness.backends import Backend, BackendOptions, ChatRequest, Generation, make_backend
     from eval_harness.manifest import resolve_model
     from eval_harness.runner import RunOptions, run_eval
-    from tests.eval_harness.mini_dataset import write_mini_dataset
-    from tests.support.tiny_model import build_tiny_model
+    from robustbench_tc.testing.mini_dataset import write_mini_dataset
+    from robustbench_tc.testing.tiny_model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="rbtc-overhead-"))
     model = build_tiny_model(work / "tiny")
     dataset = args.dataset or write_mini_dataset(work / "dataset", copies=args.copies)
     settings = resolve_model(str(model), dtype="float32", max_tokens=args.max_tokens, max_model_len=4096)
-    options = BackendOptions(gpu_memory_utilization=0.3, batch_size=8)
+    options = BackendOptions(batch_size=8)  # the device defaults (CPU: KV cache sized from free memory)
 
     class Recording(Backend):
         def __init__(self, inner: Backend) -> None:

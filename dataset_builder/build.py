@@ -12,9 +12,11 @@ fixed serialisation, no timestamps).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,15 +28,19 @@ from tqdm.auto import tqdm
 from dataset_builder import card, pins
 from dataset_builder.manifest import load_manifest
 from dataset_builder.sources import load_clean, source_files
-from robustbench_tc.dataset import DATA_DIR, config_path
+from robustbench_tc.dataset import DATA_DIR, config_path, fingerprint_of
+from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.gold import gold_index, gold_index_path, render_gold_index
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, is_transition
+from robustbench_tc.runtime import paused_gc
+from robustbench_tc.sources import source_names
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, is_transition
 
 RUNTIME = "runtime"
 
 
-class BuildError(RuntimeError):
+class BuildError(RobustBenchError, RuntimeError):
     """The build cannot go on; the message says why and what to do."""
 
 
@@ -48,13 +54,15 @@ class BuildReport:
     audit_summary: str = ""
     skipped: tuple[str, ...] = field(default_factory=tuple)
     """Requested configs that could not be built (static configs without the perturbation package)."""
+    stage_seconds: dict[str, float] = field(default_factory=dict, compare=False)
+    """Wall seconds of each stage (``benchmarks/build_speed.py`` prints them)."""
 
     @property
     def totals(self) -> dict[str, int]:
         return {config: sum(per.values()) for config, per in self.counts.items()}
 
     def summary(self) -> str:
-        sources = [s.value for s in Source]
+        sources = source_names()
         width = max(len(c) for c in self.counts) if self.counts else 6
         lines = [f"{'config':<{width}}  " + "  ".join(f"{s:>10}" for s in sources) + "       total"]
         for config, per in self.counts.items():
@@ -80,13 +88,13 @@ class BuildReport:
 
 def _select(configs: Iterable[str] | None) -> list[str]:
     if configs is None:
-        return list(CONFIG_NAMES)
+        return config_names()
     wanted = list(configs)
     for name in wanted:
-        if name not in CONFIG_NAMES:
-            raise BuildError(unknown_name_message("config", name, CONFIG_NAMES))
+        if name not in config_names():
+            raise BuildError(unknown_name_message("config", name, config_names()))
     chosen = set(wanted) | {CLEAN}  # the default config is always written
-    return [c for c in CONFIG_NAMES if c in chosen]
+    return [c for c in config_names() if c in chosen]
 
 
 def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
@@ -116,7 +124,7 @@ def _static(
     config = generator if generator is not None else GeneratorConfig()
     result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
-    unknown = sorted(set(result.configs) - set(CONFIG_NAMES))
+    unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:
         raise BuildError(f"build_static_configs returned unknown configs {unknown}")
     label = getattr(config, "label", None) or getattr(config, "kind", None) or str(config)
@@ -132,12 +140,16 @@ def _sorted_rows(rows: list[Sample], config: str, order: dict[str, int]) -> list
             raise BuildError(
                 f"config {config!r}: row {row.id!r} derives from {row.base_id!r}, which is not a clean sample"
             )
-    dumped = [(order[r.base_id], r.id, _line(r.to_row())) for r in rows]
     keys = [(r.id, r.perturbation) for r in rows]
     if len(set(keys)) != len(keys):
         dup = next(k for k, n in Counter(keys).items() if n > 1)
         raise BuildError(f"config {config!r} has two rows keyed {dup}")
-    return [json.loads(line) for _, _, line in sorted(dumped)]
+    # (base position, id) is unique within a config: the sort never compares the rows themselves
+    return [row for _, _, row in sorted(((order[r.base_id], r.id, r.to_row()) for r in rows), key=_first2)]
+
+
+def _first2(item: tuple[int, str, Any]) -> tuple[int, str]:
+    return item[0], item[1]
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -181,6 +193,22 @@ def build_dataset(
     offline ``rules`` generator); ``configs`` limits the configs written (``clean`` always is).
     Raises ``pins.SourceFileError`` for a missing/altered input and ``BuildError`` otherwise.
     """
+    with paused_gc():
+        return _build(
+            sources_dir, out_dir, seed=seed, generator=generator, configs=configs, progress=progress
+        )
+
+
+def _build(
+    sources_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int,
+    generator: Any,
+    configs: Iterable[str] | None,
+    progress: bool,
+) -> BuildReport:
+    clock = _StageClock()
     sources = Path(sources_dir)
     out = Path(out_dir).absolute()
     if not sources.is_dir():
@@ -190,28 +218,33 @@ def build_dataset(
     selected = _select(configs)
     _check_out_dir(out)
     pins.verify(sources, source_files())
+    clock.mark("verify pinned sources (sha256)")
 
     entries = load_manifest()
     clean = load_clean(sources, entries)
     order = {s.id: i for i, s in enumerate(clean)}
+    clock.mark("load the clean samples")
 
     rows: dict[str, list[Sample]] = {CLEAN: clean}
     for code in selected:
         if is_transition(code):
             rows[code] = transition_config(clean, code)
+    clock.mark("transition configs")
     static_wanted = [c for c in selected if c != CLEAN and not is_transition(c)]
     static, audit, notes, label, skipped = _static(
         clean, static_wanted, seed=seed, generator=generator, progress=progress
     )
     rows.update(static)
-    written = [c for c in CONFIG_NAMES if c in rows]
+    written = [c for c in config_names() if c in rows]
+    clock.mark("static configs (perturb + audit)")
 
-    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))} for c in written}
+    names = source_names()
+    counts = {c: {s: n for s in names if (n := sum(r.source == s for r in rows[c]))} for c in written}
     avg_tools = {
-        s.value: round(
+        s: round(
             sum(len(r.tools) for r in clean if r.source == s) / max(1, sum(r.source == s for r in clean)), 4
         )
-        for s in Source
+        for s in names
     }
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,11 +252,21 @@ def build_dataset(
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
         file_bytes: dict[str, int] = {}
+        digests: dict[str, bytes] = {}
+        sorted_rows: dict[str, list[dict[str, Any]]] = {}
         for config in tqdm(written, desc="writing configs", disable=not progress, unit="config"):
             path = config_path(tmp, config)
             path.parent.mkdir(parents=True, exist_ok=True)
-            lines = [_line(r) + "\n" for r in _sorted_rows(rows[config], config, order)]
-            file_bytes[config] = path.write_bytes("".join(lines).encode("utf-8"))
+            sorted_rows[config] = _sorted_rows(rows[config], config, order)
+            data = "".join(_line(r) + "\n" for r in sorted_rows[config]).encode("utf-8")
+            file_bytes[config] = path.write_bytes(data)
+            digests[config] = hashlib.sha256(data).digest()
+        clock.mark("write data files")
+        fingerprint = fingerprint_of(digests)
+        index_bytes = gold_index_path(tmp).write_bytes(
+            render_gold_index(gold_index(sorted_rows, fingerprint))
+        )
+        clock.mark("write gold index")
         static_note = ""
         if skipped:
             static_note = (
@@ -240,13 +283,34 @@ def build_dataset(
                 perturbation_notes=notes,
                 static_note=static_note,
                 file_bytes=file_bytes,
+                gold_index_bytes=index_bytes,
+                fingerprint=fingerprint,
             )
         )
         (tmp / "README.md").write_text(text, encoding="utf-8")
         _replace_dir(tmp, out)
+        clock.mark("card + move into place")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildReport(
-        out_dir=out, counts=counts, avg_tools=avg_tools, audit_summary=audit, skipped=tuple(skipped)
+        out_dir=out,
+        counts=counts,
+        avg_tools=avg_tools,
+        audit_summary=audit,
+        skipped=tuple(skipped),
+        stage_seconds=clock.seconds,
     )
+
+
+class _StageClock:
+    """Wall seconds between successive ``mark`` calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = now - self._last
+        self._last = now

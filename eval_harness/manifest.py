@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
 
 MANIFEST_PATH = Path(__file__).with_name("model_manifest.json")
@@ -34,7 +35,7 @@ DEFAULT_TEMPERATURE = 0.0
 DEFAULT_MAX_TOKENS = 1024
 
 
-class ManifestError(ValueError):
+class ManifestError(RobustBenchError, ValueError):
     """A model name or setting that cannot be resolved; the message says what to pass."""
 
 
@@ -113,6 +114,10 @@ class ModelSettings:
     thinking: bool | None = None
     seed: int = 0
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+    dtype_explicit: bool = False
+    """The user passed ``--dtype``: kept as is on every device (else CPU runs use float32)."""
+    tokenizer: str | None = None
+    """``--tokenizer``: load the tokenizer and chat template from here instead of the model."""
 
     def sampling(self) -> dict[str, Any]:
         """The sampling settings recorded in the run header."""
@@ -131,6 +136,7 @@ def resolve_model(
     seed: int = 0,
     manifest: Manifest | None = None,
     backend: str | None = None,
+    tokenizer: str | None = None,
 ) -> ModelSettings:
     """Manifest values, overridden by whatever was passed explicitly (not ``None``).
 
@@ -197,6 +203,8 @@ def resolve_model(
         thinking=base["thinking"],
         seed=seed,
         chat_template_kwargs=kwargs,
+        dtype_explicit=dtype is not None,
+        tokenizer=tokenizer,
     )
 
 

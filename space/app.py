@@ -7,11 +7,14 @@ of type ``str``), never as Markdown or HTML.
 
 On a Space: ``python space/app.py`` with ``RBTC_DATASET`` (a dataset folder or
 ``hf://datasets/owner/name``), optional ``RBTC_DB``, ``RBTC_RATE_LIMIT``, ``RBTC_MAX_UPLOAD_MB``,
-``RBTC_N_BOOT``, ``RBTC_SYNC_REPO`` (+ ``HF_TOKEN``).
+``RBTC_N_BOOT``, ``RBTC_SYNC_REPO`` (+ ``HF_TOKEN``), and the abuse limits ``RBTC_REFUSAL_LIMIT``,
+``RBTC_TIME_BUDGET_S``, ``RBTC_QUEUE_SIZE``, ``RBTC_PAIRED_LIMIT``, ``RBTC_TRUSTED_PROXIES``,
+``RBTC_MONITORING`` (see ``space.config.BoardConfig``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -30,7 +33,7 @@ from robustbench_tc.scoring import ERROR_MODES, MISSING, ScoreReport  # noqa: E4
 from robustbench_tc.taxonomy import CLEAN  # noqa: E402
 from space import plots  # noqa: E402
 from space.board import COLUMNS, BoardFilter, board_frame, groups_in  # noqa: E402
-from space.config import BoardConfig  # noqa: E402
+from space.config import BoardConfig, show_mb  # noqa: E402
 from space.gold import GoldSet, resolve_dataset_dir  # noqa: E402
 from space.seed import load_seed  # noqa: E402
 from space.store import Store  # noqa: E402
@@ -63,9 +66,14 @@ SUBMIT_HELP = """
 Run inference locally (`robustbench-tc run ...`), then upload the predictions file (`.jsonl`, or
 `.json`): one record per `(id, perturbation)` for **every** record of every config. The server
 re-parses each `raw_output` and scores it against the gold answers it holds; nothing of the gold
-is ever sent back. Identical files are refused; the size limit is {mb} MB; each user may submit
-{limit} times per hour{login}.
+is ever sent back. Limits: files up to **{mb}**; **{limit}** accepted submissions and **{refusals}**
+refused uploads per user per hour{login}; reading and scoring one file may take **{budget:g} s**; at
+most {queue} submissions wait in the queue. Resubmitting the same predictions (same records and
+outputs, whatever the formatting) is refused. Uploaded files are deleted after scoring.
 """
+
+UPLOAD_CACHE_SWEEP = (300, 900)
+"""Gradio's ``delete_cache`` (every 5 min, files older than 15 min): uploads never submitted."""
 
 ABOUT = """
 **Provenance.** Paper rows come from Table 2 (headline columns) and Tables 7–14 (per-type
@@ -106,7 +114,7 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
 
 # -- handlers (module-level functions of plain values, so they are testable without a server) --
 def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
-    return board_frame(board.store.runs(), board.store.paired_tests(), flt, board.config.alpha)
+    return board_frame(board.store.board_runs(), board.store.paired_tests(), flt, board.config.alpha)
 
 
 def _filter(
@@ -195,20 +203,22 @@ def submit_handler(
         _empty(["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)"]),
         _empty(["Error mode (Appendix L)", "Records"]),
     )
+    path = (
+        upload
+        if isinstance(upload, (str, os.PathLike)) or upload is None
+        else getattr(upload, "path", upload)
+    )
     try:
         key, who = client_identity(board.config, request, profile)
         meta = clean_meta(model, hf_id, params_b, link)
-        path = (
-            upload
-            if isinstance(upload, (str, os.PathLike)) or upload is None
-            else getattr(upload, "path", upload)
-        )
         outcome: SubmissionOutcome = board.submitter.submit(path, meta, client_key=key, submitter=who)
     except SubmissionError as exc:
         return f"Refused: {exc}", *empty
     except Exception:  # noqa: BLE001 - never crash the worker; log for the operator
         log.exception("submission failed")
         return "Refused: internal error while scoring this file (logged); nothing was stored.", *empty
+    finally:
+        remove_upload(path)
     run = outcome.run
     status = (
         f"Accepted as submission #{run.run_id} ({run.model}) in {outcome.seconds:.1f} s. "
@@ -219,11 +229,31 @@ def submit_handler(
     return status, component_frame(report), per_type_frame(report), error_mode_frame(report)
 
 
+def remove_upload(path: Any) -> bool:
+    """Delete a file from Gradio's upload folder (and its folder, once empty); files elsewhere are
+    never touched. True if a file was removed."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    file = Path(path).resolve()
+    if root not in file.parents or not file.is_file():
+        return False
+    file.unlink(missing_ok=True)
+    if file.parent != root:
+        with contextlib.suppress(OSError):
+            file.parent.rmdir()
+    return True
+
+
 def build_app(board: Board) -> gr.Blocks:
     config = board.config
     runs = board.store.runs()
     group_choices = groups_in(runs)
-    with gr.Blocks(title="RobustBench-TC leaderboard", fill_width=True) as demo:
+    with gr.Blocks(
+        title="RobustBench-TC leaderboard", fill_width=True, delete_cache=UPLOAD_CACHE_SWEEP
+    ) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             with gr.Tab("Leaderboard", id="leaderboard"):
@@ -245,8 +275,8 @@ def build_app(board: Board) -> gr.Blocks:
                 )
                 gr.Markdown(
                     "Paper rows: values as printed in Table 2; no per-sample results were published, so "
-                    "they take no part in paired tests. Submitted rows: scored here; paired tests against "
-                    "every other submission (same dataset build)."
+                    "they take no part in paired tests. Submitted rows: scored here; paired tests against the "
+                    "closest earlier submissions in Pert. Acc. (at most 20, same dataset build)."
                 )
                 refresh = gr.Button("Refresh", variant="secondary")
             with gr.Tab("Plots", id="plots"):
@@ -265,10 +295,13 @@ def build_app(board: Board) -> gr.Blocks:
                 login = " (sign in with Hugging Face first)" if config.on_space else ""
                 gr.Markdown(
                     SUBMIT_HELP.format(
-                        mb=config.max_upload_bytes // 2**20,
-                        limit=config.rate_limit_per_hour
-                        if config.rate_limit_per_hour > 0
-                        else "any number of",
+                        mb=show_mb(config.max_upload_bytes),
+                        limit=config.rate_limit_per_hour if config.rate_limit_per_hour > 0 else "unlimited",
+                        refusals=config.refusal_limit_per_hour
+                        if config.refusal_limit_per_hour > 0
+                        else "unlimited",
+                        budget=config.time_budget_s,
+                        queue=config.queue_size,
                         login=login,
                     )
                 )
@@ -341,10 +374,14 @@ def serve(board: Board, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any
     demo = build_app(board)
     db = Path(config.db_path).resolve()
     dataset = Path(resolve_dataset_dir(config.dataset_dir)).resolve()
-    demo.queue(default_concurrency_limit=2).launch(
+    # uvicorn believes X-Forwarded-For only from these addresses (its default trusts 127.0.0.1, so
+    # anything on the same host could reset the per-IP limits); it reads them when the server starts.
+    os.environ["FORWARDED_ALLOW_IPS"] = config.trusted_proxies
+    demo.queue(default_concurrency_limit=2, max_size=config.queue_size).launch(
         server_name=host,
         server_port=port,
-        max_file_size=2 * config.max_upload_bytes,  # hard stop for huge bodies; our own check is stricter
+        max_file_size=config.max_upload_bytes,  # the limit the Submit tab states; bigger bodies are cut off
+        enable_monitoring=config.monitoring,
         blocked_paths=[str(dataset), *(f"{db}{suffix}" for suffix in ("", "-wal", "-shm"))],
         allowed_paths=[],
         ssr_mode=False,

@@ -7,6 +7,7 @@ The dataset is built, if asked, through the ``robustbench-tc build`` command in 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
@@ -66,8 +67,40 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour")
     )
     p.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    p.add_argument("--refusal-limit", type=int, default=20, help=_help("refusal_limit_per_hour"))
+    p.add_argument("--time-budget", type=float, default=120.0, help=_help("time_budget_s"))
+    p.add_argument("--queue-size", type=int, default=16, help=_help("queue_size"))
+    p.add_argument("--paired-limit", type=int, default=20, help=_help("paired_limit"))
+    p.add_argument("--trusted-proxies", default="", help=_help("trusted_proxies"))
+    p.add_argument("--monitoring", action="store_true", help=_help("monitoring"))
     p.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
     p.set_defaults(func=run_serve)
+
+    board = subparsers.add_parser(
+        "board",
+        help="maintain a leaderboard database (rescore)",
+        description="Maintenance of a leaderboard database file.",
+    )
+    actions = board.add_subparsers(dest="board_command", metavar="<action>", required=True)
+    r = actions.add_parser(
+        "rescore",
+        help="re-score every stored submission with the current scorer (one transaction, history kept)",
+        description=(
+            "Re-score every stored submission from its stored predictions file with this version's "
+            "scorer, recompute the paired tests, and write everything in one transaction; the previous "
+            "scores stay in the score history. Submissions without a stored file or made on another "
+            "dataset build are left as they are and listed."
+        ),
+    )
+    r.add_argument("--db", type=Path, required=True, help=_help("db_path"))
+    r.add_argument(
+        "--dataset",
+        type=Path,
+        default=None,
+        help="the served dataset folder (gold answers); default: $RBTC_DATASET",
+    )
+    r.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    r.set_defaults(func=run_rescore)
 
 
 def ensure_dataset(dataset: Path, sources: Path | None, build: bool) -> None:
@@ -94,6 +127,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CLIError("--n-boot must be at least 1")
     if args.max_upload_mb <= 0:
         raise CLIError("--max-upload-mb must be positive")
+    if args.time_budget <= 0 or args.queue_size < 1:
+        raise CLIError("--time-budget must be positive and --queue-size at least 1")
     config = BoardConfig(
         dataset_dir=args.dataset,
         db_path=args.db,
@@ -101,6 +136,12 @@ def run_serve(args: argparse.Namespace) -> int:
         rate_limit_per_hour=args.rate_limit,
         n_boot=args.n_boot,
         sync_repo=args.sync_repo,
+        refusal_limit_per_hour=args.refusal_limit,
+        time_budget_s=args.time_budget,
+        queue_size=args.queue_size,
+        paired_limit=args.paired_limit,
+        trusted_proxies=args.trusted_proxies,
+        monitoring=args.monitoring,
     )
     check_port(args.host, args.port)
     from space.app import launch
@@ -112,6 +153,25 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     except OSError as exc:  # e.g. the port was taken between check_port and Gradio's bind
         raise CLIError(f"cannot serve on {args.host}:{args.port}: {exc}") from None
+    return 0
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    dataset = args.dataset or (Path(os.environ["RBTC_DATASET"]) if os.environ.get("RBTC_DATASET") else None)
+    if dataset is None:
+        raise CLIError("pass --dataset DIR (the served dataset) or set RBTC_DATASET")
+    ensure_dataset(dataset, None, False)
+    if not args.db.is_file():
+        raise CLIError(f"{args.db} does not exist; pass the leaderboard's database file")
+    if args.n_boot < 1:
+        raise CLIError("--n-boot must be at least 1")
+    from space.gold import GoldSet
+    from space.rescore import rescore_store
+    from space.store import Store
+
+    store = Store(args.db)
+    summary = rescore_store(store, GoldSet.load(dataset), n_boot=args.n_boot, progress=print)
+    print("\n".join(summary.lines()))
     return 0
 
 

@@ -9,7 +9,12 @@ them. The schema carries a version in ``meta``; opening a newer database refuses
 >>> import tempfile, pathlib
 >>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "board.sqlite")
 >>> store.count_runs(), store.schema_version()
-(0, 1)
+(0, 2)
+
+Schema history: version 1 (runs, per-sample scores, paired tests); version 2 adds each run's
+scorer version and submission metadata, each record's error mode, the raw predictions file of
+each submission (for rescoring) and the score history. A version-1 file is upgraded in place in
+ONE transaction at open (nothing is lost; a failure rolls the file back to version 1).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -26,10 +32,40 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 1
+from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.taxonomy import METRIC_KEYS
 
-METRICS: tuple[str, ...] = ("clean", "pert_acc", "d_obs", "d_act", "d_rew", "d_trn")
+SCHEMA_VERSION = 2
+
+METRICS: tuple[str, ...] = METRIC_KEYS
 """Headline numbers of a run; each also has a ``<name>_ci`` 95% half-width."""
+
+_V2_TABLES = """
+CREATE TABLE IF NOT EXISTS submission_files (
+    run_id INTEGER PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+    encoding TEXT NOT NULL CHECK (encoding IN ('zlib')),
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS score_history (
+    run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    scorer_version INTEGER,
+    superseded_at REAL NOT NULL,
+    scores TEXT NOT NULL,
+    PRIMARY KEY (run_id, superseded_at)
+);
+"""
+
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE runs ADD COLUMN scorer_version INTEGER",
+    "ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'",
+    "UPDATE runs SET scorer_version = 1 WHERE origin = 'submission'",  # v1 stored scorer-1 scores
+    "ALTER TABLE sample_results ADD COLUMN error_mode TEXT",
+    *(s.strip() for s in _V2_TABLES.split(";") if s.strip()),
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+)
+"""Version 1 -> 2, run in one ``BEGIN IMMEDIATE`` transaction (SQLite's ALTER TABLE is transactional)."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATE_1_TO_2}
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,7 +85,9 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at REAL NOT NULL,
     {", ".join(f"{m} REAL, {m}_ci REAL" for m in METRICS)},
     per_type TEXT NOT NULL,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    scorer_version INTEGER,
+    metadata TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX IF NOT EXISTS runs_client ON runs (client_key, created_at);
 CREATE TABLE IF NOT EXISTS sample_results (
@@ -58,9 +96,16 @@ CREATE TABLE IF NOT EXISTS sample_results (
     position INTEGER NOT NULL,
     sample_id TEXT NOT NULL,
     score REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+    error_mode TEXT,
     PRIMARY KEY (run_id, config, position),
     UNIQUE (run_id, config, sample_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refusals (
+    client_key TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refusals_client ON refusals (client_key, created_at);
 CREATE TABLE IF NOT EXISTS paired_tests (
     run_a INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     run_b INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -70,18 +115,19 @@ CREATE TABLE IF NOT EXISTS paired_tests (
     PRIMARY KEY (run_a, run_b, metric),
     CHECK (run_a < run_b)
 );
+{_V2_TABLES}
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(RobustBenchError, RuntimeError):
     """The database cannot be used (newer schema, corrupt file)."""
 
 
-class DuplicateSubmission(ValueError):
+class DuplicateSubmission(RobustBenchError, ValueError):
     """A file with the same sha256 was already submitted."""
 
 
-class RateLimited(ValueError):
+class RateLimited(RobustBenchError, ValueError):
     """The submitter reached the per-hour submission limit."""
 
 
@@ -97,7 +143,11 @@ class Run(BaseModel):
     hf_id: str | None = None
     link: str | None = None
     submitter: str | None = None
-    file_sha256: str | None = None
+    file_sha256: str | None = Field(
+        default=None,
+        description="Submissions: sha256 of the predictions' content (PredictionsFile.content_digest: "
+        "the scored fields of every record, whatever the formatting); the duplicate check compares it.",
+    )
     dataset_fingerprint: str | None = None
     created_at: float = Field(default_factory=time.time)
     clean: float
@@ -117,6 +167,13 @@ class Run(BaseModel):
     )
     details: dict[str, Any] = Field(
         default_factory=dict, description="Provenance (paper rows) or the score summary (submissions)."
+    )
+    scorer_version: int | None = Field(
+        default=None,
+        description="robustbench_tc.scoring.SCORER_VERSION that made these scores (None: paper).",
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="What the submitter declared and the predictions header said."
     )
 
 
@@ -139,8 +196,34 @@ return ``run id -> (Pert. Acc. of the new run - the other's, paired p-value)``."
 _RUN_COLUMNS = (
     "run_id", "origin", "model", "grp", "family", "params_b", "hf_id", "link", "submitter",
     "file_sha256", "dataset_fingerprint", "created_at",
-    *(c for m in METRICS for c in (m, f"{m}_ci")), "per_type", "details",
+    *(c for m in METRICS for c in (m, f"{m}_ci")), "per_type", "details", "scorer_version", "metadata",
 )  # fmt: skip
+_JSON_FIELDS = ("per_type", "details", "metadata")
+_SCORE_FIELDS = (*(c for m in METRICS for c in (m, f"{m}_ci")), "per_type", "details", "scorer_version")
+"""What a rescore replaces (and what the history keeps of the previous scores)."""
+
+SampleResult = tuple[str, int, str, float, str | None]
+"""``(config, position in config, sample id, score, error mode)`` of one record."""
+
+
+class HistoryEntry(BaseModel):
+    """A run's scores as they were before a rescore replaced them."""
+
+    run_id: int
+    scorer_version: int | None
+    superseded_at: float
+    scores: dict[str, Any]
+
+
+class SubmissionRecord(BaseModel):
+    """Everything stored about one submission (what the Hub mirror writes and restores)."""
+
+    run: Run
+    client_key: str | None
+    results: list[SampleResult]
+    raw_predictions: bytes | None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    paired: list[PairedResult] = Field(default_factory=list)
 
 
 class Store:
@@ -181,7 +264,7 @@ class Store:
                 f"{self.path} has schema version {version}; this code knows up to {SCHEMA_VERSION}"
                 " (upgrade robustbench-tc)"
             )
-        if version is not None and version < SCHEMA_VERSION:
+        if version is not None and version < SCHEMA_VERSION and version not in _MIGRATIONS:
             raise StoreError(
                 f"{self.path} has schema version {version}, older than {SCHEMA_VERSION}, and there is no "
                 "migration for it; refusing to modify it. Use another database file"
@@ -191,6 +274,8 @@ class Store:
                 f"{self.path} fails SQLite's integrity check; refusing to use it. Restore a backup"
             )
         con.execute("PRAGMA journal_mode=WAL")
+        while version is not None and version < SCHEMA_VERSION:
+            version = self._migrate(con, version)
         con.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA.split(";"):
             if statement.strip():
@@ -199,6 +284,29 @@ class Store:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
         con.execute("COMMIT")
+
+    def _migrate(self, con: sqlite3.Connection, version: int) -> int:
+        """Upgrade from ``version`` to the next one in ONE transaction; on any error the file is
+        rolled back unchanged and the error names it."""
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if self._read_version(con) != version:  # another process migrated it meanwhile
+                con.execute("ROLLBACK")
+                return self._read_version(con) or version
+            for statement in _MIGRATIONS[version]:
+                con.execute(statement)
+            if con.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.IntegrityError("foreign key check failed after the upgrade")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"{self.path}: upgrading schema version {version} to {version + 1} failed ({exc}); "
+                    "the file was rolled back unchanged"
+                ) from None
+            raise
+        con.execute("COMMIT")
+        return version + 1
 
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -273,6 +381,41 @@ class Store:
             rows = con.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_id").fetchall()
         return [_row_to_run(row) for row in rows]
 
+    def board_runs(self) -> list[Run]:
+        """Every run with only the columns the leaderboard table shows: the JSON blobs (``per_type``,
+        ``details``, ``metadata``) are neither read nor decoded, so a render costs the same whatever
+        they hold."""
+        with self._read() as con:
+            rows = con.execute(f"SELECT {', '.join(_BOARD_COLUMNS)} FROM runs ORDER BY run_id").fetchall()
+        out = []
+        for row in rows:
+            data = dict(zip(_BOARD_COLUMNS, row, strict=True))
+            data["group"] = data.pop("grp")
+            out.append(Run.model_construct(**data, **{f: {} for f in _JSON_FIELDS}))
+        return out
+
+    def paper_names(self) -> list[str]:
+        """Names and HF ids of the paper rows (reserved: submissions may not take them)."""
+        with self._read() as con:
+            rows = con.execute("SELECT model, hf_id FROM runs WHERE origin = 'paper'").fetchall()
+        return [v for row in rows for v in row if v]
+
+    def refusals_since(self, client_key: str, since: float) -> int:
+        with self._read() as con:
+            return con.execute(
+                "SELECT COUNT(*) FROM refusals WHERE client_key = ? AND created_at >= ?", (client_key, since)
+            ).fetchone()[0]
+
+    def add_refusal(self, client_key: str, reason: str, now: float | None = None) -> None:
+        """Count a refused upload against ``client_key`` (rows older than a day are dropped)."""
+        now = time.time() if now is None else now
+        with self._write() as con:
+            con.execute("DELETE FROM refusals WHERE created_at < ?", (now - 86_400,))
+            con.execute(
+                "INSERT INTO refusals (client_key, created_at, reason) VALUES (?, ?, ?)",
+                (client_key, now, reason[:300]),
+            )
+
     def get_meta(self, key: str) -> str | None:
         with self._read() as con:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -320,19 +463,23 @@ class Store:
     def add_submission(
         self,
         run: Run,
-        results: Iterable[tuple[str, int, str, float]],
+        results: Iterable[tuple[Any, ...]],
         *,
         client_key: str,
         rate_limit_per_hour: int,
         compare: Comparator | None = None,
+        paired_limit: int | None = None,
         now: float | None = None,
+        raw_predictions: bytes | None = None,
     ) -> int:
-        """Store a scored submission and its per-sample ``(config, position, sample id, score)`` results
-        (``position``: the row's index in its config, in the dataset's order).
+        """Store a scored submission, its per-sample ``(config, position, sample id, score[, error
+        mode])`` results (``position``: the row's index in its config, in the dataset's order) and
+        its raw predictions file (kept zlib-compressed, for rescoring).
 
-        Paired tests (``compare``) run against every earlier submission on the same dataset:
-        first outside the write lock against a snapshot, then, inside it, against any submission
-        that committed in between. Raises ``DuplicateSubmission`` / ``RateLimited`` (nothing
+        Paired tests (``compare``) run against earlier submissions on the same dataset: all of
+        them, or with ``paired_limit`` the ``paired_limit`` closest in Pert. Acc. (so a submission
+        costs the same however big the board is); first outside the write lock against a
+        snapshot, then, inside it, against any such submission that committed in between. Raises ``DuplicateSubmission`` / ``RateLimited`` (nothing
         written) and returns the new run id.
         """
         if run.origin != "submission":
@@ -341,7 +488,7 @@ class Store:
         tested: dict[int, tuple[float, float]] = {}
         if compare is not None:
             with self._read() as con:
-                snapshot = {i: _scores(con, i) for i in _submission_ids(con, run.dataset_fingerprint)}
+                snapshot = {i: _scores(con, i) for i in _submission_ids(con, run, paired_limit)}
             tested |= compare(snapshot) if snapshot else {}
         with self._write() as con:
             if (
@@ -355,16 +502,13 @@ class Store:
                 )
             if compare is not None:
                 newcomers = {
-                    i: _scores(con, i)
-                    for i in _submission_ids(con, run.dataset_fingerprint)
-                    if i not in tested
+                    i: _scores(con, i) for i in _submission_ids(con, run, paired_limit) if i not in tested
                 }
                 tested |= compare(newcomers) if newcomers else {}
             run_id = _insert_run(con, run.model_copy(update={"created_at": now}), client_key=client_key)
-            con.executemany(
-                "INSERT INTO sample_results (run_id, config, position, sample_id, score) VALUES (?, ?, ?, ?, ?)",
-                ((run_id, c, int(pos), sid, float(score)) for c, pos, sid, score in results),
-            )
+            _insert_results(con, run_id, results)
+            if raw_predictions is not None:
+                _insert_file(con, run_id, raw_predictions)
             for other, (diff, p_value) in tested.items():
                 # stored with run_a < run_b; diff is run_a - run_b
                 con.execute(
@@ -372,6 +516,154 @@ class Store:
                     (other, run_id, -float(diff), float(p_value)),
                 )
         return run_id
+
+    def get_run(self, run_id: int) -> Run | None:
+        with self._read() as con:
+            row = con.execute(
+                f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id = ?", (int(run_id),)
+            ).fetchone()
+        return _row_to_run(row) if row else None
+
+    def client_key(self, run_id: int) -> str | None:
+        with self._read() as con:
+            row = con.execute("SELECT client_key FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
+        return row[0] if row else None
+
+    def sample_results(self, run_id: int) -> list[SampleResult]:
+        """A run's per-sample rows in store order (config, then dataset order)."""
+        with self._read() as con:
+            return _results(con, run_id)
+
+    def raw_predictions(self, run_id: int) -> bytes | None:
+        """The predictions file exactly as submitted (None for paper rows and version-1 submissions)."""
+        with self._read() as con:
+            return _file(con, run_id)
+
+    def history(self, run_id: int) -> list[HistoryEntry]:
+        """Earlier scores of a run, oldest first."""
+        with self._read() as con:
+            return _history(con, run_id)
+
+    def submission_record(self, run_id: int) -> SubmissionRecord:
+        """Everything stored about one submission, read in one snapshot."""
+        with self._read() as con:
+            con.execute("BEGIN")
+            row = con.execute(
+                f"SELECT {', '.join(_RUN_COLUMNS)}, client_key FROM runs WHERE run_id = ?", (int(run_id),)
+            ).fetchone()
+            if row is None or row[1] != "submission":
+                con.execute("ROLLBACK")
+                raise KeyError(f"no submission #{run_id}")
+            tests = con.execute(
+                "SELECT run_a, run_b, metric, diff, p_value FROM paired_tests WHERE run_a = ? OR run_b = ?",
+                (int(run_id), int(run_id)),
+            ).fetchall()
+            record = SubmissionRecord(
+                run=_row_to_run(row[:-1]),
+                client_key=row[-1],
+                results=_results(con, run_id),
+                raw_predictions=_file(con, run_id),
+                history=_history(con, run_id),
+                paired=[
+                    PairedResult(run_a=a, run_b=b, metric=m, diff=d, p_value=p) for a, b, m, d, p in tests
+                ],
+            )
+            con.execute("ROLLBACK")
+        return record
+
+    def submission_ids(self) -> list[int]:
+        with self._read() as con:
+            return [
+                r[0]
+                for r in con.execute("SELECT run_id FROM runs WHERE origin = 'submission' ORDER BY run_id")
+            ]
+
+    def restore_submission(self, record: SubmissionRecord) -> int | None:
+        """Insert a mirrored submission (keeping its run id when free) unless its file is already
+        stored; returns the run id, or None when it was already there. One transaction."""
+        run = record.run
+        with self._write() as con:
+            if (
+                run.file_sha256
+                and con.execute("SELECT 1 FROM runs WHERE file_sha256 = ?", (run.file_sha256,)).fetchone()
+            ):
+                return None
+            taken = (
+                run.run_id is None
+                or con.execute("SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
+            )
+            run_id = _insert_run(con, run, client_key=record.client_key, keep_id=not taken)
+            _insert_results(con, run_id, record.results)
+            if record.raw_predictions is not None:
+                _insert_file(con, run_id, record.raw_predictions)
+            for h in record.history:
+                con.execute(
+                    "INSERT OR IGNORE INTO score_history (run_id, scorer_version, superseded_at, scores) "
+                    "VALUES (?, ?, ?, ?)",
+                    (run_id, h.scorer_version, h.superseded_at, json.dumps(h.scores, ensure_ascii=False)),
+                )
+            if not taken:  # paired tests name run ids: only meaningful when the id was kept
+                for t in record.paired:
+                    if all(
+                        con.execute("SELECT 1 FROM runs WHERE run_id = ?", (i,)).fetchone()
+                        for i in (t.run_a, t.run_b)
+                    ):
+                        con.execute(
+                            "INSERT OR IGNORE INTO paired_tests (run_a, run_b, metric, diff, p_value) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (t.run_a, t.run_b, t.metric, t.diff, t.p_value),
+                        )
+        return run_id
+
+    def rescore(
+        self,
+        rescored: dict[int, tuple[Run, list[SampleResult]]],
+        paired: list[PairedResult],
+        *,
+        expected: dict[int, str | None],
+        now: float | None = None,
+    ) -> list[int]:
+        """Replace the scores of the runs in ``rescored`` (new run fields, new per-sample results) and
+        ALL paired tests among submissions with ``paired``, in ONE transaction, keeping the previous
+        scores in ``score_history``. ``expected`` (run id -> file sha256 of every submission when the
+        rescore started) must still be what the store holds, else nothing is written (a submission
+        arrived or left meanwhile: run the rescore again). Returns the rescored run ids."""
+        now = time.time() if now is None else now
+        with self._write() as con:
+            current = dict(
+                con.execute("SELECT run_id, file_sha256 FROM runs WHERE origin = 'submission'").fetchall()
+            )
+            if current != expected:
+                raise StoreError(
+                    "the submissions changed while rescoring (a new submission arrived?); nothing was "
+                    "written, run the rescore again"
+                )
+            for run_id, (run, results) in sorted(rescored.items()):
+                old = con.execute(
+                    f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id = ?", (run_id,)
+                ).fetchone()
+                previous = _row_to_run(old)
+                scores = previous.model_dump(mode="json", include=set(_SCORE_FIELDS))
+                scores["results"] = [[c, p, sid, sc, m] for c, p, sid, sc, m in _results(con, run_id)]
+                con.execute(
+                    "INSERT INTO score_history (run_id, scorer_version, superseded_at, scores) VALUES (?, ?, ?, ?)",
+                    (run_id, previous.scorer_version, now, json.dumps(scores, ensure_ascii=False)),
+                )
+                values = run.model_dump(include=set(_SCORE_FIELDS))
+                for f in ("per_type", "details"):
+                    values[f] = json.dumps(values[f], ensure_ascii=False)
+                con.execute(
+                    f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_id = ?",
+                    [*values.values(), run_id],
+                )
+                con.execute("DELETE FROM sample_results WHERE run_id = ?", (run_id,))
+                _insert_results(con, run_id, results)
+            con.execute("DELETE FROM paired_tests")
+            con.executemany(
+                "INSERT INTO paired_tests (run_a, run_b, metric, diff, p_value) VALUES (?, ?, ?, ?, ?)",
+                ((t.run_a, t.run_b, t.metric, t.diff, t.p_value) for t in paired),
+            )
+        return sorted(rescored)
 
     def export_rows(self) -> list[dict[str, Any]]:
         """Every run as a JSON-ready dict without private fields (for the Hub sync)."""
@@ -392,14 +684,12 @@ def _unusable(path: Path, exc: sqlite3.Error) -> str:
     return f"cannot use the leaderboard database {path}: {why} ({text}); it was left unchanged"
 
 
-def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None) -> int:
-    values: dict[str, Any] = run.model_dump(exclude={"run_id", "group", "per_type", "details"})
-    values |= {
-        "grp": run.group,
-        "per_type": json.dumps(run.per_type, ensure_ascii=False),
-        "details": json.dumps(run.details, ensure_ascii=False),
-        "client_key": client_key,
-    }
+def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None, keep_id: bool = False) -> int:
+    values: dict[str, Any] = run.model_dump(exclude={"run_id", "group", *_JSON_FIELDS})
+    values |= {"grp": run.group, "client_key": client_key}
+    values |= {f: json.dumps(getattr(run, f), ensure_ascii=False) for f in _JSON_FIELDS}
+    if keep_id and run.run_id is not None:
+        values["run_id"] = run.run_id
     names = list(values)
     cur = con.execute(
         f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
@@ -408,18 +698,66 @@ def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None) ->
     return int(cur.lastrowid)
 
 
+_BOARD_COLUMNS = tuple(c for c in _RUN_COLUMNS if c not in _JSON_FIELDS)
+
+
 def _row_to_run(row: tuple[Any, ...]) -> Run:
     data = dict(zip(_RUN_COLUMNS, row, strict=True))
     data["group"] = data.pop("grp")
-    data["per_type"] = json.loads(data["per_type"])
-    data["details"] = json.loads(data["details"])
+    for f in _JSON_FIELDS:
+        data[f] = json.loads(data[f])
     return Run.model_validate(data)
 
 
-def _submission_ids(con: sqlite3.Connection, fingerprint: str | None) -> list[int]:
+def _insert_results(con: sqlite3.Connection, run_id: int, results: Iterable[tuple[Any, ...]]) -> None:
+    con.executemany(
+        "INSERT INTO sample_results (run_id, config, position, sample_id, score, error_mode) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ((run_id, r[0], int(r[1]), r[2], float(r[3]), r[4] if len(r) > 4 else None) for r in results),
+    )
+
+
+def _insert_file(con: sqlite3.Connection, run_id: int, raw: bytes) -> None:
+    con.execute(
+        "INSERT INTO submission_files (run_id, encoding, data) VALUES (?, 'zlib', ?)",
+        (run_id, zlib.compress(raw, 6)),
+    )
+
+
+def _results(con: sqlite3.Connection, run_id: int) -> list[SampleResult]:
     rows = con.execute(
-        "SELECT run_id FROM runs WHERE origin = 'submission' AND dataset_fingerprint IS ? ORDER BY run_id",
-        (fingerprint,),
+        "SELECT config, position, sample_id, score, error_mode FROM sample_results WHERE run_id = ? "
+        "ORDER BY config, position",
+        (int(run_id),),
+    ).fetchall()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _file(con: sqlite3.Connection, run_id: int) -> bytes | None:
+    row = con.execute(
+        "SELECT encoding, data FROM submission_files WHERE run_id = ?", (int(run_id),)
+    ).fetchone()
+    return zlib.decompress(row[1]) if row else None
+
+
+def _history(con: sqlite3.Connection, run_id: int) -> list[HistoryEntry]:
+    rows = con.execute(
+        "SELECT run_id, scorer_version, superseded_at, scores FROM score_history WHERE run_id = ? "
+        "ORDER BY superseded_at",
+        (int(run_id),),
+    ).fetchall()
+    return [
+        HistoryEntry(run_id=r, scorer_version=v, superseded_at=t, scores=json.loads(sc))
+        for r, v, t, sc in rows
+    ]
+
+
+def _submission_ids(con: sqlite3.Connection, run: Run, limit: int | None) -> list[int]:
+    """Earlier submissions on ``run``'s dataset: all, or the ``limit`` closest to it in Pert. Acc."""
+    rows = con.execute(
+        "SELECT run_id FROM runs WHERE origin = 'submission' AND dataset_fingerprint IS ? "
+        "ORDER BY ABS(pert_acc - ?), run_id LIMIT ?",
+        (run.dataset_fingerprint, run.pert_acc, -1 if limit is None else limit),
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -438,16 +776,17 @@ def _count_since(con: sqlite3.Connection, client_key: str, since: float) -> int:
     ).fetchone()[0]
 
 
-def store_order(rows: Iterable[tuple[str, str, float]]) -> list[tuple[str, int, str, float]]:
-    """Per-sample ``(config, sample id, score)`` rows in dataset order, as the store keeps them:
-    ``(config, position in config, sample id, score)`` sorted by config, then position.
+def store_order(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Per-sample ``(config, sample id, score[, error mode])`` rows in dataset order, as the store
+    keeps them: ``(config, position in config, sample id, score[, error mode])`` sorted by config,
+    then position.
 
-    >>> store_order([("clean", "b", 1.0), ("clean", "a", 0.0), ("CD", "a", 1.0)])
-    [('CD', 0, 'a', 1.0), ('clean', 0, 'b', 1.0), ('clean', 1, 'a', 0.0)]
+    >>> store_order([("clean", "b", 1.0), ("clean", "a", 0.0, "wrong"), ("CD", "a", 1.0)])
+    [('CD', 0, 'a', 1.0), ('clean', 0, 'b', 1.0), ('clean', 1, 'a', 0.0, 'wrong')]
     """
     position: dict[str, int] = {}
     out = []
-    for config, sample_id, score in rows:
-        out.append((config, position.get(config, 0), sample_id, float(score)))
+    for config, sample_id, score, *rest in rows:
+        out.append((config, position.get(config, 0), sample_id, float(score), *rest))
         position[config] = position.get(config, 0) + 1
     return sorted(out, key=lambda r: (r[0], r[1]))

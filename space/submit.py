@@ -1,9 +1,12 @@
 """The submission pipeline, independent of Gradio: validate, score with the core scorer, store.
 
-Order of checks (cheapest first; every refusal leaves the store untouched):
-metadata -> size cap (before reading) -> duplicate file (sha256) -> rate limit -> parse and
-validate (``read_predictions`` with the dataset's keys) -> completeness -> score -> one
-transaction (duplicate and rate limit re-checked inside it).
+Order of checks (cheapest first; every refusal leaves the store's results untouched):
+metadata (a name a paper model could be mistaken for is refused) -> refusal limit -> rate limit
+-> size cap (before reading) -> in a forked child with a time budget (``space.budget``): parse
+and validate (``parse_predictions`` with the dataset's keys, streaming, stops at the first
+problems) -> duplicate content (``content_digest``) -> completeness -> score -> one transaction
+(duplicate and rate limit re-checked inside it). Every refusal after the limits counts against the
+submitter's refusal limit.
 
 >>> clean_meta("  my-model ", "org/my-model", "7", "https://hf.co/org/my-model").params_b
 7.0
@@ -19,7 +22,7 @@ space.submit.SubmissionError: link must be an http(s) URL, e.g. https://huggingf
 
 from __future__ import annotations
 
-import hashlib
+import json
 import math
 import os
 import re
@@ -34,22 +37,43 @@ from urllib.parse import urlsplit
 import numpy as np
 from pydantic import BaseModel
 
-from robustbench_tc.predictions import PredictionsError, read_predictions
-from robustbench_tc.scoring import ScoreReport, score_predictions
-from robustbench_tc.taxonomy import CLEAN
+from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.predictions import PredictionsError, parse_predictions
+from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
 from space.board import SUBMISSION_GROUP
-from space.config import BoardConfig
+from space.budget import BudgetExceeded, ChildFailed, run_with_budget
+from space.config import BoardConfig, show_mb
 from space.gold import GoldSet
+from space.names import ReservedNames
 from space.paired import pert_acc_comparator
 from space.store import DuplicateSubmission, RateLimited, Run, Store, store_order
 
 MAX_NAME = 80
+MIN_PARAMS_B = 0.001
+"""Smallest size accepted (1M parameters); 1e-300 would squash Fig. 2's log axis."""
+MAX_PARAMS_B = 10_000.0
+"""Largest size accepted (10T parameters)."""
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95})?$")
-_COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
+_COMPONENT_KEYS = {c.value: info.metric for c, info in COMPONENT_INFO.items()}
 
 
-class SubmissionError(ValueError):
+class SubmissionError(RobustBenchError, ValueError):
     """A refused submission; the message is shown to the submitter as is."""
+
+
+class MetadataError(SubmissionError):
+    """A metadata field of a submission is invalid; the message names the field."""
+
+
+TRAINED_ON_DERIVED = ("no", "yes", "not declared")
+"""Answers to "was the model trained on RobustBench-TC-derived data?" (ToolRL-DR: yes)."""
+MAX_LICENSE = 64
+MAX_REVISION = 100
+MAX_HEADER_TEXT = 300
+"""Header values are shown as read, cut to this many characters."""
+_LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-_ ()]*$")
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,9 @@ class SubmissionMeta:
     hf_id: str | None = None
     params_b: float | None = None
     link: str | None = None
+    revision: str | None = None
+    license: str | None = None
+    trained_on_derived: str = "not declared"
 
 
 class SubmissionOutcome(BaseModel):
@@ -74,8 +101,25 @@ def _control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
 
 
-def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMeta:
-    """Validate the form fields; raise ``SubmissionError`` naming the bad field."""
+def clean_meta(
+    model: Any,
+    hf_id: Any,
+    params_b: Any,
+    link: Any,
+    revision: Any = None,
+    license: Any = None,
+    trained_on_derived: Any = None,
+) -> SubmissionMeta:
+    """Validate the form fields; raise ``SubmissionError`` (``MetadataError``) naming the bad field.
+
+    >>> clean_meta("m", None, None, None, "v1.0", "apache-2.0", "yes").trained_on_derived
+    'yes'
+    >>> clean_meta("m", None, None, None, license="<b>")
+    Traceback (most recent call last):
+    ...
+    space.submit.MetadataError: license must be a short licence name or SPDX id (letters, digits, '.', '-', '+'), e.g. apache-2.0
+    """
+    extra = _clean_extra(revision, license, trained_on_derived)
     name = str(model or "").strip()
     if not name:
         raise SubmissionError("model name is required")
@@ -94,8 +138,11 @@ def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMe
             raise SubmissionError(
                 f"size must be a number of billions of parameters, got {str(params_b)[:20]!r}"
             ) from None
-        if not math.isfinite(size) or not 0 < size <= 100_000:
-            raise SubmissionError("size must be a positive number of billions of parameters (at most 100000)")
+        if not math.isfinite(size) or not MIN_PARAMS_B <= size <= MAX_PARAMS_B:
+            raise SubmissionError(
+                f"size must be a positive number of billions of parameters between {MIN_PARAMS_B:g} "
+                f"and {MAX_PARAMS_B:g}, got {str(params_b)[:20]!r}"
+            )
     url = str(link or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
@@ -107,7 +154,60 @@ def clean_meta(model: Any, hf_id: Any, params_b: Any, link: Any) -> SubmissionMe
             or " " in url
         ):
             raise SubmissionError("link must be an http(s) URL, e.g. https://huggingface.co/org/model")
-    return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url)
+    return SubmissionMeta(model=name, hf_id=hf, params_b=size, link=url, **extra)
+
+
+def _clean_extra(revision: Any, license: Any, trained: Any) -> dict[str, Any]:
+    rev = str(revision or "").strip() or None
+    if rev is not None and (len(rev) > MAX_REVISION or not _REVISION.match(rev)):
+        raise MetadataError(
+            f"model revision must be a commit hash, tag or branch (at most {MAX_REVISION} characters of "
+            "letters, digits, '.', '-', '_', '/'), e.g. main or 3f2a1b0"
+        )
+    lic = str(license or "").strip() or None
+    if lic is not None and (len(lic) > MAX_LICENSE or not _LICENSE.match(lic) or _control_chars(lic)):
+        raise MetadataError(
+            "license must be a short licence name or SPDX id (letters, digits, '.', '-', '+'), e.g. apache-2.0"
+        )
+    answer = str(trained or "").strip().lower() or "not declared"
+    if answer not in TRAINED_ON_DERIVED:
+        raise MetadataError(
+            f"'trained on RobustBench-TC-derived data' must be one of {', '.join(TRAINED_ON_DERIVED)}; "
+            f"got {answer[:20]!r}"
+        )
+    return {"revision": rev, "license": lic, "trained_on_derived": answer}
+
+
+def _shown_as_read(value: Any) -> str | None:
+    """A header value as one line of plain text (JSON for structures), cut to ``MAX_HEADER_TEXT``.
+
+    >>> _shown_as_read({"temperature": 0.0}), _shown_as_read(None), len(_shown_as_read("x" * 999))
+    ('{"temperature": 0.0}', None, 300)
+    """
+    if value is None or value == {} or value == "":
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in text)
+    return text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…"
+
+
+def submission_metadata(meta: SubmissionMeta, header: Any) -> dict[str, Any]:
+    """What a row shows about how it was made: the declared fields, then the predictions header's
+    fields as read (never interpreted; ``None`` = not stated)."""
+    h = header.model_dump(mode="json") if header is not None else {}
+    mode = str(h.get("mode") or "").strip().lower()
+    return {
+        "revision": meta.revision,
+        "license": meta.license,
+        "params_b": meta.params_b,
+        "trained_on_derived": meta.trained_on_derived,
+        "mode": {"prompt": "prompt", "fc": "fc", "function calling": "fc"}.get(mode, "not stated" if not mode else "other"),
+        "header": {
+            k: _shown_as_read(h.get(k))
+            for k in ("model", "model_revision", "engine", "engine_version", "mode", "sampling", "project_version",
+                      "created_at")
+        },
+    }  # fmt: skip
 
 
 def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -> bytes:
@@ -123,12 +223,12 @@ def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -
         size = path.stat().st_size
         if size > max_bytes:
             raise SubmissionError(
-                f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes // 2**20} MB)"
+                f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({show_mb(max_bytes)})"
             )
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise SubmissionError(f"file is over the limit of {max_bytes:,} bytes ({max_bytes // 2**20} MB)")
+        raise SubmissionError(f"file is over the limit of {max_bytes:,} bytes ({show_mb(max_bytes)})")
     if not data.strip():
         raise SubmissionError("the file is empty")
     return data
@@ -148,6 +248,7 @@ class Submitter:
         self.gold = gold
         self.store = store
         self.on_stored = on_stored
+        self.reserved = ReservedNames(_reserved_variants(store.paper_names()))
 
     def submit(
         self,
@@ -159,19 +260,72 @@ class Submitter:
     ) -> SubmissionOutcome:
         start = time.monotonic()
         cfg = self.config
-        data = read_upload(upload, cfg.max_upload_bytes)
-        sha = hashlib.sha256(data).hexdigest()
-        if self.store.has_file(sha):
+        clash = self.reserved.clash(meta.model)
+        if clash is not None:
             raise SubmissionError(
-                "this exact file (same sha256) was already submitted; identical resubmissions are refused"
+                f"model name {meta.model!r} {'is' if clash == meta.model else 'could be mistaken for'} the "
+                f"paper's {clash!r}; paper names are reserved. Name your run distinctly, e.g. "
+                f"'{clash} (your org)'"
+            )
+        now = time.time()
+        refusals = cfg.refusal_limit_per_hour
+        if refusals > 0 and self.store.refusals_since(client_key, now - 3600) >= refusals:
+            raise SubmissionError(
+                f"refusal limit reached: {refusals} refused uploads per hour per user; check your file with "
+                "`robustbench-tc score` locally and try again later"
             )
         limit = cfg.rate_limit_per_hour
-        if limit > 0 and self.store.submissions_since(client_key, time.time() - 3600) >= limit:
+        if limit > 0 and self.store.submissions_since(client_key, now - 3600) >= limit:
             raise SubmissionError(f"submission limit reached: {limit} per hour per user; try again later")
         try:
-            predictions = read_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
+            data = read_upload(upload, cfg.max_upload_bytes)
+            try:
+                sha, report = run_with_budget(self._parse_and_score, data, seconds=cfg.time_budget_s)
+            except BudgetExceeded:
+                raise SubmissionError(
+                    f"stopped: reading and scoring this file took longer than the {cfg.time_budget_s:g} s allowed "
+                    "per submission; nothing was stored. Very long or deeply nested outputs make parsing slow"
+                ) from None
+            except ChildFailed:
+                raise SubmissionError(
+                    "the scoring process for this file died (out of memory?); nothing was stored"
+                ) from None
+        except SubmissionError as exc:
+            self.store.add_refusal(client_key, str(exc))
+            raise
+        run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
+        results = results_of(report)
+        compare = pert_acc_comparator(
+            [(r[0], r[2]) for r in results], np.array([r[3] for r in results]), n_boot=cfg.n_boot
+        )
+        try:
+            run_id = self.store.add_submission(
+                run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare,
+                paired_limit=cfg.paired_limit if cfg.paired_limit > 0 else None, raw_predictions=data,
+            )  # fmt: skip
+        except (DuplicateSubmission, RateLimited) as exc:
+            self.store.add_refusal(client_key, str(exc))
+            raise SubmissionError(str(exc)) from None
+        stored = run.model_copy(update={"run_id": run_id})
+        if self.on_stored is not None:
+            self.on_stored(stored)
+        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
+                                 seconds=time.monotonic() - start)  # fmt: skip
+
+    def _parse_and_score(self, data: bytes) -> tuple[str, ScoreReport]:
+        """(content digest, score report) of an upload; runs in the budgeted child process."""
+        cfg = self.config
+        try:
+            predictions = parse_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
         except PredictionsError as exc:
             raise SubmissionError(str(exc)) from None
+        del data
+        digest = predictions.content_digest()
+        if self.store.has_file(digest):
+            raise SubmissionError(
+                "these predictions were already submitted (same records and outputs, whatever the formatting); "
+                "identical resubmissions are refused"
+            )
         theirs = predictions.header.dataset_fingerprint if predictions.header is not None else None
         if theirs and theirs != self.gold.fingerprint:
             raise SubmissionError(
@@ -188,23 +342,30 @@ class Submitter:
                 f"(by config: {worst}{', ...' if len(per_config) > 5 else ''}; e.g. {shown}). "
                 "Submit one record per (id, perturbation) of every config."
             )
-        report = score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
-        run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
-        results = store_order((r.perturbation, r.id, r.correct) for r in report.rows)
-        compare = pert_acc_comparator(
-            [(c, sid) for c, _, sid, _ in results], np.array([s for *_, s in results]), n_boot=cfg.n_boot
-        )
-        try:
-            run_id = self.store.add_submission(
-                run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare
-            )
-        except (DuplicateSubmission, RateLimited) as exc:
-            raise SubmissionError(str(exc)) from None
-        stored = run.model_copy(update={"run_id": run_id})
-        if self.on_stored is not None:
-            self.on_stored(stored)
-        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
-                                 seconds=time.monotonic() - start)  # fmt: skip
+        return digest, score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+
+
+def _reserved_variants(names: list[str]) -> list[str]:
+    """Paper names, also without a trailing "(...)" ("o4-mini (OpenAI)" -> "o4-mini"), and the
+    model part of HF ids ("Qwen/Qwen3-8B" -> "Qwen3-8B").
+
+    >>> _reserved_variants(["o4-mini (OpenAI)", "Qwen/Qwen3-8B"])
+    ['o4-mini (OpenAI)', 'o4-mini', 'Qwen/Qwen3-8B', 'Qwen3-8B']
+    """
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        bare = re.sub(r"\s*\([^()]*\)\s*$", "", name)
+        if bare and bare != name:
+            out.append(bare)
+        if "/" in name:
+            out.append(name.rsplit("/", 1)[1])
+    return out
+
+
+def results_of(report: ScoreReport) -> list[tuple[Any, ...]]:
+    """The report's per-sample rows as the store keeps them (with each record's error mode)."""
+    return store_order((r.perturbation, r.id, r.correct, r.error_mode) for r in report.rows)
 
 
 def _half(estimate: Any) -> float:
@@ -243,6 +404,8 @@ def _run_from_report(
         pert_acc_ci=_half(report.pert_acc),
         **deltas,
         per_type=per_type,
+        scorer_version=SCORER_VERSION,
+        metadata=submission_metadata(meta, header),
         details={
             "error_modes": report.error_modes,
             "n_records": report.n_records,

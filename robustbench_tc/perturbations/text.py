@@ -23,18 +23,18 @@ payloads and the closing instruction stay byte-identical.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from robustbench_tc.formats import USER_TURN_SUFFIX
-from robustbench_tc.records import OPTIONAL, Message, Sample
+from robustbench_tc.records import OPTIONAL, Message, Sample, copy_record
+from robustbench_tc.sources import sources
 
 FINAL_INSTRUCTION = "Based on our conversation above"
 """The fixed closing turn of API-Bank / ToolRL dialogues (never edited, never suffixed)."""
 
 _USER_TURN = re.compile(r"<user>(.*?)</user>", re.S)
-_TRAILERS = tuple(USER_TURN_SUFFIX.values())  # a source's user-turn ending, if a loader keeps it
 
 _QUOTED = re.compile(
     r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|(?<![\w])\'[^\'\n]*\'(?![\w])'
@@ -62,14 +62,14 @@ def query_text(sample: Sample) -> str:
 
 def with_query(sample: Sample, text: str) -> Sample:
     """A copy of ``sample`` whose query message is ``text``."""
-    copy = sample.model_copy(deep=True)
+    copy = copy_record(sample)
     idx = query_index(sample)
     copy.messages[idx] = Message(role="user", content=text)
     return copy
 
 
 def _trailer_start(text: str) -> int:
-    for trailer in _TRAILERS:
+    for trailer in (s.user_turn_suffix for s in sources() if s.user_turn_suffix):  # if a loader kept it
         if text.endswith(trailer):
             return len(text) - len(trailer)
     return len(text)
@@ -140,6 +140,7 @@ def _number_text(value: int | float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_technical(core: str) -> bool:
     if any(c in _TECH_CHARS for c in core):
         return True
@@ -190,6 +191,16 @@ def editable_words(text: str, values: Iterable[str] = ()) -> Iterator[tuple[int,
     """(start, end, word) of plain words a rule may edit: letters only, inside an editable
     region, outside protected spans, not touching ``'``/``-``/``_``, and lowercase (a
     capitalised word only at a sentence start: elsewhere it is a proper noun)."""
+    # the same descriptions and queries come back in many rows and types: compute each once
+    return iter(_editable_words(text, tuple(str(v) for v in values)))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _editable_words(text: str, values: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    return tuple(_iter_editable_words(text, values))
+
+
+def _iter_editable_words(text: str, values: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
     protected = protected_spans(text, values)
     for r_start, r_end in editable_regions(text):
         for m in WORD.finditer(text, r_start, r_end):

@@ -3,7 +3,6 @@ one clear error naming the first problems (with line numbers)."""
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from robustbench_tc.predictions import (
     PredictionRecord,
     PredictionsError,
     RunHeader,
+    parse_predictions,
     read_predictions,
     render_json_schema,
     write_predictions,
@@ -56,7 +56,7 @@ TRANSITION = rec(3, "transient_timeout", first_pass_output="p1", transition_inje
 )
 def test_accepts_every_documented_form(content, n_records, has_header):
     for source in (content, content.encode("utf-8")):
-        f = read_predictions(source)
+        f = parse_predictions(source)
         assert len(f.records) == n_records and (f.header is not None) == has_header
 
 
@@ -88,7 +88,7 @@ BIG = 200_000
         ('{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": 1e999999}}', "out of range"),
         (
             '{"id": "a", "perturbation": "clean", "raw_output": "x", "meta": {"t": ' + "9" * 5000 + "}}",
-            "not valid JSON",
+            "integer with 5,000 digits is too long (at most 30 digits)",
         ),
         ('{"id": "a", "id": "b", "perturbation": "clean", "raw_output": "x"}', "duplicate key 'id'"),
         (
@@ -103,7 +103,8 @@ BIG = 200_000
         (jsonl(rec(1, raw_output=5)), "line 1 (id 's1'): field 'raw_output': Input should be a valid string"),
         (jsonl({"id": "s1", "perturbation": "clean"}), "field 'raw_output': Field required"),
         (jsonl(rec(1, answer="x")), "field 'answer': Extra inputs are not permitted"),
-        (jsonl([rec(1)], 5), "expected a JSON object"),
+        (jsonl(rec(1), [rec(2)], 5), "line 2: expected a JSON object (one prediction record), got list"),
+        (jsonl([rec(1)], 5), "line 2: extra data after the JSON document"),
         (jsonl(rec(1, "Typo")), "unknown perturbation 'Typo'"),
         (jsonl(rec(1, "realistic_typo")), "did you mean 'realistic_typos'"),
         (jsonl(rec(1, "transient_timeout")), "needs 'transition_injected'"),
@@ -124,7 +125,7 @@ BIG = 200_000
 def test_rejects_hostile_files_with_one_clear_error(content, expected):
     data = content if isinstance(content, bytes) else content.encode("utf-8")
     with pytest.raises(PredictionsError) as info:
-        read_predictions(data, max_bytes=BIG)
+        parse_predictions(data, max_bytes=BIG)
     message = str(info.value)
     assert message.startswith("predictions file rejected")
     assert expected in message, message
@@ -134,18 +135,18 @@ def test_unknown_ids_given_the_dataset():
     known = {("s1", "clean"), ("s2", "clean"), ("s1", "realistic_typos")}
     content = jsonl(rec(1), rec(2, "realistic_typos"), rec(99))
     with pytest.raises(PredictionsError) as info:
-        read_predictions(content, known_keys=known)
+        parse_predictions(content, known_keys=known)
     assert info.value.problems == [
         "line 2: sample 's2' has no 'realistic_typos' row in the dataset",
         "line 3: unknown sample id 's99' (not in the dataset)",
     ]
-    assert len(read_predictions(jsonl(rec(1), rec(2)), known_keys=known).records) == 2
+    assert len(parse_predictions(jsonl(rec(1), rec(2)), known_keys=known).records) == 2
 
 
 def test_lists_only_the_first_problems():
     content = "\n".join("not json" for _ in range(100))
     with pytest.raises(PredictionsError) as info:
-        read_predictions(content)
+        parse_predictions(content)
     assert len(info.value.problems) == predictions_module.MAX_PROBLEMS
     assert "reading stopped there" in str(info.value)
 
@@ -174,6 +175,107 @@ def test_schema_describes_the_records():
     assert "transient_timeout" in record["properties"]["perturbation"]["enum"]
 
 
-def test_doctests():
-    result = doctest.testmod(predictions_module)
-    assert result.attempted > 0 and result.failed == 0
+# -- streaming: refusals cost little -------------------------------------------------------------
+class _CountingDecoder:
+    """Wraps the module's JSON decoder and counts the values it is asked to decode."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = 0
+
+    def raw_decode(self, *args):
+        self.calls += 1
+        return self.inner.raw_decode(*args)
+
+
+JUNK_FORMS = {
+    "jsonl of {}": lambda n: "{}\n" * n,
+    "jsonl of 1": lambda n: "1\n" * n,
+    "jsonl of unknown ids": lambda n: jsonl(*(rec(i) for i in range(n))),
+    "document of {}": lambda n: "[" + ", ".join(["{}"] * n) + "]",
+    "document object of {}": lambda n: '{"predictions": [' + ",".join(["{}"] * n) + "]}",
+}
+
+
+@pytest.mark.parametrize("form", sorted(JUNK_FORMS))
+def test_junk_is_refused_after_its_first_problems_without_decoding_the_rest(form, monkeypatch):
+    counter = _CountingDecoder(predictions_module._DECODER)
+    monkeypatch.setattr(predictions_module, "_DECODER", counter)
+    content = JUNK_FORMS[form](50_000)
+    known = {("s0", "clean")}
+    with pytest.raises(PredictionsError) as info:
+        parse_predictions(content.encode(), known_keys=known)
+    assert len(info.value.problems) == predictions_module.MAX_PROBLEMS
+    assert "reading stopped there" in str(info.value)
+    assert counter.calls <= predictions_module.MAX_PROBLEMS + 2, counter.calls
+
+
+@pytest.mark.parametrize("form", ["jsonl of {}", "document of {}"])
+def test_memory_of_a_refusal_is_a_small_multiple_of_the_file(form):
+    import tracemalloc
+
+    content = JUNK_FORMS[form](700_000).encode()  # about 2 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(PredictionsError):
+            parse_predictions(content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * len(content), (peak, len(content))
+
+
+def _long_record(chars: int) -> dict:
+    return rec(1, raw_output="x" * chars)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (jsonl({"header": {**HEADER, "extra": {"blob": "x" * 20_000}}}, rec(1)), "header: longer than 16,384"),
+        (
+            json.dumps({"header": {**HEADER, "extra": {"blob": "x" * 20_000}}, "predictions": [rec(1)]}),
+            "header: longer than 16,384 characters",
+        ),
+        (jsonl(_long_record(predictions_module.MAX_RECORD_CHARS)), "one record may have at most 1,048,576"),
+        (json.dumps([_long_record(predictions_module.MAX_RECORD_CHARS)]), "record 1 (line 1): longer than"),
+        (jsonl(rec(1, meta={"k": list(range(3000))})), "holds more than 2,000 JSON values"),
+        (jsonl({"header": {**HEADER, "extra": {"k": [0] * 3000}}}, rec(1)), "header: the header holds more"),
+        ('[{"id": "a", "perturbation": "clean", "raw_output": x}' + ", {}" * 100_000 + "]", "line 1: not valid"),
+        ('{"predictions": [], "predictions": []}', "duplicate key 'predictions'"),
+    ],
+    ids=["jsonl header", "document header", "jsonl record", "document record", "meta values",
+         "header values", "syntax error early in a big document", "duplicate document key"],
+)  # fmt: skip
+def test_size_limits_of_records_and_header(content, expected):
+    with pytest.raises(PredictionsError) as info:
+        parse_predictions(content)
+    assert expected in str(info.value), str(info.value)
+
+
+def test_records_just_under_the_limits_are_accepted():
+    big = predictions_module.MAX_RECORD_CHARS - 200
+    for content in (jsonl(_long_record(big)), json.dumps([_long_record(big), rec(2)])):
+        f = parse_predictions(content)
+        assert len(f.records[0].raw_output) == big
+
+
+def test_path_and_content_are_never_guessed(tmp_path):
+    with pytest.raises(PredictionsError, match="no such file"):
+        read_predictions(jsonl(rec(1)).strip())
+    with pytest.raises(TypeError, match="read_predictions"):
+        parse_predictions(tmp_path / "p.jsonl")
+    with pytest.raises(TypeError, match="parse_predictions"):
+        read_predictions(b"{}")
+
+
+def test_content_digest_ignores_formatting_and_extras_but_not_outputs():
+    base = parse_predictions(jsonl(rec(1), rec(2))).content_digest()
+    same = [
+        jsonl(rec(1), rec(2)) + "\n",
+        jsonl(rec(2), rec(1)),
+        json.dumps([rec(1), rec(2)], indent=2),
+        jsonl({"header": HEADER}, rec(1, meta={"latency_s": 3}), rec(2, tool_calls=[{"name": "x"}])),
+    ]
+    assert [parse_predictions(c).content_digest() for c in same] == [base] * len(same)
+    assert parse_predictions(jsonl(rec(1), rec(2, raw_output="other"))).content_digest() != base

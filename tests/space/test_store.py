@@ -211,7 +211,8 @@ BAD_DATABASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "truncated": (_truncated, "corrupt"),
     "scrambled page": (_scrambled_page, "corrupt"),
     "another app's database": (_foreign, "not a RobustBench-TC leaderboard"),
-    "older schema version": (_with_version(str(SCHEMA_VERSION - 1)), "older than"),
+    "older schema version without a migration": (_with_version("0"), "older than"),
+    "version-1 label on a version-2 file": (_with_version("1"), "rolled back unchanged"),
     "newer schema version": (_with_version(str(SCHEMA_VERSION + 1)), "upgrade robustbench-tc"),
     "non-numeric schema version": (_with_version("one"), "not a number"),
 }
