@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     import datasets
 
-    from tests.support.tiny_model import build_tiny_model
+    from robustbench_tc.testing.tiny_model import build_tiny_model
     from tests.support.warm_start import CALL, warm_start
     from train.retry_eval import evaluate_retry, paired_difference, rate_with_interval
 

@@ -33,18 +33,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from robustbench_tc.sources import get_source
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
 
 FAULT_CODES: tuple[str, ...] = tuple(TRANSITION_ERRORS)
 """The six transient faults of Appendix G, in taxonomy order."""
 
-OBSERVATION_TEMPLATE = "<obs> {error} </obs>"
-"""How a tool result reaches a ToolRL-format model: a user turn, as the evaluation harness sends the
-Transition faults (``eval_harness.conversation``; a test keeps the two equal)."""
-
 CALL_SOURCE = "apibank"
 """The training rows' source for the format-tolerant parser (``train.build_data`` makes them API-Bank
 samples in ToolRL's ``tool_call_json`` format)."""
+
+
+OBSERVATION_ROLE, OBSERVATION_TEMPLATE = get_source(CALL_SOURCE).observation_turn
+"""How a tool result reaches a ToolRL-format model: the source table's observation turn for
+API-Bank / ToolRL (a user turn ``<obs> {error} </obs>``), which the harness sends the Transition
+faults with."""
 
 
 def observation(text: str) -> str:
@@ -55,27 +58,26 @@ def observation(text: str) -> str:
 def made_calls(text: str) -> list[dict[str, Any]]:
     """The tool calls a turn made (``[]``: the model gave up, Appendix L's "omitted").
 
-    A turn made a call when ToolRL's own reader (what the reward scores) finds one, or else the
-    benchmark's rule for "pass 1 made a call" does (the format-tolerant parser of Appendix I, as the
-    harness's ``calls_made`` applies it). ToolRL's reader comes first because rlla tool names have
-    spaces ("Search Managers"), which the benchmark's parser does not take for a tool name.
+    The project's one rule, ``robustbench_tc.parsing.made_calls`` (docs/scoring.md, "The model made
+    this call"), as the harness applies it to pass 1; when it finds nothing, ToolRL's own reader
+    (what the reward scores) still counts: rlla tool names have spaces ("Search Managers"), which the
+    shared rule does not take for a tool name (53 of the 346 DR-Full targets with calls, seed 0).
 
     >>> made_calls('<think>retry</think>\\n<tool_call>\\n{"name": "Search Managers", "parameters": {"a": 1}}\\n</tool_call>')
     [{'name': 'Search Managers', 'arguments': {'a': 1}}]
     >>> made_calls("[f(a=1)]")
     [{'name': 'f', 'arguments': {'a': 1}}]
-    >>> made_calls("<think>the tool failed</think>\\n<response>Please try again later.</response>")
+    >>> made_calls("<think>the tool failed</think>\\n<response>The call f(a=1) timed out, try later.</response>")
     []
     """
-    from robustbench_tc.parsing import parse_tool_calls
+    from robustbench_tc.parsing import made_calls as shared_rule
     from train.rewards import predicted_calls
 
-    own = predicted_calls(text)
-    if own:
-        return [
-            {"name": str(c["name"]), "arguments": c.get("parameters", c.get("arguments", {}))} for c in own
-        ]
-    return [call.to_json() for call in parse_tool_calls(text, CALL_SOURCE)]
+    found = [call.to_json() for call in shared_rule(text, CALL_SOURCE)]
+    if found:
+        return found
+    own = predicted_calls(text) or []
+    return [{"name": str(c["name"]), "arguments": c.get("parameters", c.get("arguments", {}))} for c in own]
 
 
 def _unit_hash(seed: int, key: str, salt: str) -> float:
@@ -222,7 +224,7 @@ def observation_suffix_ids(tokenizer: Any, text: str, chat_template: str | None 
     dummy = [{"role": "user", "content": "dummy"}, {"role": "assistant", "content": "dummy"}]
     prefix = tokenizer.apply_chat_template(dummy, tokenize=True, return_dict=False, **kwargs)
     full = tokenizer.apply_chat_template(
-        [*dummy, {"role": "user", "content": observation(text)}],
+        [*dummy, {"role": OBSERVATION_ROLE, "content": observation(text)}],
         add_generation_prompt=True,
         tokenize=True,
         return_dict=False,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
-from tests.support.tiny_model import build_tiny_model
+from robustbench_tc.testing.tiny_model import build_tiny_model
 from train.transition import observation
 
 

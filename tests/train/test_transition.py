@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
-from tests.support.tiny_model import build_tiny_model
+from robustbench_tc.testing.tiny_model import build_tiny_model
 from train.transition import (
     FAULT_CODES,
-    OBSERVATION_TEMPLATE,
+    OBSERVATION_ROLE,
     ToolWorld,
     TransitionConfig,
     draw_fault,
@@ -69,9 +69,15 @@ def test_fault_strings_are_the_benchmarks() -> None:
 
 
 def test_observation_turn_is_the_harness_turn_for_toolrl_prompts() -> None:
-    from eval_harness.conversation import _OBSERVATION_TURN
+    from eval_harness.conversation import follow_up
+    from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample
 
-    assert _OBSERVATION_TURN["tool_call_json"] == ("user", OBSERVATION_TEMPLATE)
+    sample = Sample(id="x", source="apibank", system_prompt="S", messages=[Message(role="user", content="q")],
+                    tools=[], golden_answers=[GoldAnswer(calls=[GoldCall(name="f")])],
+                    output_format="tool_call_json")  # fmt: skip
+    error = TRANSITION_ERRORS["transient_rate_limit"]
+    sent = follow_up(sample, "prompt", "<tool_call>...</tool_call>", [], error)[-1]
+    assert sent == {"role": OBSERVATION_ROLE, "content": observation(error)}
     assert observation("E") == "<obs> E </obs>"
 
 
@@ -116,6 +122,8 @@ def test_world_serves_the_rows_tools_after_the_fault(row: dict) -> None:
         ("", 0),
         ("<think>I will call f</think>", 0),
         ("[f(a=1)]", 1),
+        ("<think>x</think>\n<response>The call f(a=1) timed out. Please try again later.</response>", 0),
+        ('<think>x</think>\n<tool_call>\n{"name": "Search Managers", "parameters": {}}\n</tool_call>', 1),
     ],
 )
 def test_made_calls_is_the_benchmarks_rule(text: str, n: int) -> None:
