@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from robustbench_tc.taxonomy import COMPONENT_INFO
-from space.store import PairedResult, Run
+from space.store import PairedResult, PairRow, Run
 
 SUBMISSION_GROUP = "Community submissions"
 PAPER_PAIRED_NOTE = "n/a (paper row: no per-sample data)"
@@ -83,7 +83,7 @@ def run_label(run: Run) -> str:
 
 
 def not_significant(
-    runs: Iterable[Run], tests: Iterable[PairedResult], alpha: float = 0.05
+    runs: Iterable[Run], tests: Iterable[PairedResult | PairRow], alpha: float = 0.05
 ) -> dict[int, list[int]]:
     """For each submission, the other submissions whose paired Pert. Acc. test has p >= alpha.
 
@@ -107,7 +107,7 @@ def sort_runs(runs: Iterable[Run]) -> list[Run]:
 
 def board_frame(
     runs: Iterable[Run],
-    tests: Iterable[PairedResult] = (),
+    tests: Iterable[PairedResult | PairRow] = (),
     flt: BoardFilter | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
@@ -130,7 +130,7 @@ def board_frame(
             if names:
                 paired = "; ".join(names)
             elif n_submissions > 1:
-                paired = "none (all other submissions differ at p < 0.05)"
+                paired = "none (every paired test of this row gave p < 0.05)"
             else:
                 paired = "no other submissions yet"
         row = {

@@ -39,7 +39,7 @@ from pydantic import BaseModel
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
+from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, TransitionProtocolError, score_predictions
 from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
 from space.board import SUBMISSION_GROUP
 from space.budget import BudgetExceeded, ChildFailed, run_with_budget
@@ -342,7 +342,10 @@ class Submitter:
                 f"(by config: {worst}{', ...' if len(per_config) > 5 else ''}; e.g. {shown}). "
                 "Submit one record per (id, perturbation) of every config."
             )
-        return digest, score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+        try:
+            return digest, score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+        except TransitionProtocolError as exc:
+            raise SubmissionError(str(exc)) from None
 
 
 def _reserved_variants(names: list[str]) -> list[str]:
