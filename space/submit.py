@@ -342,6 +342,8 @@ def _run_from_report(
         metadata=submission_metadata(meta, header),
         details={
             "error_modes": report.error_modes,
+            "clean_error_modes": next((c.error_modes for c in report.configs if c.config == CLEAN), {}),
+            "n_clean": next((c.n for c in report.configs if c.config == CLEAN), 0),
             "n_records": report.n_records,
             "n_boot": report.n_boot,
             "component_acc": {k: v.value for k, v in report.component_acc.items()},
