@@ -64,8 +64,8 @@ def main() -> int:
     from eval_harness.backends import Backend, BackendOptions, ChatRequest, Generation, make_backend
     from eval_harness.manifest import resolve_model
     from eval_harness.runner import RunOptions, run_eval
-    from tests.eval_harness.mini_dataset import write_mini_dataset
-    from tests.support.tiny_model import build_tiny_model
+    from robustbench_tc.testing.mini_dataset import write_mini_dataset
+    from robustbench_tc.testing.tiny_model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="rbtc-overhead-"))
     model = build_tiny_model(work / "tiny")

@@ -12,6 +12,7 @@ fixed serialisation, no timestamps).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -26,15 +27,19 @@ from tqdm.auto import tqdm
 from dataset_builder import card, pins
 from dataset_builder.manifest import load_manifest
 from dataset_builder.sources import load_clean, source_files
-from robustbench_tc.dataset import DATA_DIR, config_path
+from robustbench_tc.dataset import DATA_DIR, config_path, fingerprint_of
+from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.gold import gold_index, gold_index_path, render_gold_index
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, is_transition
+from robustbench_tc.runtime import paused_gc
+from robustbench_tc.sources import source_names
+from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, is_transition
 
 RUNTIME = "runtime"
 
 
-class BuildError(RuntimeError):
+class BuildError(RobustBenchError, RuntimeError):
     """The build cannot go on; the message says why and what to do."""
 
 
@@ -54,7 +59,7 @@ class BuildReport:
         return {config: sum(per.values()) for config, per in self.counts.items()}
 
     def summary(self) -> str:
-        sources = [s.value for s in Source]
+        sources = source_names()
         width = max(len(c) for c in self.counts) if self.counts else 6
         lines = [f"{'config':<{width}}  " + "  ".join(f"{s:>10}" for s in sources) + "       total"]
         for config, per in self.counts.items():
@@ -132,12 +137,16 @@ def _sorted_rows(rows: list[Sample], config: str, order: dict[str, int]) -> list
             raise BuildError(
                 f"config {config!r}: row {row.id!r} derives from {row.base_id!r}, which is not a clean sample"
             )
-    dumped = [(order[r.base_id], r.id, _line(r.to_row())) for r in rows]
     keys = [(r.id, r.perturbation) for r in rows]
     if len(set(keys)) != len(keys):
         dup = next(k for k, n in Counter(keys).items() if n > 1)
         raise BuildError(f"config {config!r} has two rows keyed {dup}")
-    return [json.loads(line) for _, _, line in sorted(dumped)]
+    # (base position, id) is unique within a config: the sort never compares the rows themselves
+    return [row for _, _, row in sorted(((order[r.base_id], r.id, r.to_row()) for r in rows), key=_first2)]
+
+
+def _first2(item: tuple[int, str, Any]) -> tuple[int, str]:
+    return item[0], item[1]
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -181,6 +190,21 @@ def build_dataset(
     offline ``rules`` generator); ``configs`` limits the configs written (``clean`` always is).
     Raises ``pins.SourceFileError`` for a missing/altered input and ``BuildError`` otherwise.
     """
+    with paused_gc():
+        return _build(
+            sources_dir, out_dir, seed=seed, generator=generator, configs=configs, progress=progress
+        )
+
+
+def _build(
+    sources_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int,
+    generator: Any,
+    configs: Iterable[str] | None,
+    progress: bool,
+) -> BuildReport:
     sources = Path(sources_dir)
     out = Path(out_dir).absolute()
     if not sources.is_dir():
@@ -206,12 +230,13 @@ def build_dataset(
     rows.update(static)
     written = [c for c in CONFIG_NAMES if c in rows]
 
-    counts = {c: {s.value: n for s in Source if (n := sum(r.source == s for r in rows[c]))} for c in written}
+    names = source_names()
+    counts = {c: {s: n for s in names if (n := sum(r.source == s for r in rows[c]))} for c in written}
     avg_tools = {
-        s.value: round(
+        s: round(
             sum(len(r.tools) for r in clean if r.source == s) / max(1, sum(r.source == s for r in clean)), 4
         )
-        for s in Source
+        for s in names
     }
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,11 +244,19 @@ def build_dataset(
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
         file_bytes: dict[str, int] = {}
+        digests: dict[str, bytes] = {}
+        sorted_rows: dict[str, list[dict[str, Any]]] = {}
         for config in tqdm(written, desc="writing configs", disable=not progress, unit="config"):
             path = config_path(tmp, config)
             path.parent.mkdir(parents=True, exist_ok=True)
-            lines = [_line(r) + "\n" for r in _sorted_rows(rows[config], config, order)]
-            file_bytes[config] = path.write_bytes("".join(lines).encode("utf-8"))
+            sorted_rows[config] = _sorted_rows(rows[config], config, order)
+            data = "".join(_line(r) + "\n" for r in sorted_rows[config]).encode("utf-8")
+            file_bytes[config] = path.write_bytes(data)
+            digests[config] = hashlib.sha256(data).digest()
+        fingerprint = fingerprint_of(digests)
+        index_bytes = gold_index_path(tmp).write_bytes(
+            render_gold_index(gold_index(sorted_rows, fingerprint))
+        )
         static_note = ""
         if skipped:
             static_note = (
@@ -240,6 +273,8 @@ def build_dataset(
                 perturbation_notes=notes,
                 static_note=static_note,
                 file_bytes=file_bytes,
+                gold_index_bytes=index_bytes,
+                fingerprint=fingerprint,
             )
         )
         (tmp / "README.md").write_text(text, encoding="utf-8")

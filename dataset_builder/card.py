@@ -23,7 +23,8 @@ from typing import Any
 from dataset_builder.pins import SOURCE_REPOS
 from robustbench_tc.dataset import DATA_DIR, SPLIT
 from robustbench_tc.records import ROW_FEATURES
-from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, Source, get_type
+from robustbench_tc.sources import get_source, source_names
+from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, get_type
 
 PRETTY_NAME = "RobustBench-TC"
 ARXIV_ID = "2605.11928"
@@ -36,16 +37,6 @@ CITATION = f"""@article{{zhou2026simulationlies,
   journal = {{arXiv preprint arXiv:{ARXIV_ID}}},
   year    = {{2026}}
 }}"""
-
-SOURCE_LABELS: dict[str, str] = {
-    "bfcl_v3": "BFCL V3 (single-turn `multiple`)",
-    "apibank": "API-Bank (ToolRL-processed)",
-    "rotbench": "RoTBench (First_Turn clean)",
-    "toolalpaca": "ToolAlpaca (eval_real)",
-    "tooleyes": "ToolEyes (zero-shot)",
-}
-PAPER_CLEAN = {"bfcl_v3": 32, "apibank": 74, "rotbench": 21, "toolalpaca": 21, "tooleyes": 51}
-PAPER_AVG_TOOLS = {"bfcl_v3": 2.8, "apibank": 3.1, "rotbench": 7.8, "toolalpaca": 3.5, "tooleyes": 6.3}
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./\-]*")
 _YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
@@ -176,10 +167,14 @@ class CardInputs:
     extra_deviations: Sequence[str] = field(default_factory=tuple)
     file_bytes: Mapping[str, int] = field(default_factory=dict)
     """config -> size of its data file in bytes."""
+    gold_index_bytes: int | None = None
+    """Size of ``data/gold_index.json`` (None: not written)."""
+    fingerprint: str = ""
+    """``robustbench_tc.dataset.dataset_fingerprint`` of the data files."""
 
 
 def _counts_table(inputs: CardInputs) -> str:
-    sources = [s.value for s in Source]
+    sources = source_names()
     head = "| config | display name | component | " + " | ".join(sources) + " | total |"
     rule = "|" + "---|" * (len(sources) + 4)
     rows = [head, rule]
@@ -208,10 +203,11 @@ def _sources_table(inputs: CardInputs) -> str:
     ]
     clean = inputs.counts.get(CLEAN, {})
     for source, (repo, commit, license_) in SOURCE_REPOS.items():
+        info = get_source(source)
         rows.append(
-            f"| {SOURCE_LABELS[source]} | [{repo}](https://github.com/{repo}) | `{commit}` | {license_} "
-            f"| {clean.get(source, 0)} ({PAPER_CLEAN[source]}) "
-            f"| {inputs.avg_tools.get(source, 0):.2f} ({PAPER_AVG_TOOLS[source]}) |"
+            f"| {info.label} | [{repo}](https://github.com/{repo}) | `{commit}` | {license_} "
+            f"| {clean.get(source, 0)} ({info.paper_clean}) "
+            f"| {inputs.avg_tools.get(source, 0):.2f} ({info.paper_avg_tools}) |"
         )
     return "\n".join(rows)
 
@@ -262,6 +258,19 @@ DEVIATIONS = """\
 """
 
 
+def _gold_index_note(inputs: CardInputs) -> list[str]:
+    if inputs.gold_index_bytes is None:
+        return []
+    return [
+        f"`{DATA_DIR}/gold_index.json` ({inputs.gold_index_bytes:,} bytes) holds only what scoring reads "
+        "(ids, sources, golden answers, tool names and parameter schemas), so `robustbench-tc score` "
+        "does not parse the prompts. It is derived from the data files and records their fingerprint "
+        f"(`{inputs.fingerprint}`, `robustbench_tc.dataset.dataset_fingerprint`); the scorer ignores it "
+        "when the data files no longer match and reads them instead.",
+        "",
+    ]
+
+
 def render(inputs: CardInputs) -> str:
     configs = list(inputs.counts)
     total = sum(sum(v.values()) for v in inputs.counts.values())
@@ -297,6 +306,7 @@ def render(inputs: CardInputs) -> str:
         "The header therefore records each config's row count and file size, so a rebuilt folder "
         "loads fresh rather than from a stale cache.",
         "",
+        *_gold_index_note(inputs),
         "## Configs and counts",
         "",
         f"{total} rows (the paper: {PAPER_TOTAL}, of which {CLEAN_N} clean). Static perturbations: "

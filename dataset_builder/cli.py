@@ -46,21 +46,16 @@ def _generator(args: argparse.Namespace):
 
 
 def _build(args: argparse.Namespace) -> int:
-    from dataset_builder.build import BuildError, build_dataset
-    from dataset_builder.pins import SourceFileError
-    from dataset_builder.sources import LoaderError
+    from dataset_builder.build import build_dataset
 
-    try:
-        report = build_dataset(
-            _sources(args),
-            args.out,
-            seed=args.seed,
-            generator=_generator(args),
-            configs=args.configs,
-            progress=not args.quiet,
-        )
-    except (SourceFileError, BuildError, LoaderError) as exc:
-        raise CLIError(str(exc)) from exc
+    report = build_dataset(
+        _sources(args),
+        args.out,
+        seed=args.seed,
+        generator=_generator(args),
+        configs=args.configs,
+        progress=not args.quiet,
+    )
     print(report.summary())
     print(f"wrote {report.out_dir}")
     return 0
@@ -68,16 +63,10 @@ def _build(args: argparse.Namespace) -> int:
 
 def _push(args: argparse.Namespace) -> int:
     from dataset_builder.push import plan_upload, push
-    from robustbench_tc.dataset import DatasetError
 
-    try:
-        plan = (
-            plan_upload(args.dataset)
-            if args.dry_run
-            else push(args.dataset, args.repo_id, private=args.private)
-        )
-    except DatasetError as exc:
-        raise CLIError(str(exc)) from exc
+    plan = (
+        plan_upload(args.dataset) if args.dry_run else push(args.dataset, args.repo_id, private=args.private)
+    )
     verb = "would upload" if args.dry_run else "uploaded"
     for item in plan:
         print(f"{item.sha256}  {item.size:>9}  {item.path_in_repo}")
@@ -86,15 +75,12 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from dataset_builder.fetch import FetchError, fetch_sources
+    from dataset_builder.fetch import fetch_sources
     from dataset_builder.pins import RAW_BASE_URL
 
-    try:
-        report = fetch_sources(
-            args.out, base_url=args.base_url or RAW_BASE_URL, progress=not args.quiet, timeout=args.timeout
-        )
-    except FetchError as exc:
-        raise CLIError(str(exc)) from exc
+    report = fetch_sources(
+        args.out, base_url=args.base_url or RAW_BASE_URL, progress=not args.quiet, timeout=args.timeout
+    )
     print(
         f"downloaded {len(report.downloaded)}, already present {len(report.skipped)}; sources in {args.out}"
     )

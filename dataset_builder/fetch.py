@@ -18,9 +18,10 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from dataset_builder.pins import PINS, RAW_BASE_URL, PinnedFile, sha256_file
+from robustbench_tc.errors import RobustBenchError
 
 
-class FetchError(RuntimeError):
+class FetchError(RobustBenchError, RuntimeError):
     """A pinned file could not be downloaded or did not match its pin."""
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from robustbench_tc.taxonomy import Source
+from robustbench_tc.sources import get_source
 
 MANIFEST_PATH = Path(__file__).with_name("clean_manifest.json")
 
@@ -36,7 +36,7 @@ def load_manifest(path: str | Path = MANIFEST_PATH) -> list[ManifestEntry]:
     for raw in data["samples"]:
         raw = dict(raw)
         entry = ManifestEntry(
-            id=raw.pop("id"), source=Source(raw.pop("source")).value, file=raw.pop("file"), locator=raw
+            id=raw.pop("id"), source=get_source(raw.pop("source")).name, file=raw.pop("file"), locator=raw
         )
         entries.append(entry)
     ids = [e.id for e in entries]

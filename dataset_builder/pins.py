@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from robustbench_tc.errors import RobustBenchError
+
 RAW_BASE_URL = "https://raw.githubusercontent.com"
 FETCH_HINT = "robustbench-tc fetch-sources --out DIR"
 
@@ -189,7 +191,7 @@ SOURCE_REPOS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class SourceFileError(RuntimeError):
+class SourceFileError(RobustBenchError, RuntimeError):
     """A pinned source file is missing or differs from its pin; the message says what to do."""
 
 

@@ -97,10 +97,8 @@ def add_commands(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from eval_harness.backends import BACKENDS, BackendOptions
-    from eval_harness.manifest import ManifestError, resolve_model
+    from eval_harness.manifest import resolve_model
     from eval_harness.runner import RunOptions, run_eval
-    from eval_harness.store import ResumeError
-    from robustbench_tc.dataset import DatasetError
     from robustbench_tc.registry import unknown_name_message
 
     if args.backend not in BACKENDS:
@@ -127,20 +125,17 @@ def _run(args: argparse.Namespace) -> int:
             "--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1) "
             f"or ${args.api_key_env} for api.openai.com"
         )
-    try:
-        settings = resolve_model(
-            args.model,
-            mode=args.mode,
-            dtype=args.dtype,
-            max_tokens=args.max_tokens,
-            temperature=args.temperature,
-            max_model_len=args.max_model_len,
-            thinking=args.thinking,
-            seed=args.seed,
-            backend=args.backend,
-        )
-    except ManifestError as exc:
-        raise CLIError(str(exc)) from None
+    settings = resolve_model(
+        args.model,
+        mode=args.mode,
+        dtype=args.dtype,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        max_model_len=args.max_model_len,
+        thinking=args.thinking,
+        seed=args.seed,
+        backend=args.backend,
+    )
     options = RunOptions(
         dataset=args.dataset,
         out=args.out,
@@ -166,8 +161,6 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         summary = run_eval(settings, options)
-    except (ResumeError, DatasetError) as exc:
-        raise CLIError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"interrupted: {args.out} keeps every finished chunk; run the same command again to resume",

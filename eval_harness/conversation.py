@@ -29,8 +29,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from robustbench_tc.formats import USER_TURN_SUFFIX, json_type
+from robustbench_tc.formats import json_type
+from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
 from robustbench_tc.records import Sample, Tool
+from robustbench_tc.sources import get_source
 
 FC_SYSTEM_PROMPT = (
     "You are a helpful assistant with access to tools. When a tool can fulfil the user's "
@@ -38,16 +40,10 @@ FC_SYSTEM_PROMPT = (
 )
 """Function-calling mode's system prompt: generic, so the tools come only through ``tools=``."""
 
-SOURCE_TYPE_KEY = "x-source-type"
 _API_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _ELEMENT_TYPE = re.compile(r"[\[(](.+)[\])]")  # "list(str)" / "List[int]" -> "str" / "int"
 
 # Prompt mode: how a tool's response comes back in each source's own convention.
-_OBSERVATION_TURN: dict[str, tuple[str, str]] = {
-    "react": ("user", "Observation: {error}"),  # RoTBench / ToolEyes / ToolAlpaca ReAct loop
-    "tool_call_json": ("user", "<obs> {error} </obs>"),  # ToolRL / API-Bank dialogue tags
-    "bfcl_ast": ("tool", "{error}"),  # BFCL appends execution results as tool messages
-}
 
 
 def build_messages(sample: Sample, mode: str) -> list[dict[str, Any]]:
@@ -55,7 +51,7 @@ def build_messages(sample: Sample, mode: str) -> list[dict[str, Any]]:
     system = sample.system_prompt if mode == "prompt" else FC_SYSTEM_PROMPT
     messages = [{"role": "system", "content": system}] if system else []
     turns = [{"role": m.role, "content": m.content} for m in sample.messages]
-    suffix = USER_TURN_SUFFIX.get(sample.source.value, "") if mode == "prompt" else ""
+    suffix = get_source(sample.source).user_turn_suffix if mode == "prompt" else ""
     return messages + with_user_suffix(turns, suffix)
 
 
@@ -221,7 +217,7 @@ def follow_up(
             messages.append({"role": "assistant", "content": first_output})
             messages.extend({"role": "tool", "content": error} for _ in range(max(1, n_calls)))
         return messages
-    role, template = _OBSERVATION_TURN[sample.output_format]
+    role, template = get_source(sample.source).observation_turn
     messages.append({"role": "assistant", "content": first_output})
     turns = max(1, n_calls) if role == "tool" else 1
     messages.extend({"role": role, "content": template.format(error=error)} for _ in range(turns))

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
 
 MANIFEST_PATH = Path(__file__).with_name("model_manifest.json")
@@ -34,7 +35,7 @@ DEFAULT_TEMPERATURE = 0.0
 DEFAULT_MAX_TOKENS = 1024
 
 
-class ManifestError(ValueError):
+class ManifestError(RobustBenchError, ValueError):
     """A model name or setting that cannot be resolved; the message says what to pass."""
 
 

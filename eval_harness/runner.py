@@ -78,13 +78,14 @@ class _Item:
 
 
 def calls_made(sample: Sample, generation: Generation) -> int:
-    """How many tool calls pass 1 made: the structured calls the API returned, else the calls the
-    scorer's format-tolerant parser finds in the raw text."""
+    """How many tool calls pass 1 made: the structured calls the API returned, else the calls
+    the project's one rule finds in the raw text (``robustbench_tc.parsing.made_calls``: a call
+    mentioned in prose, math or example code is not made, so no fault is injected after it)."""
     if generation.tool_calls:
         return len(generation.tool_calls)
-    from robustbench_tc.parsing import parse_tool_calls
+    from robustbench_tc.parsing import made_calls
 
-    return len(parse_tool_calls(generation.text, sample.source))
+    return len(made_calls(generation.text, sample.source))
 
 
 def select_samples(

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 
 Key = tuple[str, str]
@@ -36,7 +37,7 @@ UNCOMPARED_HEADER_FIELDS = frozenset({"created_at", "project_version"})
 FILLABLE_HEADER_FIELDS = frozenset({"model_revision", "engine_version"})
 
 
-class ResumeError(ValueError):
+class ResumeError(RobustBenchError, ValueError):
     """The existing file cannot be continued; the message says why and what to do."""
 
 

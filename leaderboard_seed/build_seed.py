@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from robustbench_tc.errors import RobustBenchError
+
 PAPER_ARXIV = "2605.11928"
 PAPER_TITLE = (
     "When Simulation Lies: A Sim-to-Real Benchmark and Domain-Randomized RL Recipe for Tool-Use Agents"
@@ -56,7 +58,7 @@ _FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
-class SeedError(ValueError):
+class PaperTablesError(RobustBenchError, ValueError):
     """The paper CSVs are missing or inconsistent; the message names the file and the row."""
 
 
@@ -76,7 +78,7 @@ def parse_float(cell: str) -> float | None:
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
-        raise SeedError(f"{path} not found: --paper-dir must hold the paper's CSV tables")
+        raise PaperTablesError(f"{path} not found: --paper-dir must hold the paper's CSV tables")
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -106,13 +108,13 @@ def build_seed(paper_dir: Path) -> dict[str, Any]:
         }
         types_by_model.setdefault(row["model"], {})[row["code_name"]] = entry
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for order, row in enumerate(table2):
         name = row["model"]
         if name not in models:
-            raise SeedError(f"models.csv has no row for Table 2 model {name!r}")
+            raise PaperTablesError(f"models.csv has no row for Table 2 model {name!r}")
         if name not in types_by_model:
-            raise SeedError(f"per_perturbation.csv has no rows for Table 2 model {name!r}")
+            raise PaperTablesError(f"per_perturbation.csv has no rows for Table 2 model {name!r}")
         meta = models[name]
         metrics = {m: float(row[m]) for m in METRICS}
         metrics |= {f"{m}_ci": float(row[f"{m}_ci"]) for m in METRICS}
@@ -141,10 +143,10 @@ def build_seed(paper_dir: Path) -> dict[str, Any]:
             }
         )
     if len(rows) != 21:
-        raise SeedError(f"table2_main.csv has {len(rows)} models; the paper evaluates 21")
+        raise PaperTablesError(f"table2_main.csv has {len(rows)} models; the paper evaluates 21")
     for row in rows:
         if len(row["per_type"]) != 22:
-            raise SeedError(f"{row['model']}: {len(row['per_type'])} per-type rows, expected 22")
+            raise PaperTablesError(f"{row['model']}: {len(row['per_type'])} per-type rows, expected 22")
     return {
         "seed_version": SEED_VERSION,
         "paper": {"arxiv": PAPER_ARXIV, "title": PAPER_TITLE, "url": f"https://arxiv.org/abs/{PAPER_ARXIV}"},
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         seed = write_seed(args.paper_dir, args.out)
-    except SeedError as exc:
+    except PaperTablesError as exc:
         print(f"build_seed: error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {len(seed['rows'])} models to {args.out}")

@@ -45,6 +45,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
 
@@ -156,7 +157,7 @@ class PredictionsFile(BaseModel):
         return digest.hexdigest()
 
 
-class PredictionsError(ValueError):
+class PredictionsError(RobustBenchError, ValueError):
     """The predictions file is unusable; ``problems`` lists the first problems found."""
 
     def __init__(self, problems: list[str], truncated: bool = False) -> None:
@@ -437,7 +438,7 @@ class _Reader:
         if not text.startswith('"', pos):
             return None, None
         try:
-            key, end = json.decoder.scanstring(text, pos + 1)
+            key, end = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]  # not in typeshed
         except json.JSONDecodeError:
             return None, None
         end = _skip(text, end)

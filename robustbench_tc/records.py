@@ -18,17 +18,21 @@ True
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, Source, component_of
+from robustbench_tc.sources import get_source, sources
+from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, component_of
 
-OutputFormat = Literal["bfcl_ast", "tool_call_json", "react"]
-"""The canonical output format of a source's original scorer: ``[f(a=1)]`` (BFCL),
-``<tool_call>{json}</tool_call>`` (API-Bank / ToolRL), ``Action: X / Action Input: {json}``
+OutputFormat = str
+"""The canonical output format of a source's original scorer (the source table's
+``output_format``): ``bfcl_ast`` = ``[f(a=1)]`` (BFCL), ``tool_call_json`` =
+``<tool_call>{json}</tool_call>`` (API-Bank / ToolRL), ``react`` = ``Action: X / Action Input: {json}``
 (RoTBench, ToolEyes, ToolAlpaca)."""
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 OPTIONAL = ""
 """In a gold argument's list of acceptable values, ``""`` means the parameter may be omitted
@@ -91,7 +95,8 @@ class Sample(_Record):
     """The paper's sample id, e.g. ``apibank__level1_101``; the same for every perturbation."""
     base_id: str = ""
     """The clean sample this row derives from (defaults to ``id``)."""
-    source: Source
+    source: str
+    """A source of the table (``robustbench_tc.sources``), e.g. ``bfcl_v3``."""
     perturbation: str = CLEAN
     """``clean`` or a code name from the taxonomy."""
     system_prompt: str = ""
@@ -108,6 +113,23 @@ class Sample(_Record):
     perturbation_metadata: dict[str, Any] = Field(default_factory=dict)
     source_meta: dict[str, Any] = Field(default_factory=dict)
     """Source-specific facts (file, index, level, scenario, ...)."""
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        try:
+            get_source(value)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return value
+
+    @field_validator("output_format")
+    @classmethod
+    def _known_output_format(cls, value: str) -> str:
+        known = list(dict.fromkeys(s.output_format for s in sources()))
+        if value not in known:
+            raise ValueError(unknown_name_message("output format", value, known))
+        return value
 
     @field_validator("perturbation")
     @classmethod
@@ -147,7 +169,7 @@ class Sample(_Record):
         return {
             "id": self.id,
             "base_id": self.base_id,
-            "source": self.source.value,
+            "source": self.source,
             "perturbation": self.perturbation,
             "component": self.component,
             "output_format": self.output_format,
@@ -170,6 +192,22 @@ class Sample(_Record):
             if isinstance(data.get(key), str):
                 data[key] = json.loads(data[key])
         return cls.model_validate(data)
+
+
+def copy_record(record: RecordT) -> RecordT:
+    """A deep copy of a record: what ``model_copy(deep=True)`` gives, about three times faster
+    (one dump and one validation, both in pydantic-core, instead of ``copy.deepcopy`` in Python).
+    A record mutated into an invalid state is copied with ``model_copy(deep=True)``.
+
+    >>> tool = Tool(name="f", parameters={"type": "object", "properties": {"a": {"type": "string"}}})
+    >>> copied = copy_record(tool)
+    >>> copied == tool, copied.parameters is tool.parameters
+    (True, False)
+    """
+    try:
+        return type(record).model_validate(record.model_dump())
+    except ValidationError:
+        return record.model_copy(deep=True)
 
 
 def _dumps(value: Any) -> str:

@@ -15,8 +15,8 @@ KeyError: "unknown colour 'rde'; did you mean 'red'? (known: red)"
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -28,6 +28,10 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, T] = {}
 
+    @overload
+    def register(self, name: str) -> Callable[[T], T]: ...
+    @overload
+    def register(self, name: str, obj: T) -> T: ...
     def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
         def add(item: T) -> T:
             if name in self._items:
@@ -36,6 +40,13 @@ class Registry(Generic[T]):
             return item
 
         return add(obj) if obj is not None else add
+
+    def unregister(self, name: str) -> T:
+        """Remove and return an entry (a plugin or test that registered it at run time)."""
+        try:
+            return self._items.pop(name)
+        except KeyError:
+            raise KeyError(unknown_name_message(self.kind, name, self._items)) from None
 
     def get(self, name: str) -> T:
         try:
@@ -56,9 +67,9 @@ class Registry(Generic[T]):
         return list(self._items)
 
 
-def unknown_name_message(kind: str, name: str, known: object) -> str:
+def unknown_name_message(kind: str, name: str, known: Iterable[object]) -> str:
     """The error text for an unknown name, with close matches first."""
-    names = [str(k) for k in known]  # type: ignore[attr-defined]
+    names = [str(k) for k in known]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown {kind} {name!r}{hint} (known: {', '.join(names)})"

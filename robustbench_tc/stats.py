@@ -1,11 +1,19 @@
 """Percentile-bootstrap confidence intervals and the paired bootstrap test, vectorised with numpy.
 
-Records are resampled with replacement **within each stratum** (a dataset config), with one
-index matrix ``(n_boot, n)`` per stratum drawn from a generator seeded by ``(seed, stratum)``: the
-same seed gives the same draws whatever other strata are present, and every run scored against
-the same strata (a model and its reference) is resampled with the *same* indices, which is what
-makes the paired test paired.  Strata are drawn independently, so a difference between two strata
-(a drop from Clean) gets an unpaired interval, as the paper's appear to be.
+Records are resampled with replacement **within each stratum** (a dataset config), from a
+generator seeded by ``(seed, stratum)``: the same seed gives the same draws whatever other strata
+are present, and every run scored against the same strata (a model and its reference) is
+resampled with the *same* draws, which is what makes the paired test paired.  Strata are drawn
+independently, so a difference between two strata (a drop from Clean) gets an unpaired interval,
+as the paper's appear to be.
+
+A resample's sum depends only on how many times each record is drawn, and records with the same
+values (the same ``(run, reference)`` scores) are interchangeable, so the draw is made on the
+groups of equal records: the group counts of ``n`` uniform draws with replacement are
+``Multinomial(n, group sizes / n)`` (a binomial for one run of 0/1 scores; four cells for a paired
+test; a few more for ToolEyes' fractions).  This is the same distribution as gathering an
+``(n_boot, n)`` index matrix, exactly, at ``O(n_boot × groups)`` cost instead of
+``O(n_boot × n)`` (tests/robustbench_tc/test_stats.py compares the two with chi-square tests).
 
 With ``clusters`` the unit of resampling is the base sample instead: one draw of base ids is
 shared by all strata, and each stratum's resampled sum adds up the drawn bases' records (the
@@ -84,10 +92,23 @@ def bootstrap_sums(
             out[stratum] = (np.zeros((x.shape[0], n_boot)), np.zeros(n_boot))
             continue
         rng = np.random.default_rng(stratum_seed(seed, stratum))
-        idx = rng.integers(0, n, size=(n_boot, n), dtype=np.int32 if n < 2**31 else np.int64)
-        sums = np.stack([row[idx].sum(axis=1) for row in x])
-        out[stratum] = (sums, np.full(n_boot, float(n)))
+        out[stratum] = (_grouped_sums(x, n_boot, rng), np.full(n_boot, float(n)))
     return out
+
+
+def _grouped_sums(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """``(k, n_boot)`` resampled sums of the ``n`` columns of ``x``, drawn per group of equal columns.
+
+    >>> x = np.array([[1.0, 0.0, 1.0, 0.5]])
+    >>> sums = _grouped_sums(x, 2000, np.random.default_rng(0))
+    >>> sums.shape, float(sums.min()) >= 0.0, float(sums.max()) <= 4.0
+    ((1, 2000), True, True)
+    """
+    n = x.shape[1]
+    values, inverse = np.unique(x.T, axis=0, return_inverse=True)  # values: (groups, k)
+    sizes = np.bincount(inverse.ravel(), minlength=len(values))
+    counts = rng.multinomial(n, sizes / n, size=n_boot)  # (n_boot, groups)
+    return (counts @ values).T
 
 
 def _cluster_sums(

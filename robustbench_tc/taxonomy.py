@@ -39,16 +39,6 @@ class Method(StrEnum):
     RUNTIME = "runtime"
 
 
-class Source(StrEnum):
-    """The five upstream benchmarks; the value is the id prefix of the paper's convention."""
-
-    BFCL = "bfcl_v3"
-    APIBANK = "apibank"
-    ROTBENCH = "rotbench"
-    TOOLALPACA = "toolalpaca"
-    TOOLEYES = "tooleyes"
-
-
 @dataclass(frozen=True)
 class PerturbationType:
     """One row of the taxonomy (paper Table 1 joined with Table 4 and the per-type n)."""

@@ -7,11 +7,14 @@ of type ``str``), never as Markdown or HTML.
 
 On a Space: ``python space/app.py`` with ``RBTC_DATASET`` (a dataset folder or
 ``hf://datasets/owner/name``), optional ``RBTC_DB``, ``RBTC_RATE_LIMIT``, ``RBTC_MAX_UPLOAD_MB``,
-``RBTC_N_BOOT``, ``RBTC_SYNC_REPO`` (+ ``HF_TOKEN``).
+``RBTC_N_BOOT``, ``RBTC_SYNC_REPO`` (+ ``HF_TOKEN``), and the abuse limits ``RBTC_REFUSAL_LIMIT``,
+``RBTC_TIME_BUDGET_S``, ``RBTC_QUEUE_SIZE``, ``RBTC_PAIRED_LIMIT``, ``RBTC_TRUSTED_PROXIES``,
+``RBTC_MONITORING`` (see ``space.config.BoardConfig``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -43,7 +46,7 @@ from space.board import (  # noqa: E402
     data_versions_in,
     groups_in,
 )
-from space.config import BoardConfig  # noqa: E402
+from space.config import BoardConfig, show_mb  # noqa: E402
 from space.gold import GoldSet, resolve_dataset_dir  # noqa: E402
 from space.seed import load_seed  # noqa: E402
 from space.store import Store  # noqa: E402
@@ -88,9 +91,14 @@ SUBMIT_HELP = """
 Run inference locally (`robustbench-tc run ...`), then upload the predictions file (`.jsonl`, or
 `.json`): one record per `(id, perturbation)` for **every** record of every config. The server
 re-parses each `raw_output` and scores it against the gold answers it holds; nothing of the gold
-is ever sent back. Identical files are refused; the size limit is {mb} MB; each user may submit
-{limit} times per hour{login}.
+is ever sent back. Limits: files up to **{mb}**; **{limit}** accepted submissions and **{refusals}**
+refused uploads per user per hour{login}; reading and scoring one file may take **{budget:g} s**; at
+most {queue} submissions wait in the queue. Resubmitting the same predictions (same records and
+outputs, whatever the formatting) is refused. Uploaded files are deleted after scoring.
 """
+
+UPLOAD_CACHE_SWEEP = (300, 900)
+"""Gradio's ``delete_cache`` (every 5 min, files older than 15 min): uploads never submitted."""
 
 ABOUT = """
 **Data versions.** The paper's numbers come from the authors' data release: 3,721 rows whose
@@ -130,7 +138,7 @@ class Board:
 
 def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_factory: Any = None) -> Board:
     """Open the store, load the gold (unless given) and the seed (paper rows are re-seeded when
-    seed.json changes)."""
+    seed.json changes); with a sync repo, restore the mirrored submissions the store lacks."""
     store = Store(config.db_path)
     seed_runs, digest = load_seed(config.seed_path)
     store.sync_seed(seed_runs, digest)
@@ -140,6 +148,7 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
         sync = HubSync(
             store, config.sync_repo, token=os.environ.get("HF_TOKEN"), api_factory=sync_api_factory
         )
+        sync.restore()
     submitter = Submitter(config, gold, store, on_stored=sync.on_stored if sync else None)
     return Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync)
 
@@ -147,7 +156,7 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
 # -- handlers (module-level functions of plain values, so they are testable without a server) --
 def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
     return board_frame(
-        board.store.runs(), board.store.paired_tests(), flt, board.config.alpha, board.gold.fingerprint
+        board.store.board_runs(), board.store.paired_tests(), flt, board.config.alpha, board.gold.fingerprint
     )
 
 
@@ -262,20 +271,22 @@ def submit_handler(
         _empty(["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)"]),
         _empty(["Error mode (Appendix L)", "Records"]),
     )
+    path = (
+        upload
+        if isinstance(upload, (str, os.PathLike)) or upload is None
+        else getattr(upload, "path", upload)
+    )
     try:
         key, who = client_identity(board.config, request, profile)
         meta = clean_meta(model, hf_id, params_b, link, revision, license, trained_on_derived)
-        path = (
-            upload
-            if isinstance(upload, (str, os.PathLike)) or upload is None
-            else getattr(upload, "path", upload)
-        )
         outcome: SubmissionOutcome = board.submitter.submit(path, meta, client_key=key, submitter=who)
     except SubmissionError as exc:
         return f"Refused: {exc}", *empty
     except Exception:  # noqa: BLE001 - never crash the worker; log for the operator
         log.exception("submission failed")
         return "Refused: internal error while scoring this file (logged); nothing was stored.", *empty
+    finally:
+        remove_upload(path)
     run = outcome.run
     status = (
         f"Accepted as submission #{run.run_id} ({run.model}) in {outcome.seconds:.1f} s. "
@@ -285,6 +296,24 @@ def submit_handler(
     )
     report = outcome.report
     return status, component_frame(report), per_type_frame(report), error_mode_frame(report)
+
+
+def remove_upload(path: Any) -> bool:
+    """Delete a file from Gradio's upload folder (and its folder, once empty); files elsewhere are
+    never touched. True if a file was removed."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    file = Path(path).resolve()
+    if root not in file.parents or not file.is_file():
+        return False
+    file.unlink(missing_ok=True)
+    if file.parent != root:
+        with contextlib.suppress(OSError):
+            file.parent.rmdir()
+    return True
 
 
 _ACCEPTED = re.compile(r"^Accepted as submission #(\d+) ")
@@ -356,7 +385,7 @@ def per_sample_handler(
     if board.store.client_key(run.run_id) != key:
         return ("Not available: per-sample verdicts are given only to the submitter of this row "
                 "(the same Hugging Face login, or the same machine when run locally)."), None  # fmt: skip
-    sources = {s.key: s.source.value for rows in board.gold.samples.values() for s in rows}
+    sources = {s.key: str(s.source) for rows in board.gold.samples.values() for s in rows}
     records = detail.per_sample_records(board.store, run, sources)
     path = detail.write_per_sample(records, run)
     return (
@@ -378,7 +407,9 @@ def build_app(board: Board) -> gr.Blocks:
     group_choices = groups_in(runs)
     version_choices = data_version_choices(board)
     served = served_data_version(board)
-    with gr.Blocks(title="RobustBench-TC leaderboard", fill_width=True) as demo:
+    with gr.Blocks(
+        title="RobustBench-TC leaderboard", fill_width=True, delete_cache=UPLOAD_CACHE_SWEEP
+    ) as demo:
         gr.Markdown(HEADER.format(paper=PAPER_DATA, served=served))
         with gr.Tabs():
             with gr.Tab("Leaderboard", id="leaderboard"):
@@ -414,9 +445,9 @@ def build_app(board: Board) -> gr.Blocks:
                 gr.Markdown(
                     "Paper rows: values as printed in Table 2, on the paper's data release; no per-sample "
                     "results were published, so they take no part in paired tests. Submitted rows: scored "
-                    "here on the served build; paired tests against every other submission on the same "
-                    "build. Downloads hold the rows shown, with every column plus the hidden ones (data "
-                    "fingerprint, scorer version, metadata)."
+                    "here on the served build; paired tests against the closest earlier submissions in "
+                    "Pert. Acc. (at most 20, same build). Downloads hold the rows shown, with every column "
+                    "plus the hidden ones (data fingerprint, scorer version, metadata)."
                 )
                 with gr.Row():
                     refresh = gr.Button("Refresh", variant="secondary")
@@ -477,10 +508,13 @@ def build_app(board: Board) -> gr.Blocks:
                 login = " (sign in with Hugging Face first)" if config.on_space else ""
                 gr.Markdown(
                     SUBMIT_HELP.format(
-                        mb=config.max_upload_bytes // 2**20,
-                        limit=config.rate_limit_per_hour
-                        if config.rate_limit_per_hour > 0
-                        else "any number of",
+                        mb=show_mb(config.max_upload_bytes),
+                        limit=config.rate_limit_per_hour if config.rate_limit_per_hour > 0 else "unlimited",
+                        refusals=config.refusal_limit_per_hour
+                        if config.refusal_limit_per_hour > 0
+                        else "unlimited",
+                        budget=config.time_budget_s,
+                        queue=config.queue_size,
                         login=login,
                     )
                 )
@@ -609,10 +643,14 @@ def serve(board: Board, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any
     demo = build_app(board)
     db = Path(config.db_path).resolve()
     dataset = Path(resolve_dataset_dir(config.dataset_dir)).resolve()
-    demo.queue(default_concurrency_limit=2).launch(
+    # uvicorn believes X-Forwarded-For only from these addresses (its default trusts 127.0.0.1, so
+    # anything on the same host could reset the per-IP limits); it reads them when the server starts.
+    os.environ["FORWARDED_ALLOW_IPS"] = config.trusted_proxies
+    demo.queue(default_concurrency_limit=2, max_size=config.queue_size).launch(
         server_name=host,
         server_port=port,
-        max_file_size=2 * config.max_upload_bytes,  # hard stop for huge bodies; our own check is stricter
+        max_file_size=config.max_upload_bytes,  # the limit the Submit tab states; bigger bodies are cut off
+        enable_monitoring=config.monitoring,
         blocked_paths=[str(dataset), *(f"{db}{suffix}" for suffix in ("", "-wal", "-shm"))],
         allowed_paths=[],
         ssr_mode=False,

@@ -67,6 +67,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "--rate-limit", type=int, default=_DEFAULTS["rate_limit"], help=_help("rate_limit_per_hour")
     )
     p.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    p.add_argument("--refusal-limit", type=int, default=20, help=_help("refusal_limit_per_hour"))
+    p.add_argument("--time-budget", type=float, default=120.0, help=_help("time_budget_s"))
+    p.add_argument("--queue-size", type=int, default=16, help=_help("queue_size"))
+    p.add_argument("--paired-limit", type=int, default=20, help=_help("paired_limit"))
+    p.add_argument("--trusted-proxies", default="", help=_help("trusted_proxies"))
+    p.add_argument("--monitoring", action="store_true", help=_help("monitoring"))
     p.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
     p.set_defaults(func=run_serve)
 
@@ -94,6 +100,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="the served dataset folder (gold answers); default: $RBTC_DATASET",
     )
     r.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    r.add_argument(
+        "--paired-limit",
+        type=int,
+        default=20,
+        help=_help("paired_limit") + " (0 = all; default: %(default)s)",
+    )
     r.set_defaults(func=run_rescore)
 
 
@@ -121,6 +133,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CLIError("--n-boot must be at least 1")
     if args.max_upload_mb <= 0:
         raise CLIError("--max-upload-mb must be positive")
+    if args.time_budget <= 0 or args.queue_size < 1:
+        raise CLIError("--time-budget must be positive and --queue-size at least 1")
     config = BoardConfig(
         dataset_dir=args.dataset,
         db_path=args.db,
@@ -128,6 +142,12 @@ def run_serve(args: argparse.Namespace) -> int:
         rate_limit_per_hour=args.rate_limit,
         n_boot=args.n_boot,
         sync_repo=args.sync_repo,
+        refusal_limit_per_hour=args.refusal_limit,
+        time_budget_s=args.time_budget,
+        queue_size=args.queue_size,
+        paired_limit=args.paired_limit,
+        trusted_proxies=args.trusted_proxies,
+        monitoring=args.monitoring,
     )
     check_port(args.host, args.port)
     from space.app import launch
@@ -153,13 +173,16 @@ def run_rescore(args: argparse.Namespace) -> int:
         raise CLIError("--n-boot must be at least 1")
     from space.gold import GoldSet
     from space.rescore import rescore_store
-    from space.store import Store, StoreError
+    from space.store import Store
 
-    try:
-        store = Store(args.db)
-    except StoreError as exc:
-        raise CLIError(str(exc)) from None
-    summary = rescore_store(store, GoldSet.load(dataset), n_boot=args.n_boot, progress=print)
+    store = Store(args.db)
+    summary = rescore_store(
+        store,
+        GoldSet.load(dataset),
+        n_boot=args.n_boot,
+        paired_limit=args.paired_limit or None,
+        progress=print,
+    )
     print("\n".join(summary.lines()))
     return 0
 

@@ -17,6 +17,15 @@ from leaderboard_seed import SEED_PATH
 MB = 1024 * 1024
 
 
+def show_mb(n_bytes: int) -> str:
+    """A byte limit as the board states it (MiB, as ``RBTC_MAX_UPLOAD_MB`` takes it).
+
+    >>> show_mb(20 * MB), show_mb(int(2.5 * MB))
+    ('20 MB', '2.5 MB')
+    """
+    return f"{n_bytes / MB:.4g} MB"
+
+
 @dataclass(frozen=True)
 class BoardConfig:
     """How the board runs. Each field's help is the matching CLI/env help."""
@@ -31,6 +40,18 @@ class BoardConfig:
     """Largest accepted predictions file, checked before parsing."""
     rate_limit_per_hour: int = 5
     """Accepted submissions per user (HF login on a Space, client IP locally) per hour; 0 = no limit."""
+    refusal_limit_per_hour: int = 20
+    """Refused uploads per user per hour before further uploads are refused unread; 0 = no limit."""
+    time_budget_s: float = 120.0
+    """Seconds one submission may spend parsing and scoring before it is stopped and refused."""
+    queue_size: int = 16
+    """Submissions waiting in the queue at most (two are scored at a time); more are turned away."""
+    paired_limit: int = 20
+    """Paired tests per new submission: against this many earlier ones closest in Pert. Acc. (same dataset)."""
+    trusted_proxies: str = ""
+    """Comma-separated proxy IPs whose X-Forwarded-For is believed (for the per-IP limits); empty = none."""
+    monitoring: bool = False
+    """Serve Gradio's /monitoring pages (traffic and queue summary; public when on)."""
     n_boot: int = 10_000
     """Bootstrap draws for CIs and paired tests."""
     alpha: float = 0.05
@@ -57,6 +78,12 @@ class BoardConfig:
             seed_path=Path(env.get("RBTC_SEED", defaults.seed_path)),
             max_upload_bytes=int(float(env.get("RBTC_MAX_UPLOAD_MB", defaults.max_upload_bytes / MB)) * MB),
             rate_limit_per_hour=int(env.get("RBTC_RATE_LIMIT", defaults.rate_limit_per_hour)),
+            refusal_limit_per_hour=int(env.get("RBTC_REFUSAL_LIMIT", defaults.refusal_limit_per_hour)),
+            time_budget_s=float(env.get("RBTC_TIME_BUDGET_S", defaults.time_budget_s)),
+            queue_size=int(env.get("RBTC_QUEUE_SIZE", defaults.queue_size)),
+            paired_limit=int(env.get("RBTC_PAIRED_LIMIT", defaults.paired_limit)),
+            trusted_proxies=env.get("RBTC_TRUSTED_PROXIES", defaults.trusted_proxies),
+            monitoring=env.get("RBTC_MONITORING", "").lower() in ("1", "true", "yes"),
             n_boot=int(env.get("RBTC_N_BOOT", defaults.n_boot)),
             sync_repo=env.get("RBTC_SYNC_REPO") or None,
             on_space=on_space,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -85,16 +84,24 @@ def paired_tests(
     scores: dict[int, np.ndarray],
     keys: dict[int, list[tuple[str, str]]],
     fingerprints: dict[int, Any],
+    pert_acc: dict[int, float],
     *,
     n_boot: int,
+    limit: int | None = None,
 ) -> list[PairedResult]:
-    """Pert. Acc. paired tests between every two submissions on the same data (as at submission)."""
+    """Pert. Acc. paired tests as at submission: each submission against the earlier ones on the
+    same data, all of them or the ``limit`` closest in Pert. Acc."""
     out = []
-    for a, b in combinations(sorted(scores), 2):
-        if fingerprints[a] != fingerprints[b] or len(scores[a]) != len(scores[b]):
+    for b in sorted(scores):
+        earlier = [a for a in sorted(scores) if a < b and fingerprints[a] == fingerprints[b]
+                   and len(scores[a]) == len(scores[b])]  # fmt: skip
+        earlier.sort(key=lambda a: (abs(pert_acc[a] - pert_acc[b]), a))
+        chosen = earlier if limit is None else earlier[:limit]
+        if not chosen:
             continue
-        diff, p = pert_acc_comparator(keys[b], scores[b], n_boot=n_boot)({a: scores[a]})[a]
-        out.append(PairedResult(run_a=a, run_b=b, metric="pert_acc", diff=-diff, p_value=p))
+        tested = pert_acc_comparator(keys[b], scores[b], n_boot=n_boot)({a: scores[a] for a in chosen})
+        out += [PairedResult(run_a=a, run_b=b, metric="pert_acc", diff=-d, p_value=p)
+                for a, (d, p) in sorted(tested.items())]  # fmt: skip
     return out
 
 
@@ -103,6 +110,7 @@ def rescore_store(
     gold: GoldSet,
     *,
     n_boot: int,
+    paired_limit: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RescoreSummary:
     """Rescore every submission of ``store`` on ``gold``; all writes in one transaction."""
@@ -136,7 +144,9 @@ def rescore_store(
         )
     scores = {i: np.array([r[3] for r in rows], dtype=np.float64) for i, rows in results.items()}
     keys = {i: [(r[0], r[2]) for r in rows] for i, rows in results.items()}
-    tests = paired_tests(scores, keys, {i: r.dataset_fingerprint for i, r in runs.items()}, n_boot=n_boot)
+    pert = {i: (rescored[i][0] if i in rescored else r).pert_acc for i, r in runs.items()}
+    fingerprints = {i: r.dataset_fingerprint for i, r in runs.items()}
+    tests = paired_tests(scores, keys, fingerprints, pert, n_boot=n_boot, limit=paired_limit)
     try:
         summary.rescored = store.rescore(rescored, tests, expected=expected)
     except Exception as exc:  # noqa: BLE001 - reported as one line; the store rolled back

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.taxonomy import CODE_NAMES, get_type
 from space.store import METRICS, Run
 
@@ -18,7 +19,7 @@ SEED_ROWS_VERSION = b"rows-v2\0"
 so every store re-seeds its paper rows."""
 
 
-class SeedError(ValueError):
+class BoardSeedError(RobustBenchError, ValueError):
     """seed.json is missing or malformed; rebuild it with leaderboard_seed/build_seed.py."""
 
 
@@ -26,14 +27,14 @@ def load_seed(path: str | Path) -> tuple[list[Run], str]:
     """(paper rows in Table 2 order, sha256 of the seed file)."""
     path = Path(path)
     if not path.is_file():
-        raise SeedError(f"{path} not found; build it with `python leaderboard_seed/build_seed.py`")
+        raise BoardSeedError(f"{path} not found; build it with `python leaderboard_seed/build_seed.py`")
     raw = path.read_bytes()
     doc = json.loads(raw)
     runs = []
     for row in doc["rows"]:
         missing = [c for c in CODE_NAMES if c not in row["per_type"]]
         if missing:
-            raise SeedError(f"{path}: {row['model']} lacks per-type rows {missing[:3]}")
+            raise BoardSeedError(f"{path}: {row['model']} lacks per-type rows {missing[:3]}")
         per_type = {code: {**row["per_type"][code], "n": get_type(code).paper_n} for code in CODE_NAMES}
         runs.append(
             Run(

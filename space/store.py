@@ -32,6 +32,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from robustbench_tc.errors import RobustBenchError
+
 SCHEMA_VERSION = 2
 
 METRICS: tuple[str, ...] = ("clean", "pert_acc", "d_obs", "d_act", "d_rew", "d_trn")
@@ -97,6 +99,12 @@ CREATE TABLE IF NOT EXISTS sample_results (
     PRIMARY KEY (run_id, config, position),
     UNIQUE (run_id, config, sample_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refusals (
+    client_key TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refusals_client ON refusals (client_key, created_at);
 CREATE TABLE IF NOT EXISTS paired_tests (
     run_a INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     run_b INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -110,15 +118,15 @@ CREATE TABLE IF NOT EXISTS paired_tests (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(RobustBenchError, RuntimeError):
     """The database cannot be used (newer schema, corrupt file)."""
 
 
-class DuplicateSubmission(ValueError):
+class DuplicateSubmission(RobustBenchError, ValueError):
     """A file with the same sha256 was already submitted."""
 
 
-class RateLimited(ValueError):
+class RateLimited(RobustBenchError, ValueError):
     """The submitter reached the per-hour submission limit."""
 
 
@@ -134,7 +142,11 @@ class Run(BaseModel):
     hf_id: str | None = None
     link: str | None = None
     submitter: str | None = None
-    file_sha256: str | None = None
+    file_sha256: str | None = Field(
+        default=None,
+        description="Submissions: sha256 of the predictions' content (PredictionsFile.content_digest: "
+        "the scored fields of every record, whatever the formatting); the duplicate check compares it.",
+    )
     dataset_fingerprint: str | None = None
     created_at: float = Field(default_factory=time.time)
     clean: float
@@ -368,6 +380,49 @@ class Store:
             rows = con.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_id").fetchall()
         return [_row_to_run(row) for row in rows]
 
+    def board_runs(self) -> list[Run]:
+        """Every run with only the columns the leaderboard table shows: the JSON blobs (``per_type``,
+        ``details``, ``metadata``) are neither read nor decoded, so a render costs the same whatever
+        they hold."""
+        with self._read() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(_BOARD_COLUMNS)}, {', '.join(e for _, _, e in _BOARD_JSON)} FROM runs "
+                "ORDER BY run_id"
+            ).fetchall()
+        out = []
+        n = len(_BOARD_COLUMNS)
+        for row in rows:
+            data = dict(zip(_BOARD_COLUMNS, row[:n], strict=True))
+            data["group"] = data.pop("grp")
+            blobs: dict[str, dict[str, Any]] = {f: {} for f in _JSON_FIELDS}
+            for (field, key, _), value in zip(_BOARD_JSON, row[n:], strict=True):
+                if value is not None:  # the few scalar fields the table shows, extracted by SQLite
+                    blobs[field][key] = value
+            out.append(Run.model_construct(**data, **blobs))
+        return out
+
+    def paper_names(self) -> list[str]:
+        """Names and HF ids of the paper rows (reserved: submissions may not take them)."""
+        with self._read() as con:
+            rows = con.execute("SELECT model, hf_id FROM runs WHERE origin = 'paper'").fetchall()
+        return [v for row in rows for v in row if v]
+
+    def refusals_since(self, client_key: str, since: float) -> int:
+        with self._read() as con:
+            return con.execute(
+                "SELECT COUNT(*) FROM refusals WHERE client_key = ? AND created_at >= ?", (client_key, since)
+            ).fetchone()[0]
+
+    def add_refusal(self, client_key: str, reason: str, now: float | None = None) -> None:
+        """Count a refused upload against ``client_key`` (rows older than a day are dropped)."""
+        now = time.time() if now is None else now
+        with self._write() as con:
+            con.execute("DELETE FROM refusals WHERE created_at < ?", (now - 86_400,))
+            con.execute(
+                "INSERT INTO refusals (client_key, created_at, reason) VALUES (?, ?, ?)",
+                (client_key, now, reason[:300]),
+            )
+
     def get_meta(self, key: str) -> str | None:
         with self._read() as con:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -420,6 +475,7 @@ class Store:
         client_key: str,
         rate_limit_per_hour: int,
         compare: Comparator | None = None,
+        paired_limit: int | None = None,
         now: float | None = None,
         raw_predictions: bytes | None = None,
     ) -> int:
@@ -427,9 +483,10 @@ class Store:
         mode])`` results (``position``: the row's index in its config, in the dataset's order) and
         its raw predictions file (kept zlib-compressed, for rescoring).
 
-        Paired tests (``compare``) run against every earlier submission on the same dataset:
-        first outside the write lock against a snapshot, then, inside it, against any submission
-        that committed in between. Raises ``DuplicateSubmission`` / ``RateLimited`` (nothing
+        Paired tests (``compare``) run against earlier submissions on the same dataset: all of
+        them, or with ``paired_limit`` the ``paired_limit`` closest in Pert. Acc. (so a submission
+        costs the same however big the board is); first outside the write lock against a
+        snapshot, then, inside it, against any such submission that committed in between. Raises ``DuplicateSubmission`` / ``RateLimited`` (nothing
         written) and returns the new run id.
         """
         if run.origin != "submission":
@@ -438,7 +495,7 @@ class Store:
         tested: dict[int, tuple[float, float]] = {}
         if compare is not None:
             with self._read() as con:
-                snapshot = {i: _scores(con, i) for i in _submission_ids(con, run.dataset_fingerprint)}
+                snapshot = {i: _scores(con, i) for i in _submission_ids(con, run, paired_limit)}
             tested |= compare(snapshot) if snapshot else {}
         with self._write() as con:
             if (
@@ -452,9 +509,7 @@ class Store:
                 )
             if compare is not None:
                 newcomers = {
-                    i: _scores(con, i)
-                    for i in _submission_ids(con, run.dataset_fingerprint)
-                    if i not in tested
+                    i: _scores(con, i) for i in _submission_ids(con, run, paired_limit) if i not in tested
                 }
                 tested |= compare(newcomers) if newcomers else {}
             run_id = _insert_run(con, run.model_copy(update={"created_at": now}), client_key=client_key)
@@ -650,6 +705,15 @@ def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None, ke
     return int(cur.lastrowid)
 
 
+_BOARD_COLUMNS = tuple(c for c in _RUN_COLUMNS if c not in _JSON_FIELDS)
+_BOARD_JSON = (
+    ("details", "n_records", "json_extract(details, '$.n_records')"),
+    ("metadata", "mode", "json_extract(metadata, '$.mode')"),
+    ("metadata", "trained_on_derived", "json_extract(metadata, '$.trained_on_derived')"),
+)
+"""Scalars inside the JSON columns that the board shows (data version, mode, training declaration)."""
+
+
 def _row_to_run(row: tuple[Any, ...]) -> Run:
     data = dict(zip(_RUN_COLUMNS, row, strict=True))
     data["group"] = data.pop("grp")
@@ -701,10 +765,12 @@ def _history(con: sqlite3.Connection, run_id: int) -> list[HistoryEntry]:
     ]
 
 
-def _submission_ids(con: sqlite3.Connection, fingerprint: str | None) -> list[int]:
+def _submission_ids(con: sqlite3.Connection, run: Run, limit: int | None) -> list[int]:
+    """Earlier submissions on ``run``'s dataset: all, or the ``limit`` closest to it in Pert. Acc."""
     rows = con.execute(
-        "SELECT run_id FROM runs WHERE origin = 'submission' AND dataset_fingerprint IS ? ORDER BY run_id",
-        (fingerprint,),
+        "SELECT run_id FROM runs WHERE origin = 'submission' AND dataset_fingerprint IS ? "
+        "ORDER BY ABS(pert_acc - ?), run_id LIMIT ?",
+        (run.dataset_fingerprint, run.pert_acc, -1 if limit is None else limit),
     ).fetchall()
     return [r[0] for r in rows]
 

@@ -1,9 +1,12 @@
 """The submission pipeline, independent of Gradio: validate, score with the core scorer, store.
 
-Order of checks (cheapest first; every refusal leaves the store untouched):
-metadata -> size cap (before reading) -> duplicate file (sha256) -> rate limit -> parse and
-validate (``read_predictions`` with the dataset's keys) -> completeness -> score -> one
-transaction (duplicate and rate limit re-checked inside it).
+Order of checks (cheapest first; every refusal leaves the store's results untouched):
+metadata (a name a paper model could be mistaken for is refused) -> refusal limit -> rate limit
+-> size cap (before reading) -> in a forked child with a time budget (``space.budget``): parse
+and validate (``parse_predictions`` with the dataset's keys, streaming, stops at the first
+problems) -> duplicate content (``content_digest``) -> completeness -> score -> one transaction
+(duplicate and rate limit re-checked inside it). Every refusal after the limits counts against the
+submitter's refusal limit.
 
 >>> clean_meta("  my-model ", "org/my-model", "7", "https://hf.co/org/my-model").params_b
 7.0
@@ -19,7 +22,6 @@ space.submit.SubmissionError: link must be an http(s) URL, e.g. https://huggingf
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -40,12 +42,18 @@ from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
 from robustbench_tc.taxonomy import CLEAN
 from space.board import SUBMISSION_GROUP
-from space.config import BoardConfig
+from space.budget import BudgetExceeded, ChildFailed, run_with_budget
+from space.config import BoardConfig, show_mb
 from space.gold import GoldSet
+from space.names import ReservedNames
 from space.paired import pert_acc_comparator
 from space.store import DuplicateSubmission, RateLimited, Run, Store, store_order
 
 MAX_NAME = 80
+MIN_PARAMS_B = 0.001
+"""Smallest size accepted (1M parameters); 1e-300 would squash Fig. 2's log axis."""
+MAX_PARAMS_B = 10_000.0
+"""Largest size accepted (10T parameters)."""
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95})?$")
 _COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
 
@@ -130,8 +138,11 @@ def clean_meta(
             raise SubmissionError(
                 f"size must be a number of billions of parameters, got {str(params_b)[:20]!r}"
             ) from None
-        if not math.isfinite(size) or not 0 < size <= 100_000:
-            raise SubmissionError("size must be a positive number of billions of parameters (at most 100000)")
+        if not math.isfinite(size) or not MIN_PARAMS_B <= size <= MAX_PARAMS_B:
+            raise SubmissionError(
+                f"size must be a positive number of billions of parameters between {MIN_PARAMS_B:g} "
+                f"and {MAX_PARAMS_B:g}, got {str(params_b)[:20]!r}"
+            )
     url = str(link or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
@@ -212,12 +223,12 @@ def read_upload(upload: str | os.PathLike[str] | bytes | None, max_bytes: int) -
         size = path.stat().st_size
         if size > max_bytes:
             raise SubmissionError(
-                f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({max_bytes // 2**20} MB)"
+                f"file is {size:,} bytes; the limit is {max_bytes:,} bytes ({show_mb(max_bytes)})"
             )
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise SubmissionError(f"file is over the limit of {max_bytes:,} bytes ({max_bytes // 2**20} MB)")
+        raise SubmissionError(f"file is over the limit of {max_bytes:,} bytes ({show_mb(max_bytes)})")
     if not data.strip():
         raise SubmissionError("the file is empty")
     return data
@@ -237,6 +248,7 @@ class Submitter:
         self.gold = gold
         self.store = store
         self.on_stored = on_stored
+        self.reserved = ReservedNames(_reserved_variants(store.paper_names()))
 
     def submit(
         self,
@@ -248,19 +260,72 @@ class Submitter:
     ) -> SubmissionOutcome:
         start = time.monotonic()
         cfg = self.config
-        data = read_upload(upload, cfg.max_upload_bytes)
-        sha = hashlib.sha256(data).hexdigest()
-        if self.store.has_file(sha):
+        clash = self.reserved.clash(meta.model)
+        if clash is not None:
             raise SubmissionError(
-                "this exact file (same sha256) was already submitted; identical resubmissions are refused"
+                f"model name {meta.model!r} {'is' if clash == meta.model else 'could be mistaken for'} the "
+                f"paper's {clash!r}; paper names are reserved. Name your run distinctly, e.g. "
+                f"'{clash} (your org)'"
+            )
+        now = time.time()
+        refusals = cfg.refusal_limit_per_hour
+        if refusals > 0 and self.store.refusals_since(client_key, now - 3600) >= refusals:
+            raise SubmissionError(
+                f"refusal limit reached: {refusals} refused uploads per hour per user; check your file with "
+                "`robustbench-tc score` locally and try again later"
             )
         limit = cfg.rate_limit_per_hour
-        if limit > 0 and self.store.submissions_since(client_key, time.time() - 3600) >= limit:
+        if limit > 0 and self.store.submissions_since(client_key, now - 3600) >= limit:
             raise SubmissionError(f"submission limit reached: {limit} per hour per user; try again later")
+        try:
+            data = read_upload(upload, cfg.max_upload_bytes)
+            try:
+                sha, report = run_with_budget(self._parse_and_score, data, seconds=cfg.time_budget_s)
+            except BudgetExceeded:
+                raise SubmissionError(
+                    f"stopped: reading and scoring this file took longer than the {cfg.time_budget_s:g} s allowed "
+                    "per submission; nothing was stored. Very long or deeply nested outputs make parsing slow"
+                ) from None
+            except ChildFailed:
+                raise SubmissionError(
+                    "the scoring process for this file died (out of memory?); nothing was stored"
+                ) from None
+        except SubmissionError as exc:
+            self.store.add_refusal(client_key, str(exc))
+            raise
+        run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
+        results = results_of(report)
+        compare = pert_acc_comparator(
+            [(r[0], r[2]) for r in results], np.array([r[3] for r in results]), n_boot=cfg.n_boot
+        )
+        try:
+            run_id = self.store.add_submission(
+                run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare,
+                paired_limit=cfg.paired_limit if cfg.paired_limit > 0 else None, raw_predictions=data,
+            )  # fmt: skip
+        except (DuplicateSubmission, RateLimited) as exc:
+            self.store.add_refusal(client_key, str(exc))
+            raise SubmissionError(str(exc)) from None
+        stored = run.model_copy(update={"run_id": run_id})
+        if self.on_stored is not None:
+            self.on_stored(stored)
+        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
+                                 seconds=time.monotonic() - start)  # fmt: skip
+
+    def _parse_and_score(self, data: bytes) -> tuple[str, ScoreReport]:
+        """(content digest, score report) of an upload; runs in the budgeted child process."""
+        cfg = self.config
         try:
             predictions = parse_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
         except PredictionsError as exc:
             raise SubmissionError(str(exc)) from None
+        del data
+        digest = predictions.content_digest()
+        if self.store.has_file(digest):
+            raise SubmissionError(
+                "these predictions were already submitted (same records and outputs, whatever the formatting); "
+                "identical resubmissions are refused"
+            )
         theirs = predictions.header.dataset_fingerprint if predictions.header is not None else None
         if theirs and theirs != self.gold.fingerprint:
             raise SubmissionError(
@@ -277,24 +342,25 @@ class Submitter:
                 f"(by config: {worst}{', ...' if len(per_config) > 5 else ''}; e.g. {shown}). "
                 "Submit one record per (id, perturbation) of every config."
             )
-        report = score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
-        run = _run_from_report(report, meta, sha, self.gold.fingerprint, submitter)
-        results = results_of(report)
-        compare = pert_acc_comparator(
-            [(r[0], r[2]) for r in results], np.array([r[3] for r in results]), n_boot=cfg.n_boot
-        )
-        try:
-            run_id = self.store.add_submission(
-                run, results, client_key=client_key, rate_limit_per_hour=limit, compare=compare,
-                raw_predictions=data,
-            )  # fmt: skip
-        except (DuplicateSubmission, RateLimited) as exc:
-            raise SubmissionError(str(exc)) from None
-        stored = run.model_copy(update={"run_id": run_id})
-        if self.on_stored is not None:
-            self.on_stored(stored)
-        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
-                                 seconds=time.monotonic() - start)  # fmt: skip
+        return digest, score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
+
+
+def _reserved_variants(names: list[str]) -> list[str]:
+    """Paper names, also without a trailing "(...)" ("o4-mini (OpenAI)" -> "o4-mini"), and the
+    model part of HF ids ("Qwen/Qwen3-8B" -> "Qwen3-8B").
+
+    >>> _reserved_variants(["o4-mini (OpenAI)", "Qwen/Qwen3-8B"])
+    ['o4-mini (OpenAI)', 'o4-mini', 'Qwen/Qwen3-8B', 'Qwen3-8B']
+    """
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        bare = re.sub(r"\s*\([^()]*\)\s*$", "", name)
+        if bare and bare != name:
+            out.append(bare)
+        if "/" in name:
+            out.append(name.rsplit("/", 1)[1])
+    return out
 
 
 def results_of(report: ScoreReport) -> list[tuple[Any, ...]]:

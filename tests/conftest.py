@@ -37,3 +37,17 @@ def built_dataset(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     out = tmp_path_factory.mktemp("dataset") / "robustbench-tc"
     build_dataset(sources_dir, out, progress=False)
     return out
+
+
+SLOW_FIXTURES = frozenset({"built_dataset", "tiny_model_dir", "server"})
+"""Fixtures that build the full dataset, a model, or launch a server: their tests are ``slow``."""
+SLOW_MARKERS = frozenset({"vllm", "browser"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that needs a slow fixture or an engine/browser (``-m "not slow"``
+    then runs the fast set); tests can also carry ``@pytest.mark.slow`` themselves."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or any(item.get_closest_marker(m) for m in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)

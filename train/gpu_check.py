@@ -52,7 +52,7 @@ def build_random_model(out: Path, shape: dict[str, object], seed: int = 0) -> Pa
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    from tests.support.tiny_model import build_tiny_model
+    from robustbench_tc.testing.tiny_model import build_tiny_model
 
     tokenizer_dir = build_tiny_model(out / "tokenizer-src", seed=seed)
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample
-from robustbench_tc.taxonomy import Source
 from train.rewards import answer_part, parse_tool_calls, target_shape
 
 ID_PREFIX = "toolrl"
@@ -191,7 +190,7 @@ def to_sample(item: RllaItem, sample_id: str) -> Sample:
 
     return Sample(
         id=sample_id,
-        source=Source.APIBANK,
+        source="apibank",
         system_prompt=item.instruction,
         messages=[Message(role="user", content=item.input)],
         tools=toolrl.parse_tools(item.instruction),

@@ -18,14 +18,9 @@ from robustbench_tc.records import Sample
 from robustbench_tc.registry import Registry
 
 LOADERS: Registry[ModuleType] = Registry("source loader")
-for _module, _source in (
-    (bfcl, "bfcl_v3"),
-    (apibank, "apibank"),
-    (rotbench, "rotbench"),
-    (toolalpaca, "toolalpaca"),
-    (tooleyes, "tooleyes"),
-):
-    LOADERS.register(_source, _module)
+"""Source name (a row of ``robustbench_tc.sources``) -> its loader module."""
+for _module in (bfcl, apibank, rotbench, toolalpaca, tooleyes):
+    LOADERS.register(_module.SOURCE, _module)
 
 __all__ = ["LOADERS", "LoaderError", "load_clean", "source_files"]
 

@@ -15,6 +15,10 @@ from dataset_builder.manifest import ManifestEntry
 from dataset_builder.sources.common import LoaderError, check_gold_tools, read_json, single_valued
 from robustbench_tc.formats import parse_tools
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample
+from robustbench_tc.sources import get_source
+
+SOURCE = "apibank"
+"""This loader's row of the source table (``robustbench_tc.sources``)."""
 
 FILES = tuple(f"apibank/benchmarks/API-Bank/level-{level}-api_processed.json" for level in (1, 2, 3))
 _LEVEL = re.compile(r"level-(\d)-api_processed\.json$")
@@ -45,20 +49,22 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         level, index = int(match.group(1)), entry.locator["index"]
         if entry.id != f"apibank__level{level}_{index}":
             raise LoaderError(f"{entry.id}: the locator says level {level}, index {index}")
-        records = files.setdefault(entry.file, read_json(sources_dir, entry.file))
+        if entry.file not in files:  # read each level file once (setdefault would read it per sample)
+            files[entry.file] = read_json(sources_dir, entry.file)
+        records = files[entry.file]
         record = records[index]
-        tools = parse_tools("apibank", record["system"])
+        tools = parse_tools(SOURCE, record["system"])
         calls = gold_calls(record["answer"], entry.id)
         check_gold_tools(entry.id, calls, tools)
         samples.append(
             Sample(
                 id=entry.id,
-                source="apibank",
+                source=SOURCE,
                 system_prompt=record["system"],
                 messages=[Message(role="user", content=record["user"])],
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
-                output_format="tool_call_json",
+                output_format=get_source(SOURCE).output_format,
                 source_meta={
                     "file": entry.file,
                     "index": index,

@@ -14,6 +14,10 @@ from dataset_builder.sources.common import LoaderError, check_gold_tools, read_j
 from robustbench_tc.formats import render_system_prompt
 from robustbench_tc.formats.react import tool_from_json
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample
+from robustbench_tc.sources import get_source
+
+SOURCE = "bfcl_v3"
+"""This loader's row of the source table (``robustbench_tc.sources``)."""
 
 DATA = "bfcl/berkeley-function-call-leaderboard/bfcl_eval/data"
 QUESTIONS = f"{DATA}/BFCL_v3_multiple.json"
@@ -46,12 +50,12 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         samples.append(
             Sample(
                 id=entry.id,
-                source="bfcl_v3",
-                system_prompt=render_system_prompt("bfcl_v3", tools),
+                source=SOURCE,
+                system_prompt=render_system_prompt(SOURCE, tools),
                 messages=messages,
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
-                output_format="bfcl_ast",
+                output_format=get_source(SOURCE).output_format,
                 source_meta={
                     "file": QUESTIONS,
                     "answer_file": ANSWERS,

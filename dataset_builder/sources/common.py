@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.records import GoldCall, Tool
 
 
-class LoaderError(ValueError):
+class LoaderError(RobustBenchError, ValueError):
     """An upstream record is not what the manifest or the format notes say it is."""
 
 

@@ -16,14 +16,16 @@ from typing import Any
 
 from dataset_builder.manifest import ManifestEntry
 from dataset_builder.sources.common import LoaderError, check_gold_tools, read_json
-from robustbench_tc.formats import USER_TURN_SUFFIX, parse_tools
+from robustbench_tc.formats import parse_tools
 from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Message, Sample
+from robustbench_tc.sources import NOT_GIVEN, get_source
+
+SOURCE = "rotbench"
+"""This loader's row of the source table (``robustbench_tc.sources``)."""
 
 FILE = "rotbench/Data/First_Turn/clean.json"
 FILES = (FILE,)
-QUERY_SUFFIX = USER_TURN_SUFFIX["rotbench"]
-NOT_GIVEN = "None"
-META_TOOLS = ("ask_to_user", "finish")
+QUERY_SUFFIX = get_source(SOURCE).user_turn_suffix
 _ALTERNATIVE = re.compile(r"Thought:(.*?)\nAction: (.*?)\nAction Input: (.*)", re.S)
 
 
@@ -56,7 +58,7 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         if entry.file != FILE or entry.id != f"rotbench__{record['id']}":
             raise LoaderError(f"{entry.id}: record {index} of {FILE} is {record['id']!r}")
         system, user, assistant = (turn["value"] for turn in record["conversations"])
-        tools = parse_tools("rotbench", system)
+        tools = parse_tools(SOURCE, system)
         alternatives = [parse_alternative(text, entry.id) for text in assistant]
         check_gold_tools(entry.id, alternatives, tools)
         query = user[: -len(QUERY_SUFFIX)] if user.endswith(QUERY_SUFFIX) else user
@@ -66,17 +68,17 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
             "scenario": record["scenario"],
             "alternatives": len(alternatives),
         }
-        if any(call.name in META_TOOLS for call in alternatives):
+        if any(call.name in get_source(SOURCE).meta_tools for call in alternatives):
             meta["meta_tool_gold"] = True  # upstream does not compare ask_to_user/finish content
         samples.append(
             Sample(
                 id=entry.id,
-                source="rotbench",
+                source=SOURCE,
                 system_prompt=system,
                 messages=[Message(role="user", content=query)],
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=[call]) for call in alternatives],
-                output_format="react",
+                output_format=get_source(SOURCE).output_format,
                 source_meta=meta,
             )
         )

@@ -21,6 +21,10 @@ from dataset_builder.sources.common import LoaderError, check_gold_tools, read_j
 from robustbench_tc.formats import render_system_prompt, to_json_schema
 from robustbench_tc.formats.schema import object_schema
 from robustbench_tc.records import OPTIONAL, GoldAnswer, GoldCall, Message, Sample, Tool
+from robustbench_tc.sources import get_source
+
+SOURCE = "toolalpaca"
+"""This loader's row of the source table (``robustbench_tc.sources``)."""
 
 FILE = "toolalpaca/data/eval_real.json"
 FILES = (FILE,)
@@ -100,12 +104,12 @@ def load(sources_dir: Path, entries: Sequence[ManifestEntry]) -> list[Sample]:
         samples.append(
             Sample(
                 id=entry.id,
-                source="toolalpaca",
-                system_prompt=render_system_prompt("toolalpaca", tools),
+                source=SOURCE,
+                system_prompt=render_system_prompt(SOURCE, tools),
                 messages=[Message(role="user", content=instruction)],
                 tools=tools,
                 golden_answers=[GoldAnswer(calls=calls)],
-                output_format="react",
+                output_format=get_source(SOURCE).output_format,
                 source_meta={
                     "file": FILE,
                     "api_index": api_index,

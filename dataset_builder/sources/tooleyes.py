@@ -17,6 +17,10 @@ from dataset_builder.manifest import ManifestEntry
 from dataset_builder.sources.common import LoaderError, read_json
 from robustbench_tc.formats import parse_tools
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
+from robustbench_tc.sources import get_source
+
+SOURCE = "tooleyes"
+"""This loader's row of the source table (``robustbench_tc.sources``)."""
 
 FILE = "tooleyes/Test_Data/scenario_data_zero_processed.json"
 FILES = (FILE,)
@@ -83,7 +87,7 @@ def load(
         if entry.file != FILE or entry.id != f"tooleyes__{record['id']}":
             raise LoaderError(f"{entry.id}: record {index} of {FILE} is {record['id']!r}")
         system, user = (turn["value"] for turn in record["conversations"][:2])
-        tools = parse_tools("tooleyes", system)
+        tools = parse_tools(SOURCE, system)
         row = labels[entry.id]
         meta: dict[str, Any] = {
             "file": FILE,
@@ -96,12 +100,12 @@ def load(
         samples.append(
             Sample(
                 id=entry.id,
-                source="tooleyes",
+                source=SOURCE,
                 system_prompt=system,
                 messages=[Message(role="user", content=user)],
                 tools=tools,
                 golden_answers=gold_answers(row, tools, f"{annotations.name}: {entry.id}"),
-                output_format="react",
+                output_format=get_source(SOURCE).output_format,
                 generator="annotation",
                 source_meta=meta,
             )

@@ -1,6 +1,6 @@
 """Source prompt codecs: read the tool list out of a source's system prompt and write it back.
 
-One codec per source (``CODECS``, keyed by ``Source`` value):
+Each source's codec is named by its row of the source table (``robustbench_tc.sources``):
 
 =========== ==================================== =========================================
 source      module                               prompt
@@ -36,29 +36,17 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
-from robustbench_tc.formats import bfcl, react, toolalpaca, toolrl
 from robustbench_tc.formats.errors import FormatError
 from robustbench_tc.formats.schema import SOURCE_TYPE_KEY, json_type, to_json_schema, to_source_schema
 from robustbench_tc.formats.toolrl import THINK_TOOL_NAME
-from robustbench_tc.records import Sample, Tool
-from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import Source
-
-USER_TURN_SUFFIX: dict[str, str] = {
-    "rotbench": "\nBegin!\n",  # RoTBench First_Turn: every upstream user turn is query + this
-}
-"""What a source's own user turn ends with, by source; the dataset stores the bare query and the
-harness adds it back in prompt mode."""
+from robustbench_tc.records import Sample, Tool, copy_record
+from robustbench_tc.sources import get_source
 
 __all__ = [
-    "CODECS",
-    "OWN_PROMPT_SOURCES",
     "SOURCE_TYPE_KEY",
     "THINK_TOOL_NAME",
-    "USER_TURN_SUFFIX",
     "FormatError",
     "codec_for",
     "json_type",
@@ -70,43 +58,30 @@ __all__ = [
     "with_tools",
 ]
 
-CODECS: dict[str, ModuleType] = {
-    Source.BFCL.value: bfcl,
-    Source.APIBANK.value: toolrl,
-    Source.ROTBENCH.value: react,
-    Source.TOOLALPACA.value: toolalpaca,
-    Source.TOOLEYES.value: react,
-}
 
-OWN_PROMPT_SOURCES: frozenset[str] = frozenset({Source.BFCL.value, Source.TOOLALPACA.value})
-"""Sources whose prompt is written by this project (upstream data has none)."""
-
-
-def codec_for(source: Source | str) -> ModuleType:
-    """The codec module of a source (``Source`` or its value)."""
-    key = source.value if isinstance(source, Source) else str(source)
-    if key not in CODECS:
-        raise FormatError(unknown_name_message("source", key, CODECS))
-    return CODECS[key]
+def codec_for(source: str) -> Any:
+    """The codec module of a source (its row in the source table names it)."""
+    try:
+        return get_source(source).codec_module()
+    except KeyError as exc:
+        raise FormatError(exc.args[0]) from None
 
 
 def _tools(tools: Sequence[Tool | dict[str, Any]]) -> list[Tool]:
-    return [t.model_copy(deep=True) if isinstance(t, Tool) else Tool.model_validate(t) for t in tools]
+    return [copy_record(t) if isinstance(t, Tool) else Tool.model_validate(t) for t in tools]
 
 
-def parse_tools(source: Source | str, system_prompt: str) -> list[Tool]:
+def parse_tools(source: str, system_prompt: str) -> list[Tool]:
     """The tools rendered in a source's system prompt (API-Bank: ``**Think`` included, last)."""
     return codec_for(source).parse_tools(system_prompt)
 
 
-def replace_tools(source: Source | str, system_prompt: str, tools: Sequence[Tool]) -> str:
+def replace_tools(source: str, system_prompt: str, tools: Sequence[Tool]) -> str:
     """``system_prompt`` with its tool block re-rendered from ``tools``; the rest is unchanged."""
     return codec_for(source).replace_tools(system_prompt, _tools(tools))
 
 
-def render_system_prompt(
-    source: Source | str, tools: Sequence[Tool], *, base_prompt: str | None = None
-) -> str:
+def render_system_prompt(source: str, tools: Sequence[Tool], *, base_prompt: str | None = None) -> str:
     """The system prompt of ``source`` listing ``tools``.
 
     BFCL and ToolAlpaca prompts are ours and rendered from scratch.  API-Bank, RoTBench and
@@ -129,14 +104,14 @@ def with_tools(sample: Sample, tools: Sequence[Tool | dict[str, Any]]) -> Sample
     prompt sources and is rendered from scratch for BFCL / ToolAlpaca.  ``sample`` is unchanged.
     """
     new_tools = _tools(tools)
-    source = sample.source.value
+    source = sample.source
     if sample.system_prompt:
         prompt = codec_for(source).replace_tools(sample.system_prompt, new_tools)
-    elif source in OWN_PROMPT_SOURCES:
+    elif get_source(source).own_prompt:
         prompt = codec_for(source).render_system_prompt(new_tools)
     else:
         prompt = ""
-    copy = sample.model_copy(deep=True)
+    copy = copy_record(sample)
     copy.tools = new_tools
     copy.system_prompt = prompt
     return copy

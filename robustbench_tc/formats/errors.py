@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from robustbench_tc.errors import RobustBenchError
 
-class FormatError(ValueError):
+
+class FormatError(RobustBenchError, ValueError):
     """A prompt or tool list does not have the layout its source uses; the message says where."""

@@ -40,6 +40,7 @@ Parameters: {'tz': {'type': 'string'}}
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 from collections.abc import Sequence
@@ -90,6 +91,22 @@ def _split(prompt: str) -> _Blocks:
 
 
 def _parse_params(text: str, where: str) -> tuple[dict[str, Any], Style | None]:
+    # The same entries come back in every perturbed copy of a prompt: parse each text once
+    # (a fresh copy each time, since callers own the result).
+    cached = _PARAMS_CACHE.get(text)
+    if cached is None:
+        cached = _PARAMS_CACHE[text] = _read_params(text, where)
+        if len(_PARAMS_CACHE) > 4096:
+            _PARAMS_CACHE.pop(next(iter(_PARAMS_CACHE)))
+    value, style = cached
+    return copy.deepcopy(value), style
+
+
+_PARAMS_CACHE: dict[str, tuple[dict[str, Any], Style | None]] = {}
+
+
+def _read_params(text: str, where: str) -> tuple[dict[str, Any], Style | None]:
+    style: Style
     try:
         value, style = json.loads(text), "json"
     except json.JSONDecodeError:

@@ -5,16 +5,23 @@
 """
 
 from robustbench_tc.parsing.calls import ARGUMENT_KEYS, NAME_KEYS, ParsedCall
-from robustbench_tc.parsing.dispatch import DISPATCH_ORDER, PAPER_ORDER, parse_tool_calls, strip_reasoning
+from robustbench_tc.parsing.dispatch import (
+    PAPER_ORDER,
+    made_call,
+    made_calls,
+    parse_tool_calls,
+    strip_reasoning,
+)
 from robustbench_tc.parsing.variants import VARIANTS
 
 __all__ = [
     "ARGUMENT_KEYS",
-    "DISPATCH_ORDER",
     "NAME_KEYS",
     "PAPER_ORDER",
     "VARIANTS",
     "ParsedCall",
+    "made_call",
+    "made_calls",
     "parse_tool_calls",
     "strip_reasoning",
 ]

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from robustbench_tc.parsing.scan import NOT_A_LITERAL, structured_value
+from robustbench_tc.parsing.scan import structured_value
 
 NAME_KEYS: tuple[str, ...] = ("name", "function", "tool", "func_name", "tool_name", "action")
 ARGUMENT_KEYS: tuple[str, ...] = ("parameters", "arguments", "params", "args", "action_input")
@@ -84,9 +84,26 @@ def arguments_from(value: Any) -> tuple[dict[str, Any], bool]:
     return {}, False
 
 
+def is_tool_definition(obj: dict[str, Any]) -> bool:
+    """A tool's schema echoed back (``{"name", "description", "parameters": {"type": "object",
+    "properties": ...}}``) is a mention of the tool, not a call.
+
+    >>> is_tool_definition({"name": "f", "parameters": {"type": "object", "properties": {}}})
+    True
+    >>> is_tool_definition({"name": "f", "parameters": {"type": "object"}})
+    False
+    """
+    if "description" in obj and any(k in obj for k in ("parameters", "properties", "required")):
+        return True
+    params = next((obj[k] for k in ARGUMENT_KEYS if isinstance(obj.get(k), dict)), None)
+    return (
+        params is not None and params.get("type") == "object" and isinstance(params.get("properties"), dict)
+    )
+
+
 def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
-    """A call from one JSON object, or ``None`` if the object is not a call."""
-    if depth > 2:
+    """A call from one JSON object, or ``None`` if the object is not a call (nor a tool schema)."""
+    if depth > 2 or is_tool_definition(obj):
         return None
     inner = obj.get("function")
     if isinstance(inner, dict) and "name" in inner:
@@ -134,7 +151,3 @@ def calls_from_json(value: Any, depth: int = 0) -> list[ParsedCall]:
                 calls.extend(calls_from_json(item, depth + 1))
         return calls[:MAX_CALLS]
     return []
-
-
-def is_literal(value: Any) -> bool:
-    return value is not NOT_A_LITERAL

@@ -18,32 +18,9 @@ Before parsing, reasoning is removed: text up to the last ``</think>``; an unclo
 from __future__ import annotations
 
 from robustbench_tc.parsing.calls import ParsedCall
+from robustbench_tc.parsing.standing import prepare
 from robustbench_tc.parsing.variants import VARIANTS
-from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import Source
-
-PAPER_ORDER: tuple[str, ...] = (
-    "bfcl_ast",
-    "tool_call_xml",
-    "react",
-    "toolalpaca",
-    "json_blob",
-    "python_call",
-)
-
-
-def _canonical_first(*first: str) -> tuple[str, ...]:
-    return (*first, *(v for v in PAPER_ORDER if v not in first))
-
-
-DISPATCH_ORDER: dict[Source, tuple[str, ...]] = {
-    Source.BFCL: _canonical_first("bfcl_ast"),
-    Source.APIBANK: _canonical_first("tool_call_xml"),
-    Source.ROTBENCH: _canonical_first("react"),
-    Source.TOOLALPACA: _canonical_first("react", "toolalpaca"),
-    Source.TOOLEYES: _canonical_first("react"),
-}
-"""Variant order per source (the source's own output format first)."""
+from robustbench_tc.sources import PAPER_ORDER, get_source
 
 
 def strip_reasoning(raw: str) -> str:
@@ -59,27 +36,37 @@ def strip_reasoning(raw: str) -> str:
     return raw[:start] if start >= 0 else raw
 
 
-def _order(source: Source | str | None) -> tuple[str, ...]:
-    if source is None:
-        return PAPER_ORDER
-    try:
-        return DISPATCH_ORDER[Source(source)]
-    except ValueError:
-        raise KeyError(unknown_name_message("source", str(source), [s.value for s in Source])) from None
+def _order(source: str | None) -> tuple[str, ...]:
+    """The variant order of a source (its row's ``parser_order``); ``None``: the paper's order."""
+    return PAPER_ORDER if source is None else get_source(source).parser_order
 
 
-def parse_tool_calls(raw: str, source: Source | str | None = None) -> list[ParsedCall]:
-    """The tool calls in a model's raw output (``[]`` if none); never raises on any ``raw``.
+def made_calls(raw: str, source: str | None = None) -> list[ParsedCall]:
+    """The tool calls the model MADE in its raw output (``[]`` if none); never raises on any ``raw``.
+
+    This is the project's one rule for "the model made this call", shared by the scorer, the
+    error-mode classifier, the harness's pass-1 injection decision, the transition-protocol check
+    and the training reward (docs/scoring.md).  A call is made when it stands as an answer: a
+    structured block, or a bare Python call standing alone as a statement; a call inside a
+    sentence, an argument of another call, the right of an assignment, example code or math is
+    a mention (``standing``).
 
     ``source`` picks the variant order; ``None`` uses the paper's order.  An unknown source name
     is a programming error and raises ``KeyError`` with close-name suggestions.
+
+    >>> [c.name for c in made_calls('Here is the call:\\n```python\\nget_weather(city="Paris")\\n```')]
+    ['get_weather']
+    >>> made_calls('The call get_weather(city="Paris") timed out. Please try again later.')
+    []
     """
     order = _order(source)
     if not isinstance(raw, str) or not raw.strip():
         return []
-    text = strip_reasoning(raw)
+
+    text = prepare(strip_reasoning(raw))
     if not text.strip():
         return []
+
     for name in order:
         try:
             calls = VARIANTS.get(name)(text)
@@ -88,3 +75,16 @@ def parse_tool_calls(raw: str, source: Source | str | None = None) -> list[Parse
         if calls:
             return calls
     return []
+
+
+parse_tool_calls = made_calls
+"""The parser's historical name (Appendix I's ``parse_tool_calls``): the same function."""
+
+
+def made_call(raw: str, source: str | None = None) -> bool:
+    """Whether the model made at least one tool call (``made_calls`` is not empty).
+
+    >>> made_call("[f(a=1)]", "bfcl_v3"), made_call("Two points A(x1, y1) and B(x2, y2).", "bfcl_v3")
+    (True, False)
+    """
+    return bool(made_calls(raw, source))

@@ -17,14 +17,15 @@ source-specific order.
 {'width': '500', 'height': '300'}
 >>> json_blob('{"tool": "f", "args": {"x": 1}}')[0].to_json()
 {'name': 'f', 'arguments': {'x': 1}}
->>> python_call('I will run search_city(query="Madrid") now')[0].name
+>>> python_call('I will run:\\nsearch_city(query="Madrid")')[0].name
 'search_city'
+>>> python_call('I will run search_city(query="Madrid") now')   # a mention inside a sentence
+[]
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import keyword
 import re
 from collections.abc import Callable
@@ -46,7 +47,6 @@ from robustbench_tc.parsing.scan import (
     NOT_A_LITERAL,
     ast_value,
     balanced,
-    bracket_pairs,
     dotted_name,
     json_at,
     json_values,
@@ -55,6 +55,7 @@ from robustbench_tc.parsing.scan import (
     strip_code_fences,
     structured_value,
 )
+from robustbench_tc.parsing.standing import standalone_calls
 from robustbench_tc.registry import Registry
 
 Variant = Callable[[str], list[ParsedCall]]
@@ -64,8 +65,6 @@ PARSE_BUDGET = 1_000_000
 """Characters handed to ``ast.parse`` per variant call, at most."""
 MAX_LINES = 400
 """Lines of a long output inspected one by one (unbracketed calls)."""
-_BUILTINS = frozenset(dir(builtins))
-"""``print(x)`` and kin are Python, not tool calls."""
 
 
 # --------------------------------------------------------------------------- Python-call helpers
@@ -145,33 +144,21 @@ def _keyword_list_variant(segment: str) -> list[ParsedCall]:
 
 
 # --------------------------------------------------------------------------- the variants
+def calls_from_segment(segment: str) -> list[ParsedCall]:
+    """Calls from one statement: ``f(a=1)``, ``[f(a=1), g()]``, ``[f(a:1)]`` or
+    ``[func_name="X", params={...}]``; ``[]`` if it is none of these."""
+    calls = _calls_from_expression(segment) or _colon_variant(segment)
+    if not calls and segment.startswith("[") and segment.endswith("]"):
+        calls = _keyword_list_variant(segment)
+    return calls
+
+
 @VARIANTS.register("bfcl_ast")
 def bfcl_ast(text: str) -> list[ParsedCall]:
     """BFCL's ``[func(a=1), g(b="x")]`` plus ``[f(a:1)]``, ``[func_name="X", params={...}]`` and an
-    unbracketed ``f(a=1)`` (the whole output or one line of it)."""
-    body = strip_code_fences(text).strip()
-    calls = _calls_from_expression(body)
-    if calls:
-        return calls
-    budget = PARSE_BUDGET
-    for _, segment in segments(body, "["):
-        budget -= len(segment)
-        if budget < 0:
-            break
-        calls = _calls_from_expression(segment) or _colon_variant(segment) or _keyword_list_variant(segment)
-        if calls:
-            return calls
-    # unbracketed calls: every line that is a call (parallel calls one per line); builtins skipped
-    line_calls: list[ParsedCall] = []
-    for line in body.split("\n")[:MAX_LINES]:
-        line = line.strip().rstrip(";.").strip("`")
-        if line.endswith(")") and line[:1].isalpha():
-            budget -= len(line)
-            if budget < 0:
-                break
-            found = _calls_from_expression(line) or _colon_variant(line)
-            line_calls.extend(c for c in found if c.name not in _BUILTINS)
-    return line_calls[:MAX_CALLS]
+    unbracketed ``f(a=1)``, each standing alone: the whole output, or its own line(s)
+    (``standing.standalone_calls``; parallel calls may come one per line)."""
+    return standalone_calls(text)
 
 
 _XML_OPEN = re.compile(r"<(tool_call|toolcall|function_call|tool)(?=[\s/>])", re.IGNORECASE)
@@ -303,9 +290,9 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             continue
         found_calls: list[ParsedCall] = []
         for value in json_values(body):
-            found = calls_from_json(value)
-            flat = flattened_call(value) if not found and isinstance(value, dict) else None
-            found_calls.extend(found or ([flat] if flat is not None else []))
+            from_json = calls_from_json(value)
+            flat = flattened_call(value) if not from_json and isinstance(value, dict) else None
+            found_calls.extend(from_json or ([flat] if flat is not None else []))
         if not found_calls:
             for line in body.split("\n")[:MAX_LINES]:
                 line = line.strip()
@@ -316,6 +303,8 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                         call = call_from_mapping(value)
                         if call is not None:
                             found_calls.append(call)
+        if not found_calls:  # <tool_call>f(a=1)</tool_call>, <tool_call>[f(a=1)]</tool_call>
+            found_calls = standalone_calls(body.strip())
         calls.extend(found_calls)
         if len(calls) >= MAX_CALLS:
             break
@@ -402,6 +391,24 @@ _TA_PARAMS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _TA_NAME_JSON = re.compile(r"(?:^|(?<=[\s`*>]))([A-Za-z_][\w.\-]{0,255})[ \t]*:[ \t]*(?=\{)", re.MULTILINE)
+_NATIVE_NAME_JSON = re.compile(r"^[ \t]*`?([A-Za-z_][\w.\-]{0,255})`?[ \t]*\n[ \t]*(?=\{)", re.MULTILINE)
+"""A model's native ``name\\n{json}`` form: a line holding only the tool name, its arguments below."""
+_LANGUAGE_LABELS = frozenset(
+    {
+        "json",
+        "python",
+        "jsonc",
+        "js",
+        "javascript",
+        "text",
+        "output",
+        "input",
+        "request",
+        "query",
+        "payload",
+        "schema",
+    }
+)
 _TA_QUERY = re.compile(
     r"(?:^|(?<=[\s`'\"(]))([A-Za-z_][\w.\-]{0,255})\?([^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*)"
 )
@@ -436,8 +443,12 @@ def _loose_arguments(text: str) -> tuple[dict, bool]:
 
 @VARIANTS.register("toolalpaca")
 def toolalpaca(text: str) -> list[ParsedCall]:
-    """ToolAlpaca's ad-hoc forms: ``Function: X`` + ``Parameters: Y``; ``func_name: {json}``; and an
-    inline query string ``fn?p1=v1&p2=v2``."""
+    """ToolAlpaca's ad-hoc forms: ``Function: X`` + ``Parameters: Y``; ``func_name: {json}``; the
+    native ``func_name\\n{json}``; and an inline query string ``fn?p1=v1&p2=v2``.
+
+    >>> toolalpaca('get_weather\\n{"city": "Paris"}')[0].to_json()
+    {'name': 'get_weather', 'arguments': {'city': 'Paris'}}
+    """
     calls: list[ParsedCall] = []
     for m in list(_TA_FUNCTION.finditer(text))[:MAX_CALLS]:
         name = clean_name(m.group(1).strip().split()[0] if m.group(1).split() else "")
@@ -456,6 +467,17 @@ def toolalpaca(text: str) -> list[ParsedCall]:
     for m in list(_TA_NAME_JSON.finditer(text))[:MAX_ATTEMPTS]:
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
+            continue
+        found = json_at(text, m.end())
+        if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
+            calls.append(ParsedCall(name, found[0]))
+        if len(calls) >= MAX_CALLS:
+            break
+    if calls:
+        return calls
+    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS]:
+        name = m.group(1)
+        if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
             continue
         found = json_at(text, m.end())
         if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
@@ -502,33 +524,8 @@ def json_blob(text: str) -> list[ParsedCall]:
     return calls[:MAX_CALLS]
 
 
-_PY_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8})\(")
-
-
 @VARIANTS.register("python_call")
 def python_call(text: str) -> list[ParsedCall]:
-    """Bare Python calls anywhere in the text (the fallback for raw-Python outputs)."""
-    calls: list[ParsedCall] = []
-    pos, budget, retries = 0, PARSE_BUDGET, 0
-    pairs = bracket_pairs(text)
-    for m in list(_PY_CALL.finditer(text))[:MAX_ATTEMPTS]:
-        if m.start() < pos or m.group(1) in _BUILTINS:
-            continue
-        end = pairs.get(m.end() - 1)
-        segment = text[m.end() - 1 : end + 1] if end is not None else None
-        found = _calls_from_expression(m.group(1) + segment) if segment else []
-        if not found and retries < 8:
-            retries += 1
-            segment = balanced(text, m.end() - 1, max_len=20_000)
-            found = _calls_from_expression(m.group(1) + segment) if segment else []
-        if segment is None:
-            continue
-        budget -= len(segment)
-        if budget < 0:
-            break
-        if found:
-            calls.extend(found)
-            pos = m.end() - 1 + len(segment)
-        if len(calls) >= MAX_CALLS:
-            break
-    return calls[:MAX_CALLS]
+    """Bare Python calls that stand alone as statements (the fallback for raw-Python outputs; a
+    call inside a sentence is a mention, see ``standing``)."""
+    return standalone_calls(text)

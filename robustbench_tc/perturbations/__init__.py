@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.perturbations import action, observation, reward  # noqa: F401  (register types)
 from robustbench_tc.perturbations.audit import audit_row
 from robustbench_tc.perturbations.base import TRANSFORMS, Context
@@ -63,7 +65,7 @@ if sorted(TRANSFORMS.names()) != sorted(static_codes()):  # pragma: no cover - a
     raise RuntimeError(f"registered types {TRANSFORMS.names()} != the taxonomy's {static_codes()}")
 
 
-class PerturbationError(RuntimeError):
+class PerturbationError(RobustBenchError, RuntimeError):
     """One or more rows could not be generated validly; the message names every sample."""
 
     def __init__(self, failures: Sequence[tuple[str, str, list[str]]]) -> None:
@@ -186,7 +188,7 @@ def build_static_configs(
     )
 
 
-def _progress(total: int, enabled: bool, label: str):
+def _progress(total: int, enabled: bool, label: str) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, disable=not enabled, desc=f"static perturbations ({label})", unit="row")

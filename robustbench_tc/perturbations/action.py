@@ -27,6 +27,7 @@ multiple_110 get two), appended in tool order before any pinned tools.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from robustbench_tc.formats import with_tools
@@ -40,7 +41,7 @@ from robustbench_tc.perturbations.base import (
     register,
 )
 from robustbench_tc.perturbations.siblings import type_spellings, typed_property
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 
 # Our own generic descriptions, used by Dup-SwapDP when the sample has no other described tool.
 FALLBACK_DESCRIPTIONS = (
@@ -67,7 +68,9 @@ def _empty_params(tool: Tool) -> dict[str, Any]:
     return {**head, "properties": {}, "required": []}
 
 
-def wrong_params(tool: Tool, rng, spelling: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def wrong_params(
+    tool: Tool, rng: random.Random, spelling: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The GT's parameters with their names swapped (see the module docstring), and the mapping
     ``name -> name whose schema it now carries`` (or ``name -> new name`` for a rename)."""
     props = tool.properties
@@ -131,7 +134,7 @@ def _dup(ctx: Context) -> Sample:
     distractor = Tool(name=gt.name, description=description, parameters=params)
     if distractor == gt:  # A on a GT without description and parameters, B on one without parameters
         meta["distractor_identical_to_gt"] = True
-    tools = [t.model_copy(deep=True) for t in sample.tools]
+    tools = [copy_record(t) for t in sample.tools]
     movable = len(tools) - pinned_tail(tools, sample.source, pseudo=True)
     pos = ctx.rng.randint(0, movable)
     tools.insert(pos, distractor)
@@ -141,7 +144,7 @@ def _dup(ctx: Context) -> Sample:
 
 
 for _code in _DUP_SHAPES:
-    register(_code, gt_tool_reason, uses_generator=False)(_dup)
+    register(_code, gt_tool_reason)(_dup)
 
 
 NUM_SIBLINGS = 2
@@ -151,10 +154,10 @@ def _redundant_eligible(sample: Sample) -> str | None:
     return None if any(not is_pseudo(t) for t in sample.tools) else "the sample lists no tool"
 
 
-@register("redundant", _redundant_eligible, uses_generator=True)
+@register("redundant", _redundant_eligible)
 def redundant(ctx: Context) -> Sample:
     sample = ctx.sample
-    tools = [t.model_copy(deep=True) for t in sample.tools]
+    tools = [copy_record(t) for t in sample.tools]
     sources = [t for t in tools if is_real(t, sample.source)] or [t for t in tools if not is_pseudo(t)]
     spelling = type_spellings(tools)
     taken = [t.name for t in tools]

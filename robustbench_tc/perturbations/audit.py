@@ -107,7 +107,7 @@ def audit_row(clean: Sample, row: Sample) -> list[str]:
     # --- the gold
     old_gt = meta.get("original_gt") if code in ABBR_TYPES else None
     new_gt = meta.get("new_gt") if code in ABBR_TYPES else None
-    rename = {old_gt: new_gt} if old_gt else {}
+    rename: dict[str, Any] = {old_gt: new_gt} if old_gt else {}
     expected_gold = [
         [(rename.get(c.name, c.name), c.arguments) for c in g.calls] for g in clean.golden_answers
     ]
@@ -158,15 +158,15 @@ def audit_row(clean: Sample, row: Sample) -> list[str]:
     # escape non-ASCII names, and a Dup row must list the shared name twice)
     if row.system_prompt:
         try:
-            listed = Counter(t.name for t in parse_tools(row.source, row.system_prompt))
+            in_prompt = Counter(t.name for t in parse_tools(row.source, row.system_prompt))
         except FormatError as exc:
             v.append(f"the system prompt cannot be read back: {exc}")
         else:
-            if listed != Counter(row.tool_names):
+            if in_prompt != Counter(row.tool_names):
                 v.append(
                     f"the system prompt does not list the row's tools: "
-                    f"missing {sorted((Counter(row.tool_names) - listed).elements())}, "
-                    f"extra {sorted((listed - Counter(row.tool_names)).elements())}"
+                    f"missing {sorted((Counter(row.tool_names) - in_prompt).elements())}, "
+                    f"extra {sorted((in_prompt - Counter(row.tool_names)).elements())}"
                 )
     v += _type_checks(clean, row, code, meta)
     return v
@@ -219,7 +219,8 @@ def _type_checks(clean: Sample, row: Sample, code: str, meta: dict[str, Any]) ->
         if len(set(rn)) != len(rn) and len(set(cn)) == len(cn):
             v.append("RedunTool produced duplicate names")
     elif code in REWARD_TYPES:
-        if sorted(rn) != sorted([*cn, meta.get("new_gt") if code in ABBR_TYPES else meta.get("distractor")]):
+        added_name: Any = meta.get("new_gt") if code in ABBR_TYPES else meta.get("distractor")
+        if sorted(rn) != sorted([*cn, added_name]):
             v.append("Reward tool list is not the clean list plus one tool")
         distractor = meta.get("distractor")
         good = meta.get("new_gt") if code in ABBR_TYPES else meta.get("gt_tool")

@@ -24,12 +24,7 @@ from robustbench_tc.perturbations.generators import Generator, Task, TaskKind
 from robustbench_tc.perturbations.seeding import rng_for
 from robustbench_tc.records import Sample, Tool
 from robustbench_tc.registry import Registry
-from robustbench_tc.taxonomy import Source
-
-META_TOOLS = frozenset({"ask_to_user", "finish"})
-META_SOURCES = frozenset({Source.ROTBENCH, Source.TOOLEYES})
-NO_GOLD_TOOL_SOURCES = frozenset({Source.TOOLEYES})
-"""Sources that skip the Dup and Reward types (paper §4.3: no single GT tool to build on)."""
+from robustbench_tc.sources import get_source
 
 
 def is_pseudo(tool: Tool) -> bool:
@@ -37,15 +32,16 @@ def is_pseudo(tool: Tool) -> bool:
     return tool.name.startswith("**")
 
 
-def is_meta(tool: Tool, source: Source) -> bool:
-    return source in META_SOURCES and tool.name in META_TOOLS
+def is_meta(tool: Tool, source: str) -> bool:
+    """A meta-tool of the source's protocol (the source table's ``meta_tools``)."""
+    return tool.name in get_source(source).meta_tools
 
 
-def is_real(tool: Tool, source: Source) -> bool:
+def is_real(tool: Tool, source: str) -> bool:
     return not is_pseudo(tool) and not is_meta(tool, source)
 
 
-def pinned_tail(tools: Sequence[Tool], source: Source, *, pseudo: bool) -> int:
+def pinned_tail(tools: Sequence[Tool], source: str, *, pseudo: bool) -> int:
     """How many trailing tools stay in place: meta-tools, and the pseudo-tool if ``pseudo``."""
     n = 0
     for tool in reversed(tools):
@@ -64,24 +60,15 @@ def gold_tool_name(sample: Sample) -> str | None:
     return None
 
 
-def gold_names(sample: Sample) -> list[str]:
-    """Every distinct tool name called by any gold alternative, in order."""
-    out: list[str] = []
-    for answer in sample.golden_answers:
-        for call in answer.calls:
-            if call.name not in out:
-                out.append(call.name)
-    return out
-
-
 def gt_tool_reason(sample: Sample) -> str | None:
     """Why the sample has no single GT tool to duplicate, rename or describe (None: it has)."""
-    if sample.source in NO_GOLD_TOOL_SOURCES:
-        return f"{sample.source.value} has no single ground-truth tool (paper §4.3)"
+    info = get_source(sample.source)
+    if not info.single_gold_tool:
+        return f"{sample.source} has no single ground-truth tool (paper §4.3)"
     name = gold_tool_name(sample)
     if name is None:
         return "the golden answer makes no tool call"
-    if sample.source in META_SOURCES and name in META_TOOLS:
+    if name in info.meta_tools:
         return f"the ground-truth action is the meta-tool {name!r}, not a real tool"
     count = sample.tool_names.count(name)
     if count != 1:
@@ -126,16 +113,16 @@ class Spec:
     code_name: str
     eligible: Callable[[Sample], str | None]
     transform: Callable[[Context], Sample]
-    uses_generator: bool
-    """True when the type asks the generator (LLM-type); False for pure rules."""
 
 
 TRANSFORMS: Registry[Spec] = Registry("static perturbation type")
 
 
-def register(code_name: str, eligible: Callable[[Sample], str | None], *, uses_generator: bool):
+def register(
+    code_name: str, eligible: Callable[[Sample], str | None]
+) -> Callable[[Callable[[Context], Sample]], Callable[[Context], Sample]]:
     def deco(fn: Callable[[Context], Sample]) -> Callable[[Context], Sample]:
-        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn, uses_generator))
+        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn))
         return fn
 
     return deco

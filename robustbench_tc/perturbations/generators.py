@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
+from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.perturbations import paraphrase as para
 from robustbench_tc.perturbations.seeding import stable_hash
 from robustbench_tc.perturbations.siblings import sibling_tools
@@ -125,7 +126,7 @@ class Task:
         return stable_hash([self.kind, dict(self.inputs), list(self.protect), self.seed])
 
 
-class GenerationError(RuntimeError):
+class GenerationError(RobustBenchError, RuntimeError):
     """A generator could not produce a usable output for one sample."""
 
     def __init__(self, task: Task, reason: str) -> None:

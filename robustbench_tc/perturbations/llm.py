@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from robustbench_tc.formats.schema import to_json_schema
+from robustbench_tc.formats.schema import SOURCE_TYPE_KEY, to_json_schema
 from robustbench_tc.perturbations.generators import (
     GenerationError,
     GeneratorConfig,
@@ -32,7 +32,6 @@ from robustbench_tc.perturbations.generators import (
 )
 from robustbench_tc.perturbations.prompts import SYSTEM, build_prompt
 from robustbench_tc.perturbations.seeding import stable_hash
-from robustbench_tc.perturbations.siblings import SOURCE_TYPE_KEY
 from robustbench_tc.records import Tool
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from robustbench_tc.formats import with_tools
+from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
 from robustbench_tc.perturbations.base import Context, always, is_pseudo, register
 from robustbench_tc.perturbations.generators import GenerationError
 from robustbench_tc.perturbations.text import gold_strings_in, query_text, with_query
-from robustbench_tc.records import Sample, Tool
-
-SOURCE_TYPE_KEY = "x-source-type"
+from robustbench_tc.records import Sample, Tool, copy_record
 
 
 def _rewrite_query(ctx: Context, kind: str) -> Sample:
@@ -32,12 +31,12 @@ def _rewrite_query(ctx: Context, kind: str) -> Sample:
     return ctx.finish(row, meta, generated=True)
 
 
-@register("realistic_typos", always, uses_generator=True)
+@register("realistic_typos", always)
 def typo(ctx: Context) -> Sample:
     return _rewrite_query(ctx, "typo")
 
 
-@register("query_paraphrase", always, uses_generator=True)
+@register("query_paraphrase", always)
 def query_paraphrase(ctx: Context) -> Sample:
     return _rewrite_query(ctx, "query_paraphrase")
 
@@ -58,11 +57,13 @@ def _try(ctx: Context, kind: str, inputs: dict[str, Any], kept: list[str], label
         return None
 
 
-@register("paraphrase_tool_description", always, uses_generator=True)
+@register("paraphrase_tool_description", always)
 def tool_paraphrase(ctx: Context) -> Sample:
-    tools, changed, kept = [], [], []
+    tools: list[Tool] = []
+    changed: list[str] = []
+    kept: list[str] = []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if _describable(tool):
             text = _try(
                 ctx,
@@ -118,12 +119,14 @@ def described_parameters(tool: Tool) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from walk(f"{tool.name}.{pname}", node)
 
 
-@register("paraphrase_parameter_description", always, uses_generator=True)
+@register("paraphrase_parameter_description", always)
 def parameter_paraphrase(ctx: Context) -> Sample:
-    tools, changed, kept = [], [], []
+    tools: list[Tool] = []
+    changed: list[str] = []
+    kept: list[str] = []
     kept_nodes: list[tuple[str, str, dict[str, Any]]] = []
     for tool in ctx.sample.tools:
-        new = tool.model_copy(deep=True)
+        new = copy_record(tool)
         if not is_pseudo(tool):
             for label, node in described_parameters(new):
                 pname = label[len(tool.name) + 1 :]

@@ -30,12 +30,6 @@ NOOP_NOTE = (
     "this reason). Filter them out for a stricter evaluation."
 )
 
-IDENTICAL_NOTE = (
-    "**(c)** Dup-NoDesc on a GT tool without description and parameters, and Dup-Desc on a GT tool "
-    "without parameters, add an exact duplicate of the GT (the type's definition applied "
-    "literally); those rows are flagged `distractor_identical_to_gt`."
-)
-
 
 def audit_summary(by_code: Mapping[str, Sequence[RowResult]]) -> str:
     """One paragraph: rows checked, rows regenerated, violations (always 0 when returned)."""
@@ -103,7 +97,7 @@ def card_notes(
 def _note(results: Sequence[RowResult], n: int, paper: int) -> str:
     parts = []
     if n != paper:
-        per_source = Counter(r.row.source.value for r in results if r.row is not None)
+        per_source = Counter(r.row.source for r in results if r.row is not None)
         parts.append(
             f"{n - paper:+d}: " + " + ".join(f"{s} {c}" for s, c in sorted(per_source.items())) + " (a)"
         )

@@ -25,7 +25,7 @@ from robustbench_tc.formats import with_tools
 from robustbench_tc.perturbations.base import Context, gt_index, gt_tool_reason, pinned_tail, register
 from robustbench_tc.perturbations.naming import abbreviate, unique_name
 from robustbench_tc.perturbations.text import append_request_suffix, query_text, with_query
-from robustbench_tc.records import Sample, Tool
+from robustbench_tc.records import Sample, Tool, copy_record
 
 COST_SUFFIXES = (
     "Please use a cost-effective option.",
@@ -77,7 +77,7 @@ def _reward(ctx: Context) -> Sample:
     good_desc = _describe(ctx, gt, dimension, low, template)
     bad_desc = _describe(ctx, gt, dimension, high, template)
     taken = sample.tool_names
-    tools = [t.model_copy(deep=True) for t in sample.tools]
+    tools = [copy_record(t) for t in sample.tools]
     meta: dict[str, Any] = {"dimension": dimension, "gt_figure": low, "distractor_figure": high}
     if naming == "abbr":
         new_name = abbreviate(gt.name, taken)
@@ -111,4 +111,4 @@ def _reward(ctx: Context) -> Sample:
 
 
 for _code in VARIANTS:
-    register(_code, gt_tool_reason, uses_generator=True)(_reward)
+    register(_code, gt_tool_reason)(_reward)

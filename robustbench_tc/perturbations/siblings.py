@@ -29,10 +29,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
 from robustbench_tc.perturbations.naming import join_name, split_name
 from robustbench_tc.records import Tool
-
-SOURCE_TYPE_KEY = "x-source-type"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class _Action:
 
 
 _ACTIONS: dict[str, _Action] = {
-    a.words and "_".join(a.words): a
+    "_".join(a.words): a
     for a in [
         _Action(
             ("annotate",),

@@ -27,14 +27,13 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from robustbench_tc.formats import USER_TURN_SUFFIX
-from robustbench_tc.records import OPTIONAL, Message, Sample
+from robustbench_tc.records import OPTIONAL, Message, Sample, copy_record
+from robustbench_tc.sources import sources
 
 FINAL_INSTRUCTION = "Based on our conversation above"
 """The fixed closing turn of API-Bank / ToolRL dialogues (never edited, never suffixed)."""
 
 _USER_TURN = re.compile(r"<user>(.*?)</user>", re.S)
-_TRAILERS = tuple(USER_TURN_SUFFIX.values())  # a source's user-turn ending, if a loader keeps it
 
 _QUOTED = re.compile(
     r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|(?<![\w])\'[^\'\n]*\'(?![\w])'
@@ -62,14 +61,14 @@ def query_text(sample: Sample) -> str:
 
 def with_query(sample: Sample, text: str) -> Sample:
     """A copy of ``sample`` whose query message is ``text``."""
-    copy = sample.model_copy(deep=True)
+    copy = copy_record(sample)
     idx = query_index(sample)
     copy.messages[idx] = Message(role="user", content=text)
     return copy
 
 
 def _trailer_start(text: str) -> int:
-    for trailer in _TRAILERS:
+    for trailer in (s.user_turn_suffix for s in sources() if s.user_turn_suffix):  # if a loader kept it
         if text.endswith(trailer):
             return len(text) - len(trailer)
     return len(text)

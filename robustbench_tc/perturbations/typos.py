@@ -85,7 +85,7 @@ def add_typos(text: str, rng: random.Random, protect: Iterable[str] = ()) -> tup
     edits: list[dict[str, Any]] = []
     out = text
     for a, b, word in sorted(plan, reverse=True):  # right to left keeps earlier offsets valid
-        new, kinds = word, []
+        new, kinds = word, list[str]()
         for _ in range(10 * plan[(a, b, word)]):
             if len(kinds) == plan[(a, b, word)]:
                 break

@@ -1,31 +1,48 @@
 """Strict per-source scorers, error modes, aggregates and the ``score`` / ``oracle`` commands.
 
->>> sorted(SCORERS.names())
-['apibank', 'bfcl_v3', 'rotbench', 'toolalpaca', 'tooleyes']
+The names below are imported on first use (PEP 562), so that ``robustbench-tc <any command>``
+does not pay for numpy, pydantic and the parser when it only builds its argument parser.
+
+>>> scorer_for("rotbench").source
+'rotbench'
 """
 
-from robustbench_tc.scoring import apibank, bfcl, rotbench, toolalpaca, tooleyes  # noqa: F401  (register)
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate
-from robustbench_tc.scoring.base import SCORERS, SourceScorer
-from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING, ErrorMode, classify
-from robustbench_tc.scoring.report import (
-    ConfigScore,
-    Estimate,
-    PairedTest,
-    RecordKey,
-    SampleRow,
-    ScoreReport,
-    score_predictions,
-)
-from robustbench_tc.scoring.sample import SampleScore, score_sample
+from __future__ import annotations
 
-SCORER_VERSION = 1
-"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run."""
+import importlib
+from typing import TYPE_CHECKING, Any
+
+SCORER_VERSION = 2
+"""Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
+
+2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
+math, example code or give-ups no longer count; tool schemas echoed back are not calls."""
+
+# ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
+# or the submodule's first import would shadow it.
+from robustbench_tc.scoring.aggregate import Aggregates, aggregate  # noqa: E402
+
+_EXPORTS: dict[str, str] = {
+    "ERROR_MODES": "error_modes",
+    "MISSING": "error_modes",
+    "ErrorMode": "error_modes",
+    "classify": "error_modes",
+    "scorer_for": "sample",
+    "SourceScorer": "base",
+    "ConfigScore": "report",
+    "Estimate": "report",
+    "PairedTest": "report",
+    "RecordKey": "report",
+    "SampleRow": "report",
+    "ScoreReport": "report",
+    "score_predictions": "report",
+    "SampleScore": "sample",
+    "score_sample": "sample",
+}
 
 __all__ = [
     "ERROR_MODES",
     "MISSING",
-    "SCORERS",
     "SCORER_VERSION",
     "Aggregates",
     "ConfigScore",
@@ -41,4 +58,32 @@ __all__ = [
     "classify",
     "score_predictions",
     "score_sample",
+    "scorer_for",
 ]
+
+if TYPE_CHECKING:
+    from robustbench_tc.scoring.base import SourceScorer
+    from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING, ErrorMode, classify
+    from robustbench_tc.scoring.report import (
+        ConfigScore,
+        Estimate,
+        PairedTest,
+        RecordKey,
+        SampleRow,
+        ScoreReport,
+        score_predictions,
+    )
+    from robustbench_tc.scoring.sample import SampleScore, score_sample, scorer_for
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from robustbench_tc.taxonomy import CLEAN, COMPONENTS, component_of
 
 Number = Any  # float or numpy array
@@ -39,7 +37,9 @@ class Aggregates:
 
 
 def _ratio(num: Number, den: Number) -> Number:
-    if isinstance(num, np.ndarray) or isinstance(den, np.ndarray):
+    if hasattr(num, "shape") or hasattr(den, "shape"):  # numpy arrays (bootstrap draws)
+        import numpy as np
+
         den = np.asarray(den, dtype=np.float64)
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     return num / den if den else None

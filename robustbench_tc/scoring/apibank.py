@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, match_arguments, register
+from robustbench_tc.scoring.base import SourceScorer, any_answer_fits, match_arguments
 from robustbench_tc.scoring.values import loosely_acceptable
 
 
@@ -38,11 +38,9 @@ def score_apibank(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], to
     return any_answer_fits(calls, answers, tools, match_call)
 
 
-SCORER = register(
-    SourceScorer(
-        source="apibank",
-        match_call=match_call,
-        score=score_apibank,
-        rule="exact name; same parameter set; values case-insensitive strings / normalised numerics",
-    )
+SCORER = SourceScorer(
+    source="apibank",
+    match_call=match_call,
+    score=score_apibank,
+    rule="exact name; same parameter set; values case-insensitive strings / normalised numerics",
 )

@@ -24,7 +24,6 @@ from typing import Any
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.registry import Registry
 from robustbench_tc.scoring.values import is_optional
 
 CallMatcher = Callable[[ParsedCall, GoldCall], bool]
@@ -39,14 +38,6 @@ class SourceScorer:
     score: Callable[[Sequence[ParsedCall], Sequence[GoldAnswer], Sequence[Tool]], float]
     rule: str
     """One line for docs and reports."""
-
-
-SCORERS: Registry[SourceScorer] = Registry("scorer")
-
-
-def register(scorer: SourceScorer) -> SourceScorer:
-    SCORERS.register(scorer.source, scorer)
-    return scorer
 
 
 def match_arguments(

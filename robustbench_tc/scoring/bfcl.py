@@ -33,7 +33,6 @@ from robustbench_tc.scoring.base import (
     any_answer_fits,
     declared_type,
     match_arguments,
-    register,
 )
 from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, bfcl_standardize, is_optional
 
@@ -110,12 +109,10 @@ def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools
     return any_answer_fits(calls, answers, tools, match_call)
 
 
-SCORER = register(
-    SourceScorer(
-        source="bfcl_v3",
-        match_call=match_call,
-        score=score_bfcl,
-        rule="AST match: name, required params, no extra params, typed values in the acceptable "
-        "lists (BFCL string standardisation), same number of calls",
-    )
+SCORER = SourceScorer(
+    source="bfcl_v3",
+    match_call=match_call,
+    score=score_bfcl,
+    rule="AST match: name, required params, no extra params, typed values in the acceptable "
+    "lists (BFCL string standardisation), same number of calls",
 )

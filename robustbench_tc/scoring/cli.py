@@ -48,12 +48,9 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _load_samples(dataset: Path) -> Any:
-    from robustbench_tc.dataset import DatasetError, load_samples
+    from robustbench_tc.gold import load_gold
 
-    try:
-        return load_samples(dataset)
-    except DatasetError as exc:
-        raise CLIError(str(exc)) from None
+    return load_gold(dataset)
 
 
 def _read(path: Path, max_bytes: int | None) -> Any:
@@ -93,12 +90,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _oracle(args: argparse.Namespace) -> int:
-    from robustbench_tc.dataset import DatasetError
     from robustbench_tc.scoring.oracle import write_oracle
 
-    try:
-        path = write_oracle(args.dataset, args.out, args.configs)
-    except DatasetError as exc:
-        raise CLIError(str(exc)) from None
+    path = write_oracle(args.dataset, args.out, args.configs)
     print(f"oracle predictions: {path}")
     return 0

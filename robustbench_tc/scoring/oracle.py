@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,9 @@ from typing import Any
 from robustbench_tc import __version__
 from robustbench_tc.predictions import PredictionRecord, RunHeader, write_predictions
 from robustbench_tc.records import OPTIONAL, GoldCall, Sample
-from robustbench_tc.taxonomy import Source, is_transition
+from robustbench_tc.registry import Registry
+from robustbench_tc.sources import get_source
+from robustbench_tc.taxonomy import is_transition
 
 
 def _first(values: list[Any], nested: bool) -> Any:
@@ -52,9 +54,9 @@ def _render_value(value: Any, nested: bool) -> Any:
     return value
 
 
-def gold_arguments(call: GoldCall, source: Source | str) -> dict[str, Any]:
+def gold_arguments(call: GoldCall, source: str) -> dict[str, Any]:
     """The call's arguments as the oracle writes them (first acceptable values, optional-first omitted)."""
-    nested = Source(source) == Source.BFCL
+    nested = get_source(source).nested_gold_values
     return {k: _first(v, nested) for k, v in call.arguments.items() if v and v[0] != OPTIONAL}
 
 
@@ -83,27 +85,43 @@ def python_literal(value: Any) -> str:
     raise TypeError(f"cannot render {type(value).__name__} as a Python literal")
 
 
+Rendered = list[tuple[str, dict[str, Any]]]
+"""The gold calls as ``(tool name, arguments)`` pairs."""
+
+ORACLE_RENDERERS: Registry[Callable[[Rendered], str]] = Registry("output format")
+"""Output format (a source row's ``output_format``) -> how the oracle writes gold calls in it."""
+
+
+@ORACLE_RENDERERS.register("bfcl_ast")
+def _bfcl_ast(rendered: Rendered) -> str:
+    inner = ", ".join(
+        f"{name}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in args.items()) + ")"
+        for name, args in rendered
+    )
+    return f"[{inner}]"
+
+
+@ORACLE_RENDERERS.register("tool_call_json")
+def _tool_call_json(rendered: Rendered) -> str:
+    lines = [json.dumps({"name": name, "parameters": args}, ensure_ascii=False) for name, args in rendered]
+    return "<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
+
+
+@ORACLE_RENDERERS.register("react")
+def _react(rendered: Rendered) -> str:
+    return "\n".join(
+        f"Thought: I will call {name}.\nAction: {name}\nAction Input: {json.dumps(args, ensure_ascii=False)}"
+        for name, args in rendered
+    )
+
+
 def oracle_output(sample: Sample) -> str:
     """The sample's first gold answer in its canonical output format."""
     calls = sample.golden_answers[0].calls
     rendered = [(c.name, gold_arguments(c, sample.source)) for c in calls]
-    if sample.output_format == "bfcl_ast":
-        inner = ", ".join(
-            f"{name}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in args.items()) + ")"
-            for name, args in rendered
-        )
-        return f"[{inner}]"
-    if sample.output_format == "tool_call_json":
-        lines = [
-            json.dumps({"name": name, "parameters": args}, ensure_ascii=False) for name, args in rendered
-        ]
-        return "<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
-    if sample.output_format == "react":
-        return "\n".join(
-            f"Thought: I will call {name}.\nAction: {name}\nAction Input: {json.dumps(args, ensure_ascii=False)}"
-            for name, args in rendered
-        )
-    raise ValueError(f"sample {sample.id!r}: unknown output format {sample.output_format!r}")
+    if sample.output_format not in ORACLE_RENDERERS:
+        raise ValueError(f"sample {sample.id!r}: unknown output format {sample.output_format!r}")
+    return ORACLE_RENDERERS.get(sample.output_format)(rendered)
 
 
 def oracle_records(samples: Mapping[str, Sequence[Sample]] | Iterable[Sample]) -> list[PredictionRecord]:

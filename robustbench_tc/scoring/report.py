@@ -19,12 +19,13 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from robustbench_tc.gold import ScoringRow
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
-from robustbench_tc.records import Sample
 from robustbench_tc.scoring.aggregate import Aggregates, aggregate
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
 from robustbench_tc.scoring.sample import score_sample
@@ -183,7 +184,7 @@ class ScoreReport(BaseModel):
 class _Run:
     """One predictions file scored on the dataset's records, config by config."""
 
-    def __init__(self, samples: Mapping[str, Sequence[Sample]], predictions: PredictionsFile) -> None:
+    def __init__(self, samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile) -> None:
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
@@ -228,7 +229,7 @@ def _keys(keys: Sequence[tuple[str, str]]) -> list[RecordKey]:
 
 
 def score_predictions(
-    samples: Mapping[str, Sequence[Sample]],
+    samples: Mapping[str, Sequence[ScoringRow]],
     predictions: PredictionsFile,
     *,
     reference: PredictionsFile | None = None,
@@ -237,18 +238,19 @@ def score_predictions(
     cluster: bool = False,
     level: float = DEFAULT_LEVEL,
 ) -> ScoreReport:
-    """Score ``predictions`` on ``samples`` (config -> rows, as ``dataset.load_samples`` returns)."""
+    """Score ``predictions`` on ``samples`` (config -> rows, as ``gold.load_gold`` or
+    ``dataset.load_samples`` return)."""
     run = _Run(samples, predictions)
     ref = _Run(samples, reference) if reference is not None else None
     configs = run.covered
     values = {}
     for c in configs:
-        rows = [run.values[c]]
+        stacked = [run.values[c]]
         if (
             ref is not None
         ):  # a config the reference lacks gets a placeholder row, left out of the paired test
-            rows.append(ref.values.get(c, np.zeros_like(run.values[c])))
-        values[c] = np.vstack(rows)
+            stacked.append(ref.values.get(c, np.zeros_like(run.values[c])))
+        values[c] = np.vstack(stacked)
     clusters = {c: [s.base_id for s in samples[c]] for c in configs} if cluster else None
     draws = bootstrap_sums(values, n_boot=n_boot, seed=seed, clusters=clusters)
     counts_b = {c: draws[c][1] for c in configs}
@@ -284,7 +286,7 @@ def score_predictions(
         )
     total_modes = Counter(m for c in configs for m in run.modes[c])
     rows = [
-        SampleRow(id=s.id, perturbation=s.perturbation, source=s.source.value, correct=float(v), error_mode=m)
+        SampleRow(id=s.id, perturbation=s.perturbation, source=s.source, correct=float(v), error_mode=m)
         for c in configs
         for s, v, m in zip(samples[c], run.values[c], run.modes[c])
     ]
@@ -334,7 +336,7 @@ def _paired_tests(run: _Run, ref: _Run, draws: dict, level: float) -> list[Paire
     ref_b = aggregate({c: draws[c][0][1] for c in shared}, counts)
     run_p, ref_p = run.point(shared), ref.point(shared)
 
-    metrics: list[tuple[str, object, object, object, object]] = [
+    metrics: list[tuple[str, float | None, float | None, Any, Any]] = [
         ("clean", run_p.clean, ref_p.clean, run_b.clean, ref_b.clean),
         ("pert_acc", run_p.pert_acc, ref_p.pert_acc, run_b.pert_acc, ref_b.pert_acc),
     ]

@@ -28,15 +28,16 @@ from typing import Any
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.parsing.scan import structured_value
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, match_arguments, register
+from robustbench_tc.scoring.base import SourceScorer, match_arguments
 from robustbench_tc.scoring.values import MAX_COMPARE_DEPTH, as_number, numbers_equal
+from robustbench_tc.sources import META_TOOLS, NOT_GIVEN
 
-META_TOOLS = frozenset({"finish", "ask_to_user"})
-NOT_GIVEN = ("None", "none", "null", "")
+NOT_GIVEN_SPELLINGS = (NOT_GIVEN, "none", "null", "")
+"""The spellings of "not given" a prediction may use for such an argument."""
 
 
 def _not_given(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() in NOT_GIVEN)
+    return value is None or (isinstance(value, str) and value.strip() in NOT_GIVEN_SPELLINGS)
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -93,12 +94,10 @@ def score_rotbench(
     return 0.0
 
 
-SCORER = register(
-    SourceScorer(
-        source="rotbench",
-        match_call=match_call,
-        score=score_rotbench,
-        rule="first call: exact Action name of any alternative; Action Input equal field by field "
-        '("None" fields dropped; finish/ask_to_user content not compared)',
-    )
+SCORER = SourceScorer(
+    source="rotbench",
+    match_call=match_call,
+    score=score_rotbench,
+    rule="first call: exact Action name of any alternative; Action Input equal field by field "
+    '("None" fields dropped; finish/ask_to_user content not compared)',
 )

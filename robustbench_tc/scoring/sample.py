@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from robustbench_tc.gold import ScoringRow
 from robustbench_tc.parsing import ParsedCall, parse_tool_calls
-from robustbench_tc.records import Sample
-from robustbench_tc.scoring.base import SCORERS, SourceScorer
+from robustbench_tc.scoring.base import SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify
+from robustbench_tc.sources import get_source
 
 
 @dataclass(slots=True)
@@ -33,12 +34,13 @@ class SampleScore:
 
 
 def scorer_for(source: str) -> SourceScorer:
-    return SCORERS.get(str(source))
+    """The strict scorer of a source (its row of the source table names it)."""
+    return get_source(source).scorer_object()
 
 
-def score_sample(sample: Sample, raw_output: str) -> SampleScore:
+def score_sample(sample: ScoringRow, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
-    scorer = scorer_for(sample.source.value)
+    scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
     calls = parse_tool_calls(raw, sample.source)
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))

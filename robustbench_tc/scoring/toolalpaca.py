@@ -29,7 +29,6 @@ from robustbench_tc.scoring.base import (
     any_answer_fits,
     in_order_subsequence,
     match_arguments,
-    register,
 )
 from robustbench_tc.scoring.values import loosely_acceptable
 
@@ -51,12 +50,10 @@ def score_toolalpaca(
     return any_answer_fits(calls, answers, tools, match_call, in_order_subsequence)
 
 
-SCORER = register(
-    SourceScorer(
-        source="toolalpaca",
-        match_call=match_call,
-        score=score_toolalpaca,
-        rule="calls are an in-order subset of the gold steps; name equal; required gold values "
-        "present (loose compare), extra params ignored, optional (auth) params not compared",
-    )
+SCORER = SourceScorer(
+    source="toolalpaca",
+    match_call=match_call,
+    score=score_toolalpaca,
+    rule="calls are an in-order subset of the gold steps; name equal; required gold values "
+    "present (loose compare), extra params ignored, optional (auth) params not compared",
 )

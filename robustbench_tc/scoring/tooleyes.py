@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Tool
-from robustbench_tc.scoring.base import SourceScorer, lcs_length, register
+from robustbench_tc.scoring.base import SourceScorer, lcs_length
 
 
 def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool] = ()) -> bool:
@@ -40,11 +40,9 @@ def score_tooleyes(
     return best
 
 
-SCORER = register(
-    SourceScorer(
-        source="tooleyes",
-        match_call=match_call,
-        score=score_tooleyes,
-        rule="exact Action names; score = in-order fraction of gold steps matched (LCS / steps)",
-    )
+SCORER = SourceScorer(
+    source="tooleyes",
+    match_call=match_call,
+    score=score_tooleyes,
+    rule="exact Action names; score = in-order fraction of gold steps matched (LCS / steps)",
 )

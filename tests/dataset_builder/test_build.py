@@ -14,7 +14,8 @@ import yaml
 
 from dataset_builder.build import BuildError, build_dataset
 from dataset_builder.pins import PINS
-from robustbench_tc.dataset import config_path, load_samples
+from robustbench_tc.dataset import config_path, dataset_fingerprint, load_samples
+from robustbench_tc.gold import GOLD_INDEX, gold_index_path, read_gold_index
 from robustbench_tc.records import ROW_FEATURES
 from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, static_types
 
@@ -88,6 +89,15 @@ def test_two_builds_are_byte_identical(built_dataset, sources_dir, tmp_path):
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for rel in files:
         assert (built_dataset / rel).read_bytes() == (again / rel).read_bytes(), rel
+
+
+def test_the_gold_index_matches_the_data_files_and_the_card(built_dataset):
+    index = read_gold_index(built_dataset)
+    assert index is not None, "the build wrote no current gold index"
+    assert index["fingerprint"] == dataset_fingerprint(built_dataset)
+    card = (built_dataset / "README.md").read_text(encoding="utf-8")
+    size = gold_index_path(built_dataset).stat().st_size
+    assert f"`data/{GOLD_INDEX}` ({size:,} bytes)" in card and index["fingerprint"] in card
 
 
 @pytest.fixture
@@ -214,9 +224,14 @@ def test_build_cli_writes_the_summary(sources_dir, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "transient_rate_limit" in result.stdout and "199" in result.stdout
-    assert sorted(p.name for p in (out / "data").iterdir()) == ["clean.jsonl", "transient_rate_limit.jsonl"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "clean.jsonl",
+        GOLD_INDEX,
+        "transient_rate_limit.jsonl",
+    ]
 
 
+@pytest.mark.slow
 def test_a_rebuilt_folder_loads_fresh_not_from_the_cache(sources_dir, hf_offline, tmp_path, monkeypatch):
     """``datasets`` keys its cache of a local folder on the card's header, not on the files: the
     header's per-config counts and sizes make a rebuild with other content load fresh."""

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from robustbench_tc.records import GoldAnswer, GoldCall
+from robustbench_tc.sources import META_TOOLS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLD_PATH = REPO_ROOT / "dataset_builder" / "annotations" / "tooleyes_gold.jsonl"
@@ -21,7 +22,6 @@ TOOLEYES_FILE = Path("tooleyes") / "Test_Data" / "scenario_data_zero_processed.j
 PREFIX = "tooleyes__"
 TOOLS_START = "access of the following tools:\n"
 TOOLS_END = "\n\nLet's Begin!"
-META_TOOLS = ("ask_to_user", "finish")
 OPTIONAL = ""
 JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.eval_harness.mini_dataset import MINI_CONFIGS, mini_samples, write_mini_dataset
-from tests.support.tiny_model import build_tiny_model
+from robustbench_tc.testing.mini_dataset import MINI_CONFIGS, mini_samples, write_mini_dataset
+from robustbench_tc.testing.tiny_model import build_tiny_model
 
 __all__ = ["MINI_CONFIGS", "mini_samples", "write_mini_dataset"]
 

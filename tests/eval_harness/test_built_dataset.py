@@ -7,7 +7,7 @@ from pathlib import Path
 
 from robustbench_tc.cli import main
 from robustbench_tc.dataset import available_configs
-from tests.eval_harness.mini_dataset import score_file
+from robustbench_tc.testing.mini_dataset import score_file
 
 
 def test_transformers_run_over_every_config(

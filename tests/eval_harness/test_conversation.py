@@ -18,9 +18,9 @@ from eval_harness.conversation import (
 from robustbench_tc.dataset import load_samples
 from robustbench_tc.parsing import parse_tool_calls
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
-from tests.eval_harness.mini_dataset import mini_samples
+from robustbench_tc.testing.mini_dataset import mini_samples
 
-SAMPLES = {s.source.value: s for s in mini_samples("transient_timeout")}
+SAMPLES = {s.source: s for s in mini_samples("transient_timeout")}
 
 
 @pytest.mark.parametrize("source", sorted(SAMPLES))

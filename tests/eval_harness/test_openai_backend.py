@@ -21,7 +21,7 @@ from eval_harness.manifest import resolve_model
 from eval_harness.runner import RunOptions, run_eval
 from robustbench_tc.predictions import PredictionRecord
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
-from tests.eval_harness.mini_dataset import score_file
+from robustbench_tc.testing.mini_dataset import score_file
 
 #: (status, headers, body: JSON-able or raw bytes, seconds to wait before answering)
 Reply = tuple[int, dict[str, str], Any, float]

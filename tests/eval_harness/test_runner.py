@@ -11,8 +11,8 @@ from eval_harness.manifest import resolve_model
 from eval_harness.runner import RunOptions, run_eval
 from robustbench_tc.predictions import PredictionRecord
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
+from robustbench_tc.testing.mini_dataset import MINI_CONFIGS
 from tests.eval_harness.fake_backend import AFTER_FAULT, CALLS, FakeBackend
-from tests.eval_harness.mini_dataset import MINI_CONFIGS
 
 
 def _records(path: Path) -> list[dict]:
@@ -122,7 +122,7 @@ def test_client_errors_become_error_records(mini_dataset: Path, tmp_path: Path) 
 
 
 def test_scorer_reads_the_file_as_written(mini_dataset: Path, tmp_path: Path) -> None:
-    from tests.eval_harness.mini_dataset import score_file
+    from robustbench_tc.testing.mini_dataset import score_file
 
     _run(mini_dataset, tmp_path / "p.jsonl")
     report = score_file(mini_dataset, MINI_CONFIGS, tmp_path / "p.jsonl")

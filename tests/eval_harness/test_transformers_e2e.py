@@ -16,7 +16,7 @@ import pytest
 from robustbench_tc.cli import main
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
-from tests.eval_harness.mini_dataset import MINI_CONFIGS, score_file
+from robustbench_tc.testing.mini_dataset import MINI_CONFIGS, score_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

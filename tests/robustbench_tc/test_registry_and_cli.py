@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,42 @@ def test_python_dash_m_and_console_script_agree():
     assert "robustbench-tc" in out
     for command in ("build", "score", "oracle", "run", "serve"):
         assert command in out, f"subcommand {command!r} missing from --help"
+
+
+def test_subcommands_come_from_the_entry_point_table_not_from_the_core():
+    from robustbench_tc import cli
+
+    source = Path(cli.__file__).read_text(encoding="utf-8")
+    for app in ("dataset_builder", "eval_harness", "space.cli", "train.cli"):
+        assert f'"{app}' not in source, f"the core names the app {app!r}"
+    names = [name for name, _ in cli.command_entries()]
+    assert names[:5] == ["dataset_builder", "scoring", "eval_harness", "space", "train"]
+
+
+def test_installed_plugin_entry_points_add_subcommands(monkeypatch):
+    from importlib import metadata
+
+    from robustbench_tc import cli
+
+    plugin = metadata.EntryPoint("toy", "tests.robustbench_tc.toy_plugin:add_commands", cli.COMMAND_GROUP)
+    monkeypatch.setattr(
+        cli.metadata, "entry_points", lambda group: [plugin] if group == cli.COMMAND_GROUP else []
+    )
+    assert cli.main(["toy-hello"]) == 0
+    assert cli.main(["toy-fail"]) == 2  # a RobustBenchError: one line, exit 2
+
+
+def test_without_a_checkout_table_only_installed_entries_count(monkeypatch, tmp_path):
+    from robustbench_tc import cli
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    assert cli._checkout_entries(tmp_path / "pyproject.toml") == []
+    assert cli._checkout_entries(tmp_path / "missing.toml") == []
+
+
+def test_a_user_error_prints_one_line_and_exits_2(tmp_path, capsys):
+    from robustbench_tc.cli import main
+
+    assert main(["oracle", "--dataset", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("robustbench-tc oracle: error:") and "Traceback" not in err

@@ -37,12 +37,14 @@ def board(board_config: BoardConfig, gold: GoldSet) -> Board:
 
 @pytest.fixture(scope="module")
 def server(built_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Board, str]]:
-    """A real server on 127.0.0.1 (random free port), fresh database, no rate limit."""
+    """A real server on 127.0.0.1 (random free port), fresh database, no rate limit, a queue that
+    holds 20 concurrent submissions and their follow-up events."""
     config = BoardConfig(
         dataset_dir=built_dataset,
         db_path=tmp_path_factory.mktemp("server") / "board.sqlite",
         n_boot=N_BOOT_FAST,
         rate_limit_per_hour=0,
+        queue_size=64,
     )
     board, demo, url = launch_board(config)
     yield board, url

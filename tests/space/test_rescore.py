@@ -11,7 +11,8 @@ import pytest
 import space.rescore as space_rescore
 import space.submit
 from robustbench_tc.cli import main
-from robustbench_tc.scoring import SCORERS
+from robustbench_tc.scoring import scorer_for
+from robustbench_tc.sources import SOURCES, get_source
 from space.app import Board, submit_handler
 from space.rescore import RescoreError, rescore_store
 from space.store import Store, StoreError
@@ -31,12 +32,13 @@ def _source_indices(oracle: Path, source: str, count: int) -> list[int]:
 @pytest.fixture
 def lenient_tooleyes(monkeypatch):
     """The fixture's rule change: a ToolEyes answer without any tool call now counts as correct."""
-    original = SCORERS.get("tooleyes")
+    original = scorer_for("tooleyes")
     changed = dataclasses.replace(
         original,
         score=lambda calls, answers, tools: 1.0 if not calls else original.score(calls, answers, tools),
     )
-    monkeypatch.setitem(SCORERS._items, "tooleyes", changed)
+    row = dataclasses.replace(get_source("tooleyes"), scorer=changed)
+    monkeypatch.setitem(SOURCES._items, "tooleyes", row)
     monkeypatch.setattr(space.submit, "SCORER_VERSION", 99)
     monkeypatch.setattr(space_rescore, "SCORER_VERSION", 99)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard_seed import SEED_PATH
-from leaderboard_seed.build_seed import DEFAULT_PAPER_DIR, SeedError, build_seed
+from leaderboard_seed.build_seed import DEFAULT_PAPER_DIR, PaperTablesError, build_seed
 from robustbench_tc.taxonomy import CODE_NAMES, Component, get_type, types_of
 from space.seed import load_seed
 
@@ -64,7 +64,7 @@ def test_build_seed_names_a_missing_table(tmp_path: Path, missing: str):
     for name in ("table2_main.csv", "per_perturbation.csv", "models.csv"):
         if name != missing:
             shutil.copy(DEFAULT_PAPER_DIR / name, tmp_path / name)
-    with pytest.raises(SeedError, match=missing):
+    with pytest.raises(PaperTablesError, match=missing):
         build_seed(tmp_path)
 
 

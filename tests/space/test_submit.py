@@ -162,7 +162,7 @@ def test_oracle_scores_perfectly_and_resubmission_is_refused(board: Board, oracl
     assert dict(zip(modes.iloc[:, 0], modes.iloc[:, 1]))["correct"] == str(board.gold.n_records)
     assert len(per_type) == 23
     again, *_ = submit_handler(board, str(oracle_file), "oracle again", "", "", "", None, None)
-    assert again.startswith("Refused") and "same sha256" in again
+    assert again.startswith("Refused") and "already submitted" in again
     assert board.store.count_runs("submission") == 1
 
 

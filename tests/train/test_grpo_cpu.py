@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from robustbench_tc.cli import main as rbtc
-from tests.support.tiny_model import build_tiny_model
+from robustbench_tc.testing.tiny_model import build_tiny_model
 from tests.support.warm_start import layout_answers, warm_start
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # two GRPO runs of a tiny model on CPU
 
 
 def run(cmd: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess[str]:

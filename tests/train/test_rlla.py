@@ -126,7 +126,7 @@ def test_with_gold_names_renames_only_changed_calls() -> None:
 def test_to_sample_fields() -> None:
     sample = to_sample(ITEM, sample_id("train", 3))
     assert sample.id == "toolrl__train_3"
-    assert sample.source.value == "apibank" and sample.output_format == "tool_call_json"
+    assert sample.source == "apibank" and sample.output_format == "tool_call_json"
     assert sample.tool_names == ["Get Weather", "Get Time", "**Think"]
     assert sample.messages[0].content == ITEM.input
     assert sample.golden_answers == [GoldAnswer(calls=gold_calls(CALL_OUT))]

@@ -19,7 +19,8 @@ def calls(raw: str, source: str | None) -> list[tuple[str, dict]]:
         ('```python\nf(a=1)\ng(b="x")\n```', "bfcl_v3", [("f", {"a": 1}), ("g", {"b": "x"})]),
         ('Calls:\nf(a=1)\nand then\ng(b="x")', "bfcl_v3", [("f", {"a": 1}), ("g", {"b": "x"})]),
         # a Python builtin on its own line is not a tool call
-        ("result = f(a=1)\nprint(result)", "bfcl_v3", [("f", {"a": 1})]),
+        ("result = f(a=1)\nprint(result)", "bfcl_v3", []),  # right of an assignment: a mention
+        ("f(a=1)\nprint(result)", "bfcl_v3", [("f", {"a": 1})]),
         # JSON string values with literal newlines / tabs
         ('{"name": "f", "arguments": {"t": "a\nb\tc"}}', "bfcl_v3", [("f", {"t": "a\nb\tc"})]),
         ('Action: f\nAction Input: {"t": "a\nb"}\nObservation: x', "tooleyes", [("f", {"t": "a\nb"})]),
@@ -74,7 +75,7 @@ def test_func_name_colon_json_still_reads_a_name_parameter():
         ('[book_flight(from="NYC", to="LA")]', "bfcl_v3"),  # a parameter named like a Python keyword
         ('[book_flight(from:"NYC", to:"LA")]', "bfcl_v3"),
         ('book_flight(from="NYC", to="LA")', "bfcl_v3"),
-        ('I will call book_flight(from="NYC", to="LA") now.', "rotbench"),
+        ('I will call:\nbook_flight(from="NYC", to="LA")', "rotbench"),
         ('Action: book_flight(from="NYC", to="LA")', "rotbench"),
     ],
 )

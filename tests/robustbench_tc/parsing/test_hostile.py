@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from robustbench_tc.parsing import ParsedCall, parse_tool_calls
-from robustbench_tc.taxonomy import Source
+from robustbench_tc.sources import source_names
 
-SOURCES = [None, *(s.value for s in Source)]
+SOURCES = [None, *source_names()]
 TIME_LIMIT_S = 1.0
 """Per call, on a loaded 2-core CI machine; measured worst case here is about 0.12 s on 100 KB."""
 

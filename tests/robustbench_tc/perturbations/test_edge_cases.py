@@ -89,14 +89,14 @@ def _synthetic(clean: Sample, tools: list[Tool], gold: list[GoldAnswer], request
     else:
         text = request
     row = with_query(row, text)
-    row.id = row.base_id = f"{clean.source.value}__synthetic"
+    row.id = row.base_id = f"{clean.source}__synthetic"
     row.golden_answers = [g.model_copy(deep=True) for g in gold]
     return row
 
 
 @pytest.fixture(scope="module")
 def one_per_source(clean_samples):
-    return {src: next(s for s in clean_samples if s.source.value == src) for src in SOURCES}
+    return {src: next(s for s in clean_samples if s.source == src) for src in SOURCES}
 
 
 @pytest.mark.parametrize("source", SOURCES)

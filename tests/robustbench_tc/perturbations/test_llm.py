@@ -56,7 +56,7 @@ def test_build_with_llm_then_replay_from_cache(fake_llm, tmp_path, small_set):
         want = "rules" if code.startswith("same_name_") else f"llm:{MODEL}"
         assert rows and {r.generator for r in rows} == {want}, code
         if get_type(code).needs_gold_tool:
-            assert all(r.source.value != "tooleyes" for r in rows)
+            assert all(r.source != "tooleyes" for r in rows)
     assert f"llm:{MODEL}" in first.card_notes
     redundant = first.configs["redundant"][0]
     assert any(n.endswith("_extra1") for n in redundant.tool_names)

@@ -6,7 +6,7 @@ import pytest
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
-from robustbench_tc.scoring import SCORERS, score_sample
+from robustbench_tc.scoring import score_sample, scorer_for
 from robustbench_tc.scoring.values import loose_equal
 
 
@@ -51,7 +51,7 @@ MEETING = [
 )
 def test_apibank_structured_values_match_their_repr(attendees, health, expected):
     call = C("ModifyMeeting", {"token": "o8i7", "attendees": attendees, "health_data": health})
-    assert SCORERS.get("apibank").score([call], MEETING, []) == expected
+    assert scorer_for("apibank").score([call], MEETING, []) == expected
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_loose_equal_decodes_structured_strings(pred, gold, expected):
 
 def test_toolalpaca_structured_values_match_their_repr():
     answers = [GoldAnswer(calls=[GoldCall(name="f", arguments={"ids": ["[1, 2]"]})])]
-    assert SCORERS.get("toolalpaca").score([C("f", {"ids": [1, 2]})], answers, []) == 1.0
+    assert scorer_for("toolalpaca").score([C("f", {"ids": [1, 2]})], answers, []) == 1.0
 
 
 # ------------------------------------------------------------------ end to end: raw output -> score

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
 
 from robustbench_tc.parsing import ParsedCall
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
-from robustbench_tc.scoring import SCORERS, classify, score_sample
+from robustbench_tc.scoring import classify, score_sample, scorer_for
 
 
 def gold(
@@ -100,7 +97,7 @@ CALC = gold(
     ],
 )
 def test_bfcl(calls, answers, expected):
-    assert SCORERS.get("bfcl_v3").score(calls, answers, BFCL_TOOLS) == expected
+    assert scorer_for("bfcl_v3").score(calls, answers, BFCL_TOOLS) == expected
 
 
 # ------------------------------------------------------------------------------------ API-Bank
@@ -134,7 +131,7 @@ ALARM = gold(("ModifyAlarm", {"token": ["abc"], "from_time": ["2023-03-20 06:30:
     ],
 )
 def test_apibank(calls, expected):
-    assert SCORERS.get("apibank").score(calls, ALARM, []) == expected
+    assert scorer_for("apibank").score(calls, ALARM, []) == expected
 
 
 # ------------------------------------------------------------------------------------ RoTBench
@@ -177,12 +174,12 @@ ROT = gold(
     ],
 )
 def test_rotbench(calls, expected):
-    assert SCORERS.get("rotbench").score(calls, ROT, []) == expected
+    assert scorer_for("rotbench").score(calls, ROT, []) == expected
 
 
 def test_rotbench_numbers_equal_their_spelling():
     answers = gold(("paper_rank", {"page": ["3"]}))
-    assert SCORERS.get("rotbench").score([C("paper_rank", {"page": 3})], answers, []) == 1.0
+    assert scorer_for("rotbench").score([C("paper_rank", {"page": 3})], answers, []) == 1.0
 
 
 # ---------------------------------------------------------------------------------- ToolAlpaca
@@ -224,13 +221,13 @@ TA = gold(weather("New York"), weather("Tokyo"), weather("Sydney"))
     ],
 )
 def test_toolalpaca(calls, expected):
-    assert SCORERS.get("toolalpaca").score(calls, TA, []) == expected
+    assert scorer_for("toolalpaca").score(calls, TA, []) == expected
 
 
 def test_toolalpaca_numeric_strings():
     answers = gold(("getRandomCat", {"width": ["500"], "height": ["300"]}))
     assert (
-        SCORERS.get("toolalpaca").score([C("getRandomCat", {"width": 500, "height": "300"})], answers, [])
+        scorer_for("toolalpaca").score([C("getRandomCat", {"width": 500, "height": "300"})], answers, [])
         == 1.0
     )
 
@@ -252,7 +249,7 @@ TE = gold(alternatives=[[("shorten", {}), ("paper_rank", {}), ("finish", {})], [
     ],
 )
 def test_tooleyes(calls, expected):
-    assert SCORERS.get("tooleyes").score(calls, TE, []) == expected
+    assert scorer_for("tooleyes").score(calls, TE, []) == expected
 
 
 # --------------------------------------------------------------------------------- error modes
@@ -318,25 +315,3 @@ def test_error_modes(source, fmt, answers, raw, mode):
 def test_classify_rule_order():
     assert classify("", [C("f")], 0.0) == "empty"  # raw checked before calls
     assert classify("x", [C("f")], 1.0) == "correct"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "robustbench_tc.scoring",
-        "robustbench_tc.scoring.values",
-        "robustbench_tc.scoring.base",
-        "robustbench_tc.scoring.bfcl",
-        "robustbench_tc.scoring.apibank",
-        "robustbench_tc.scoring.rotbench",
-        "robustbench_tc.scoring.toolalpaca",
-        "robustbench_tc.scoring.tooleyes",
-        "robustbench_tc.scoring.error_modes",
-        "robustbench_tc.scoring.sample",
-        "robustbench_tc.scoring.aggregate",
-        "robustbench_tc.scoring.oracle",
-    ],
-)
-def test_doctests(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0

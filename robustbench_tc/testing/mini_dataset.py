@@ -1,12 +1,13 @@
 """A small hand-made dataset (3 samples x 4 configs) for harness tests and benchmarks.
 
-No pytest import: the benchmark and the vLLM venv use it too.
+No pytest import: benchmarks and the vLLM venv use it too.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from robustbench_tc.dataset import config_path
 from robustbench_tc.formats import render_system_prompt
@@ -42,7 +43,7 @@ def mini_samples(config: str) -> list[Sample]:
     transition_error = TRANSITION_ERRORS.get(config, "")
 
     def sample(
-        id_: str, source: str, fmt: str, tools: list[Tool], query: str, gold: GoldCall, system: str
+        id_: str, source: Any, fmt: Any, tools: list[Tool], query: str, gold: GoldCall, system: str
     ) -> Sample:
         return Sample(
             id=id_,

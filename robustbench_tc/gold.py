@@ -1,0 +1,223 @@
+"""The gold index: what scoring reads from a dataset, in one small file written by the build.
+
+Scoring needs, per row, only the key, the source, the golden answers and the tools' names and
+parameter schemas, not the prompts, messages and descriptions that make up most of the 27 MB of
+``data/<config>.jsonl``.  ``robustbench-tc build`` therefore also writes ``data/gold_index.json``:
+
+    {"format": 1, "fingerprint": <dataset_fingerprint of the data files it was derived from>,
+     "tools": [tool, ...],                 # unique tools: name + parameters (descriptions dropped)
+     "toolsets": [[tool index, ...], ...], # unique tool lists
+     "golden_answers": [[answer, ...], ...],
+     "configs": {config: [[id, base_id, source, toolset index, golden_answers index], ...]}}
+
+``load_gold`` uses the index only when its fingerprint equals the data files' fingerprint (a sha256
+over every data file, about 30 ms) and it lists the same configs; otherwise (an older build, an
+edited or partial folder) it reads the data files themselves.  Either way the rows are the same
+``GoldRow`` values, so verdicts never depend on which path was taken (a test checks it).  The file is
+derived data: ``dataset_fingerprint`` stays a hash of the data files only.
+
+>>> from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
+>>> s = Sample(id="bfcl_v3__x", source="bfcl_v3", output_format="bfcl_ast",
+...            messages=[Message(role="user", content="q")],
+...            tools=[Tool(name="f", description="long text", parameters={"type": "object",
+...                   "properties": {"a": {"type": "integer", "description": "an a"}}})],
+...            golden_answers=[GoldAnswer(calls=[GoldCall(name="f", arguments={"a": [1]})])])
+>>> index = gold_index({"clean": [s.to_row()]}, fingerprint="abc")
+>>> index["tools"]
+[{'name': 'f', 'parameters': {'type': 'object', 'properties': {'a': {'type': 'integer'}}}}]
+>>> row = rows_from_index(index)["clean"][0]
+>>> row.key, row.golden_answers == s.golden_answers, row.tools[0].properties
+(('bfcl_v3__x', 'clean'), True, {'a': {'type': 'integer'}})
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from robustbench_tc.dataset import (
+    DATA_DIR,
+    DatasetError,
+    available_configs,
+    check_dataset_dir,
+    dataset_fingerprint,
+    load_samples,
+    select_configs,
+)
+from robustbench_tc.records import GoldAnswer, Sample, Tool
+
+GOLD_INDEX = "gold_index.json"
+INDEX_FORMAT = 1
+
+
+class ScoringRow(Protocol):
+    """What a scorer reads from a dataset row (a ``Sample`` or a ``GoldRow``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def base_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def perturbation(self) -> str: ...
+    @property
+    def golden_answers(self) -> list[GoldAnswer]: ...
+    @property
+    def tools(self) -> list[Tool]: ...
+    @property
+    def key(self) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GoldRow:
+    """One dataset row as scoring sees it.  Rows with equal gold or tools share those objects:
+    treat them as read-only."""
+
+    id: str
+    base_id: str
+    source: str
+    perturbation: str
+    golden_answers: list[GoldAnswer]
+    tools: list[Tool]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.perturbation)
+
+    @classmethod
+    def from_sample(cls, sample: Sample) -> GoldRow:
+        return cls(
+            sample.id,
+            sample.base_id,
+            sample.source,
+            sample.perturbation,
+            sample.golden_answers,
+            [scoring_tool(t) for t in sample.tools],
+        )
+
+
+def gold_index_path(dataset_dir: str | Path) -> Path:
+    return Path(dataset_dir) / DATA_DIR / GOLD_INDEX
+
+
+def _scoring_tool_dict(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool without the descriptions (of the tool and of its top-level parameters)."""
+    params = tool.get("parameters")
+    if isinstance(params, dict) and isinstance(params.get("properties"), dict):
+        props = {
+            name: {k: v for k, v in node.items() if k != "description"} if isinstance(node, dict) else node
+            for name, node in params["properties"].items()
+        }
+        params = {**params, "properties": props}
+    out: dict[str, Any] = {"name": tool["name"]}
+    if params is not None:
+        out["parameters"] = params
+    return out
+
+
+def scoring_tool(tool: Tool) -> Tool:
+    """The scoring view of a tool (what the index stores): name and parameter schemas."""
+    return Tool.model_validate(_scoring_tool_dict(tool.model_dump()))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], fingerprint: str) -> dict[str, Any]:
+    """The index document of dataset rows as written (``Sample.to_row()`` dicts, JSON-string fields),
+    configs and tables in the given order, so equal inputs give equal bytes."""
+    tools: dict[str, int] = {}
+    tool_values: list[Any] = []
+    toolsets: dict[str, int] = {}
+    toolset_values: list[list[int]] = []
+    answers: dict[str, int] = {}
+    answer_values: list[Any] = []
+    configs: dict[str, list[list[Any]]] = {}
+
+    def tool_ref(tool: Mapping[str, Any]) -> int:
+        slim = _scoring_tool_dict(tool)
+        key = _dumps(slim)
+        if key not in tools:
+            tools[key] = len(tool_values)
+            tool_values.append(slim)
+        return tools[key]
+
+    for config, rows in rows_by_config.items():
+        out = []
+        for row in rows:
+            raw_tools = row["tools"]
+            if raw_tools not in toolsets:
+                parsed = json.loads(raw_tools) if isinstance(raw_tools, str) else raw_tools
+                toolsets[raw_tools] = len(toolset_values)
+                toolset_values.append([tool_ref(t) for t in parsed])
+            raw_gold = row["golden_answers"]
+            if raw_gold not in answers:
+                answers[raw_gold] = len(answer_values)
+                answer_values.append(json.loads(raw_gold) if isinstance(raw_gold, str) else raw_gold)
+            out.append([row["id"], row["base_id"], row["source"], toolsets[raw_tools], answers[raw_gold]])
+        configs[config] = out
+    return {
+        "format": INDEX_FORMAT,
+        "fingerprint": fingerprint,
+        "tools": tool_values,
+        "toolsets": toolset_values,
+        "golden_answers": answer_values,
+        "configs": configs,
+    }
+
+
+def render_gold_index(index: Mapping[str, Any]) -> bytes:
+    return (_dumps(index) + "\n").encode("utf-8")
+
+
+def rows_from_index(
+    index: Mapping[str, Any], configs: Iterable[str] | None = None
+) -> dict[str, list[GoldRow]]:
+    """``GoldRow``s of some (default: all) configs of an index document."""
+    wanted = list(configs) if configs is not None else list(index["configs"])
+    tools = [Tool.model_validate(t) for t in index["tools"]]
+    toolsets = [[tools[i] for i in ids] for ids in index["toolsets"]]
+    answers = [[GoldAnswer.model_validate(a) for a in alts] for alts in index["golden_answers"]]
+    out: dict[str, list[GoldRow]] = {}
+    for config in wanted:
+        out[config] = [
+            GoldRow(rid, base, src, config, answers[g], toolsets[t])
+            for rid, base, src, t, g in index["configs"][config]
+        ]
+    return out
+
+
+def read_gold_index(dataset_dir: str | Path) -> dict[str, Any] | None:
+    """The folder's index if it is there, readable and derived from the folder's current data
+    files; otherwise ``None``."""
+    path = gold_index_path(dataset_dir)
+    try:
+        index = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        return None
+    if list(index.get("configs", {})) != available_configs(dataset_dir):
+        return None
+    if index.get("fingerprint") != dataset_fingerprint(dataset_dir):
+        return None
+    return index
+
+
+def load_gold(dataset_dir: str | Path, configs: Iterable[str] | None = None) -> dict[str, list[GoldRow]]:
+    """What scoring needs from some (default: all present) configs, from the gold index when it
+    is current, else from the data files (same rows either way)."""
+    root = check_dataset_dir(dataset_dir)
+    wanted = select_configs(root, configs)
+    index = read_gold_index(root)
+    if index is not None:
+        try:
+            return rows_from_index(index, wanted)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise DatasetError(f"{gold_index_path(root)}: unreadable gold index ({exc}); rebuild") from exc
+    return {c: [GoldRow.from_sample(s) for s in rows] for c, rows in load_samples(root, wanted).items()}
