@@ -1,23 +1,35 @@
-"""Time a full offline build of every config (``rules`` generators) and compare with the target.
+"""What a user waits for when building: ``robustbench-tc build`` as a whole process, and each stage.
 
-    python benchmarks/build_speed.py [--sources DIR] [--target 15] [--repeat 1]
+    python benchmarks/build_speed.py [--sources DIR] [--repeat 5] [--compare DIR]
 
 Sources: ``--sources``, else ``$RBTC_SOURCES``, else ``../shared/sources`` next to the repo.
-Prints the wall-clock seconds of ``dataset_builder.build.build_dataset`` into a temporary folder
-(best of ``--repeat`` runs), the row count, and the ratio to the target (<= 1.0 meets it).
+``--repeat`` times, interleaved, each in a fresh process:
+
+1. the whole command, start to exit: ``robustbench-tc build --sources S --out TMP --quiet``;
+2. a process that times each stage of ``build_dataset`` (``BuildReport.stage_seconds``) and its imports;
+3. the floors: the interpreter alone (``python -c pass``), and a bare ``json.loads`` of the bytes
+   the build reads (the pinned source files) and of the bytes it writes (the data files).
+
+Prints min and median of each figure, the ratio to the 3 s target, the load average, and whether
+every build's output is byte-identical to the first (and to ``--compare DIR``, a folder built by
+other code, e.g. ``main`` before a change).
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET_S = 15.0
+TARGET_S = 3.0
 
 
 def _sources(arg: str | None) -> Path:
@@ -27,33 +39,121 @@ def _sources(arg: str | None) -> Path:
     sys.exit("upstream sources not found: pass --sources DIR or set RBTC_SOURCES")
 
 
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _run(cmd: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=_env(), cwd=REPO).stdout
+    return time.perf_counter() - start, out
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """Both folders hold the same files with the same bytes."""
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)
+
+
+# ----------------------------------------------------------------------------- child processes
+def stages(sources: Path, out: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    from dataset_builder.build import build_dataset
+
+    imported = time.perf_counter()
+    report = build_dataset(sources, out, progress=False)
+    return {"imports": imported - start, **report.stage_seconds}
+
+
+def floors(sources: Path, out: Path) -> dict[str, float]:
+    from dataset_builder.sources import source_files
+
+    start = time.perf_counter()
+    for rel in source_files():
+        data = (sources / rel).read_bytes()
+        try:
+            json.loads(data)
+        except ValueError:  # JSON lines (BFCL's .json files are)
+            for line in data.splitlines():
+                if line.strip():
+                    json.loads(line)
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for path in sorted((out / "data").glob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            json.loads(line)
+    return {"json.loads source files": read_s, "json.loads written data files": time.perf_counter() - start}
+
+
+# ----------------------------------------------------------------------------- driver
+def _summary(values: list[float]) -> str:
+    return f"min {min(values):7.3f}  median {statistics.median(values):7.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", help="folder of the pinned upstream sources")
-    parser.add_argument("--target", type=float, default=TARGET_S, help="target seconds (default 15)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs; the best is reported")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--compare", type=Path, help="a folder built by other code: must be byte-identical")
+    parser.add_argument("--stages", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floors", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO))
-    from dataset_builder.build import build_dataset
+    if args.stages:
+        print(json.dumps(stages(*args.stages)))
+        return 0
+    if args.floors:
+        print(json.dumps(floors(*args.floors)))
+        return 0
 
     sources = _sources(args.sources)
-    times = []
-    for _ in range(max(1, args.repeat)):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            report = build_dataset(sources, Path(tmp) / "robustbench-tc", progress=False)
-            times.append(time.perf_counter() - start)
-    best = min(times)
-    rows = sum(report.totals.values())
-    print(
-        f"full offline build: {best:.2f} s for {len(report.counts)} configs / {rows} rows "
-        f"(best of {len(times)}; cpus: {os.cpu_count()})"
-    )
-    print(
-        f"target {args.target:.1f} s -> ratio {best / args.target:.2f} "
-        f"({'meets' if best <= args.target else 'misses'} the target)"
-    )
-    return 0
+    py = sys.executable
+    walls: dict[str, list[float]] = {"build CLI (whole process)": [], "floor: python -c pass": []}
+    stage_times: dict[str, list[float]] = {}
+    identical = True
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        first = tmp / "first"
+        for i in range(max(1, args.repeat)):
+            out = first if i == 0 else tmp / f"build{i}"
+            wall, _ = _run(
+                [py, "-m", "robustbench_tc", "build", "--sources", str(sources), "--out", str(out), "--quiet"]
+            )
+            walls["build CLI (whole process)"].append(wall)
+            walls["floor: python -c pass"].append(_run([py, "-c", "pass"])[0])
+            staged = tmp / f"staged{i}"
+            for cmd in ([py, __file__, "--stages", str(sources), str(staged)],
+                        [py, __file__, "--floors", str(sources), str(staged)]):  # fmt: skip
+                for name, value in json.loads(_run(cmd)[1].strip().splitlines()[-1]).items():
+                    stage_times.setdefault(name, []).append(value)
+            identical &= same_tree(first, out) and same_tree(first, staged)
+        matches_compare = same_tree(first, args.compare) if args.compare else None
+    load_after = os.getloadavg()
+
+    print(f"full offline build (23 configs), {args.repeat} interleaved rounds; cpus {os.cpu_count()}")
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after: {', '.join(f'{x:.2f}' for x in load_after)}")  # fmt: skip
+    print("\nwhole process (s)")
+    for name, values in walls.items():
+        print(f"  {name:<36} {_summary(values)}")
+    build = walls["build CLI (whole process)"]
+    print(f"  target {TARGET_S:.1f} s: ratio min {min(build) / TARGET_S:.2f}, median "
+          f"{statistics.median(build) / TARGET_S:.2f} (<= 1 meets it)")  # fmt: skip
+    print("\nstages, one fresh process per round (s)")
+    for name, values in stage_times.items():
+        if not name.startswith("json"):
+            print(f"  {name:<36} {_summary(values)}")
+    print("\nfloors (s)")
+    for name, values in stage_times.items():
+        if name.startswith("json"):
+            print(f"  {name:<36} {_summary(values)}")
+    print(f"\noutputs byte-identical across the {2 * args.repeat} builds: {identical}")
+    if matches_compare is not None:
+        print(f"byte-identical to {args.compare}: {matches_compare}")
+    return 0 if identical and matches_compare is not False else 1
 
 
 if __name__ == "__main__":

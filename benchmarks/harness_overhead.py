@@ -44,7 +44,7 @@ def _parse() -> argparse.Namespace:
     )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--copies", type=int, default=20, help="mini dataset: copies of each sample")
-    p.add_argument("--chunk-size", type=int, default=None)
+    p.add_argument("--chunk-size", type=int, default=None, help="fixed chunks (default: adaptive, as `run`)")
     return p.parse_args()
 
 
@@ -71,7 +71,7 @@ def main() -> int:
     model = build_tiny_model(work / "tiny")
     dataset = args.dataset or write_mini_dataset(work / "dataset", copies=args.copies)
     settings = resolve_model(str(model), dtype="float32", max_tokens=args.max_tokens, max_model_len=4096)
-    options = BackendOptions(gpu_memory_utilization=0.3, batch_size=8)
+    options = BackendOptions(batch_size=8)  # the device defaults (CPU: KV cache sized from free memory)
 
     class Recording(Backend):
         def __init__(self, inner: Backend) -> None:

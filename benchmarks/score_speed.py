@@ -1,29 +1,39 @@
-"""How fast is scoring a full predictions file, with every CI and one paired test?
+"""What a user waits for when scoring: ``robustbench-tc score`` as a whole process, and each stage.
 
-Writes the oracle predictions for every config of a built dataset with a share of the outputs
-corrupted (empty, text only, wrong argument, other formats), then times, best of ``--repeat``:
+Writes the oracle predictions of every config of a built dataset with a share of the outputs
+corrupted (empty, text only, wrong argument, cut in half) as a run and, more corrupted, as a
+reference; then, ``--repeat`` times, interleaved:
 
-1. reading + validating the file (``read_predictions`` with the dataset's keys);
-2. reading + validating + ``score_predictions`` with B bootstrap resamples and a paired test
-   against a second (reference) run.
+1. the whole command in a fresh process (start to exit): ``robustbench-tc score RUN --dataset DIR
+   --reference REF --per-sample ROWS --json REPORT`` (B = ``--n-boot``, default 10,000);
+2. a fresh process that times each stage of the same work (``--stages``): imports, loading the
+   gold (``load_gold``), reading + validating each predictions file, parsing + scoring each run's
+   records, the bootstrap and the report, writing the outputs;
+3. the floors, in a fresh process too: the interpreter alone (``python -c pass``), and a bare
+   ``json.loads`` of the bytes each stage reads (the two predictions files, the gold index; and the
+   27 MB of data files the scorer no longer parses).
 
-Prints both times and their ratio.  Target: scoring in at most 1 s on the 2-core dev machine.
+Prints min and median (seconds) of each figure, the ratio of each stage to its floor, the target
+ratio (``score`` / 1 s), and the load average before and after (the machine may be shared).
 
-    python benchmarks/score_speed.py --dataset DIR        # or --sources DIR to build one first
+    python benchmarks/score_speed.py --dataset DIR [--repeat 5]   # or --sources DIR to build one first
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from robustbench_tc.dataset import load_samples
-from robustbench_tc.predictions import read_predictions, write_predictions
-from robustbench_tc.scoring import score_predictions
-from robustbench_tc.scoring.oracle import oracle_header, oracle_records
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 1.0
 
 
 def corrupted(records, share: float, seed: int):
@@ -44,13 +54,85 @@ def corrupted(records, share: float, seed: int):
     return out
 
 
-def best_of(repeat: int, fn) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=REPO
+    )
+    return time.perf_counter() - start
+
+
+def _child(cmd: list[str]) -> dict[str, float]:
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=_env(), cwd=REPO).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- child processes
+def stages(dataset: Path, run: Path, ref: Path, out: Path, n_boot: int) -> dict[str, float]:
+    """Each stage of ``score`` in this (fresh) process, as the CLI runs them."""
+    t = {"start": time.perf_counter()}
+    from robustbench_tc.gold import load_gold
+    from robustbench_tc.predictions import read_predictions
+    from robustbench_tc.runtime import paused_gc
+    from robustbench_tc.scoring import report as report_module
+
+    t["imports"] = time.perf_counter()
+    with paused_gc():
+        gold = load_gold(dataset)
+        t["load gold"] = time.perf_counter()
+        predictions = read_predictions(run)
+        t["read run"] = time.perf_counter()
+        reference = read_predictions(ref)
+        t["read reference"] = time.perf_counter()
+        scored = report_module._Run(gold, predictions)
+        t["parse + score run"] = time.perf_counter()
+        report_module._Run(gold, reference)
+        t["parse + score reference"] = time.perf_counter()
+        report = report_module.score_predictions(gold, predictions, reference=reference, n_boot=n_boot)
+        t["score_predictions (all)"] = time.perf_counter()
+        report.table()
+        (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        report.write_rows(out / "rows.jsonl")
+        t["outputs"] = time.perf_counter()
+    assert len(scored.values) == len(report.configs)
+    names = list(t)
+    spans = {b: t[b] - t[a] for a, b in zip(names, names[1:])}
+    # score_predictions scores both runs again: its bootstrap + report part is the remainder
+    spans["bootstrap + report"] = spans.pop("score_predictions (all)") - (
+        spans["parse + score run"] + spans["parse + score reference"]
+    )
+    return spans
+
+
+def floors(dataset: Path, run: Path, ref: Path) -> dict[str, float]:
+    """Bare ``json.loads`` of the bytes each stage reads (after ``import json``)."""
+    from robustbench_tc.dataset import available_configs, config_path
+    from robustbench_tc.gold import gold_index_path
+
+    def lines(path: Path) -> float:
         start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                json.loads(line)
+        return time.perf_counter() - start
+
+    start = time.perf_counter()
+    json.loads(gold_index_path(dataset).read_bytes())
+    index_s = time.perf_counter() - start
+    data_s = sum(lines(config_path(dataset, c)) for c in available_configs(dataset))
+    return {"json.loads run": lines(run), "json.loads reference": lines(ref), "json.loads gold index": index_s,
+            "json.loads data files": data_s}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- driver
+def _summary(values: list[float]) -> str:
+    return f"min {min(values):7.3f}  median {statistics.median(values):7.3f}"
 
 
 def main() -> None:
@@ -58,47 +140,105 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, help="built dataset folder")
     parser.add_argument("--sources", type=Path, help="build the dataset from these sources first")
     parser.add_argument("--n-boot", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--share", type=float, default=0.3, help="share of corrupted outputs")
+    parser.add_argument("--stages", nargs=4, type=Path, metavar=("DATASET", "RUN", "REF", "OUT"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument(
+        "--floors", nargs=3, type=Path, metavar=("DATASET", "RUN", "REF"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.stages:
+        print(json.dumps(stages(*args.stages, n_boot=args.n_boot)))
+        return
+    if args.floors:
+        print(json.dumps(floors(*args.floors)))
+        return
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
         dataset = args.dataset
         if dataset is None:
             if args.sources is None:
                 parser.error("give --dataset DIR or --sources DIR")
             from dataset_builder.build import build_dataset
 
-            dataset = Path(tmp) / "dataset"
+            dataset = tmp / "dataset"
             build_dataset(args.sources, dataset, progress=False)
+        from robustbench_tc.dataset import load_samples
+        from robustbench_tc.gold import read_gold_index
+        from robustbench_tc.predictions import write_predictions
+        from robustbench_tc.scoring.oracle import oracle_header, oracle_records
+
+        if read_gold_index(dataset) is None:
+            print(f"note: {dataset} has no current gold index (an older build): score reads the data files")
         samples = load_samples(dataset)
-        known = {s.key for rows in samples.values() for s in rows}
         gold = oracle_records(samples)
-        run_path = write_predictions(Path(tmp) / "run.jsonl", corrupted(gold, args.share, 0), oracle_header())
-        ref_path = write_predictions(
-            Path(tmp) / "ref.jsonl", corrupted(gold, args.share * 1.5, 1), oracle_header()
-        )
-        reference = read_predictions(ref_path, known_keys=known)
+        run = write_predictions(tmp / "run.jsonl", corrupted(gold, args.share, 0), oracle_header())
+        ref = write_predictions(tmp / "ref.jsonl", corrupted(gold, args.share * 1.5, 1), oracle_header())
+        out = tmp / "out"
+        out.mkdir()
+        py = sys.executable
+        commands = {
+            "score CLI (whole process)": [py, "-m", "robustbench_tc", "score", str(run), "--dataset", str(dataset),
+                                          "--reference", str(ref), "--per-sample", str(out / "rows.jsonl"),
+                                          "--json", str(out / "report.json"), "--n-boot", str(args.n_boot)],
+            "floor: python -c pass": [py, "-c", "pass"],
+        }  # fmt: skip
+        stage_cmd = [
+            py,
+            __file__,
+            "--n-boot",
+            str(args.n_boot),
+            "--stages",
+            str(dataset),
+            str(run),
+            str(ref),
+            str(out),
+        ]
+        floor_cmd = [py, __file__, "--floors", str(dataset), str(run), str(ref)]
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        stage_times: dict[str, list[float]] = {}
+        load_before = os.getloadavg()
+        for _ in range(args.repeat):  # interleaved: every figure once per round
+            for name, cmd in commands.items():
+                walls[name].append(_wall(cmd))
+            for name, value in {**_child(stage_cmd), **_child(floor_cmd)}.items():
+                stage_times.setdefault(name, []).append(value)
+        load_after = os.getloadavg()
 
-        read_s, _ = best_of(args.repeat, lambda: read_predictions(run_path, known_keys=known))
-
-        def score() -> object:
-            run = read_predictions(run_path, known_keys=known)
-            return score_predictions(samples, run, reference=reference, n_boot=args.n_boot, seed=0)
-
-        score_s, report = best_of(args.repeat, score)
-        size_mb = run_path.stat().st_size / 1e6
-
-    print(
-        f"records: {len(known)} in {len(samples)} configs ({size_mb:.1f} MB); B={args.n_boot}; "
-        f"paired test vs a reference run; best of {args.repeat}"
-    )
-    print(f"read + validate:                 {read_s:.3f} s")
-    print(f"read + validate + score + CIs:   {score_s:.3f} s  (ratio {score_s / read_s:.1f}x)")
-    print(
-        f"pert_acc {report.pert_acc.show()}  clean {report.clean.show()}  "  # type: ignore[attr-defined]
-        f"p(pert_acc vs ref)={next(t.p_value for t in report.paired if t.metric == 'pert_acc'):.4f}"
-    )  # type: ignore[attr-defined]
+    n_rec = len(gold)
+    print(f"records: {n_rec} in {len(samples)} configs; B={args.n_boot}; paired test vs a reference run; "
+          f"{args.repeat} interleaved rounds; cpus {os.cpu_count()}")  # fmt: skip
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after: {', '.join(f'{x:.2f}' for x in load_after)}")  # fmt: skip
+    print("\nwhole process (s)")
+    for name, values in walls.items():
+        print(f"  {name:<34} {_summary(values)}")
+    score = walls["score CLI (whole process)"]
+    print(f"  target {TARGET_S:.1f} s: ratio min {min(score) / TARGET_S:.2f}, median "
+          f"{statistics.median(score) / TARGET_S:.2f} (<= 1 meets it)")  # fmt: skip
+    print("\nstages, one fresh process per round (s)")
+    floor_of = {"load gold": "json.loads gold index", "read run": "json.loads run",
+                "read reference": "json.loads reference"}  # fmt: skip
+    for name in ("imports", "load gold", "read run", "read reference", "parse + score run",
+                 "parse + score reference", "bootstrap + report", "outputs"):  # fmt: skip
+        values = stage_times[name]
+        ratio = ""
+        if name in floor_of:
+            floor = stage_times[floor_of[name]]
+            ratio = f"  ratio to {floor_of[name]}: median {statistics.median(values) / statistics.median(floor):.1f}x"
+        print(f"  {name:<34} {_summary(values)}{ratio}")
+    total = [
+        sum(stage_times[k][i] for k in stage_times if not k.startswith("json")) for i in range(args.repeat)
+    ]
+    print(f"  {'sum of stages':<34} {_summary(total)}")
+    print("\nfloors (s)")
+    for name in ("json.loads run", "json.loads reference", "json.loads gold index", "json.loads data files"):
+        print(f"  {name:<34} {_summary(stage_times[name])}")
+    print(f"  (the data files are what score parsed before the gold index: "
+          f"{statistics.median(stage_times['json.loads data files']) / statistics.median(stage_times['load gold']):.1f}x "
+          "the median gold load)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.runtime import paused_gc
 from robustbench_tc.sources import source_names
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, is_transition
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, is_transition
 
 RUNTIME = "runtime"
 
@@ -53,6 +54,8 @@ class BuildReport:
     audit_summary: str = ""
     skipped: tuple[str, ...] = field(default_factory=tuple)
     """Requested configs that could not be built (static configs without the perturbation package)."""
+    stage_seconds: dict[str, float] = field(default_factory=dict, compare=False)
+    """Wall seconds of each stage (``benchmarks/build_speed.py`` prints them)."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -85,13 +88,13 @@ class BuildReport:
 
 def _select(configs: Iterable[str] | None) -> list[str]:
     if configs is None:
-        return list(CONFIG_NAMES)
+        return config_names()
     wanted = list(configs)
     for name in wanted:
-        if name not in CONFIG_NAMES:
-            raise BuildError(unknown_name_message("config", name, CONFIG_NAMES))
+        if name not in config_names():
+            raise BuildError(unknown_name_message("config", name, config_names()))
     chosen = set(wanted) | {CLEAN}  # the default config is always written
-    return [c for c in CONFIG_NAMES if c in chosen]
+    return [c for c in config_names() if c in chosen]
 
 
 def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
@@ -121,7 +124,7 @@ def _static(
     config = generator if generator is not None else GeneratorConfig()
     result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
-    unknown = sorted(set(result.configs) - set(CONFIG_NAMES))
+    unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:
         raise BuildError(f"build_static_configs returned unknown configs {unknown}")
     label = getattr(config, "label", None) or getattr(config, "kind", None) or str(config)
@@ -205,6 +208,7 @@ def _build(
     configs: Iterable[str] | None,
     progress: bool,
 ) -> BuildReport:
+    clock = _StageClock()
     sources = Path(sources_dir)
     out = Path(out_dir).absolute()
     if not sources.is_dir():
@@ -214,21 +218,25 @@ def _build(
     selected = _select(configs)
     _check_out_dir(out)
     pins.verify(sources, source_files())
+    clock.mark("verify pinned sources (sha256)")
 
     entries = load_manifest()
     clean = load_clean(sources, entries)
     order = {s.id: i for i, s in enumerate(clean)}
+    clock.mark("load the clean samples")
 
     rows: dict[str, list[Sample]] = {CLEAN: clean}
     for code in selected:
         if is_transition(code):
             rows[code] = transition_config(clean, code)
+    clock.mark("transition configs")
     static_wanted = [c for c in selected if c != CLEAN and not is_transition(c)]
     static, audit, notes, label, skipped = _static(
         clean, static_wanted, seed=seed, generator=generator, progress=progress
     )
     rows.update(static)
-    written = [c for c in CONFIG_NAMES if c in rows]
+    written = [c for c in config_names() if c in rows]
+    clock.mark("static configs (perturb + audit)")
 
     names = source_names()
     counts = {c: {s: n for s in names if (n := sum(r.source == s for r in rows[c]))} for c in written}
@@ -253,10 +261,12 @@ def _build(
             data = "".join(_line(r) + "\n" for r in sorted_rows[config]).encode("utf-8")
             file_bytes[config] = path.write_bytes(data)
             digests[config] = hashlib.sha256(data).digest()
+        clock.mark("write data files")
         fingerprint = fingerprint_of(digests)
         index_bytes = gold_index_path(tmp).write_bytes(
             render_gold_index(gold_index(sorted_rows, fingerprint))
         )
+        clock.mark("write gold index")
         static_note = ""
         if skipped:
             static_note = (
@@ -279,9 +289,28 @@ def _build(
         )
         (tmp / "README.md").write_text(text, encoding="utf-8")
         _replace_dir(tmp, out)
+        clock.mark("card + move into place")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildReport(
-        out_dir=out, counts=counts, avg_tools=avg_tools, audit_summary=audit, skipped=tuple(skipped)
+        out_dir=out,
+        counts=counts,
+        avg_tools=avg_tools,
+        audit_summary=audit,
+        skipped=tuple(skipped),
+        stage_seconds=clock.seconds,
     )
+
+
+class _StageClock:
+    """Wall seconds between successive ``mark`` calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = now - self._last
+        self._last = now

@@ -114,6 +114,10 @@ class ModelSettings:
     thinking: bool | None = None
     seed: int = 0
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+    dtype_explicit: bool = False
+    """The user passed ``--dtype``: kept as is on every device (else CPU runs use float32)."""
+    tokenizer: str | None = None
+    """``--tokenizer``: load the tokenizer and chat template from here instead of the model."""
 
     def sampling(self) -> dict[str, Any]:
         """The sampling settings recorded in the run header."""
@@ -132,6 +136,7 @@ def resolve_model(
     seed: int = 0,
     manifest: Manifest | None = None,
     backend: str | None = None,
+    tokenizer: str | None = None,
 ) -> ModelSettings:
     """Manifest values, overridden by whatever was passed explicitly (not ``None``).
 
@@ -198,6 +203,8 @@ def resolve_model(
         thinking=base["thinking"],
         seed=seed,
         chat_template_kwargs=kwargs,
+        dtype_explicit=dtype is not None,
+        tokenizer=tokenizer,
     )
 
 

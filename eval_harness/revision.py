@@ -22,12 +22,23 @@ def local_revision(path: Path) -> str:
     return f"local-sha256:{digest.hexdigest()[:16]}"
 
 
+def file_revision(path: Path) -> str:
+    """``local-sha256:<digest>`` of a single-file checkpoint (GGUF): its name, size and first
+    16 MiB (the GGUF header: architecture, tokenizer, chat template, tensor index)."""
+    digest = hashlib.sha256(f"{path.name}\0{path.stat().st_size}\0".encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(_SMALL_FILE))
+    return f"local-sha256:{digest.hexdigest()[:16]}"
+
+
 def model_revision(model: str) -> str | None:
-    """The revision of a local folder or of a Hub id already in the local cache; ``None`` when
-    neither can be determined offline (e.g. an API model)."""
+    """The revision of a local folder or file or of a Hub id already in the local cache; ``None``
+    when neither can be determined offline (e.g. an API model)."""
     path = Path(model)
     if path.is_dir():
         return local_revision(path)
+    if path.is_file():
+        return file_revision(path)
     try:
         from huggingface_hub import snapshot_download
 

@@ -1,10 +1,18 @@
 """One evaluation run: samples -> chats -> backend passes -> predictions file (resumable).
 
-Work is split into fixed chunks of the run's item list (``chunk_size``); each chunk is generated
-(pass 1 for every item; pass 2 for transition items whose pass 1 made a tool call), then its
-records are appended to the file with one write + fsync. Chunk membership depends only on the
-dataset, the configs, ``--limit`` and the chunk size, so a restarted run redoes exactly the
-chunks that were not completely written and gets the same batches an uninterrupted run had.
+Work is split into chunks of the run's item list; each chunk is generated (pass 1 for every
+item; pass 2 for transition items whose pass 1 made a tool call), then its records are appended
+to the file with one write + fsync, so a kill loses at most the chunk in flight.
+
+- By default chunk sizes follow the measured throughput: each chunk is sized to take about
+  ``flush_seconds`` (60 s) at the rate the previous one ran, growing at most 4x per chunk up to the
+  backend's cap (vllm 1024, openai 256, transformers 32) and, on a GPU, never below what fills the
+  engine (256 for vLLM), so a fast engine still gets its large batches. Chunks end on a sample
+  boundary (the clean row and its transition copies stay together for dedupe). A restart keeps
+  every record already written and generates the rest.
+- With a fixed ``chunk_size`` chunk membership depends only on the dataset, the configs,
+  ``--limit`` and the size, so a restarted run redoes exactly the chunks that were not completely
+  written and gets the same batches an uninterrupted run had (byte-identical files).
 
 Items are processed sample-major (every config of a sample next to each other), so at
 temperature 0 identical first-pass chats (the clean sample and its six transition variants)
@@ -13,8 +21,10 @@ are generated once per chunk; the file is written in dataset order at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +35,12 @@ from tqdm.auto import tqdm
 from eval_harness.backends import Backend, BackendOptions, ChatRequest, Generation, make_backend
 from eval_harness.conversation import FC_SYSTEM_PROMPT, build_messages, follow_up
 from eval_harness.manifest import ModelSettings
-from eval_harness.store import Key, PredictionStore
+from eval_harness.store import Key, PredictionStore, ResumeError, header_differences
 from robustbench_tc import __version__ as PROJECT_VERSION
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 from robustbench_tc.records import Sample
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import config_names, is_transition
 
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
 PROTOCOL_VERSION = 2
@@ -38,7 +48,13 @@ PROTOCOL_VERSION = 2
 MadeCall = Callable[[Sample, Generation], int]
 """How many tool calls pass 1 made (0: none, so no fault is injected)."""
 
-DEFAULT_CHUNK_SIZE = {"vllm": 1024, "openai": 256, "transformers": 32}
+#: Largest chunk per backend (and the fixed size a plain ``--chunk-size`` default used to be).
+MAX_CHUNK_SIZE = {"vllm": 1024, "openai": 256, "transformers": 32}
+#: First chunk of an adaptive run, before any throughput is known.
+FIRST_CHUNK_SIZE = 16
+#: Chunk growth limit: the rate measured on a small chunk understates a big batch's.
+MAX_GROWTH = 4
+DEFAULT_FLUSH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,11 @@ class RunOptions:
     configs: tuple[str, ...] | None = None
     limit: int | None = None
     chunk_size: int | None = None
+    """Fixed chunk size (deterministic batches); ``None``: sized from throughput (``flush_seconds``)."""
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS
+    """Adaptive chunks: target seconds of work between two flushes (what a kill can lose)."""
+    shard: tuple[int, int] | None = None
+    """``(rank, world)``: only samples at positions ``rank`` mod ``world`` (data parallelism)."""
     overwrite: bool = False
     retry_errors: bool = False
     progress: bool = True
@@ -128,18 +149,84 @@ def run_eval(
     *,
     backend: Backend | None = None,
     made_call: MadeCall = calls_made,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RunSummary:
     """Run (or resume) an evaluation and write ``options.out``.
 
-    A ``backend`` passed in stays open (the caller owns it); one made here is closed at the end.
+    A ``backend`` passed in stays open (the caller owns it); one made here is closed at the end
+    (also when the run is interrupted: see ``eval_harness.shutdown``).
     """
-    by_config = select_samples(options.dataset, options.configs, options.limit)
-    items = [_Item(c, s) for c in CONFIG_NAMES if c in by_config for s in by_config[c]]
+    items = select_items(options)
     dataset_order = [item.key for item in items]
     if backend is not None:
-        return _run(settings, options, backend, made_call, items, dataset_order)
+        return _run(settings, options, backend, made_call, items, dataset_order, clock)
     with make_backend(options.backend, settings, options.backend_options) as own:
-        return _run(settings, options, own, made_call, items, dataset_order)
+        return _run(settings, options, own, made_call, items, dataset_order, clock)
+
+
+def select_items(options: RunOptions) -> list[_Item]:
+    """The run's (config, sample) items in dataset order; with ``shard``, only that rank's
+    samples (by the sample's first position, so all configs of a sample go to one rank)."""
+    by_config = select_samples(options.dataset, options.configs, options.limit)
+    items = [_Item(c, s) for c in config_names() if c in by_config for s in by_config[c]]
+    if options.shard is None:
+        return items
+    rank, world = options.shard
+    position: dict[str, int] = {}
+    for item in items:
+        position.setdefault(item.sample.id, len(position))
+    return [item for item in items if position[item.sample.id] % world == rank]
+
+
+def merge_shards(options: RunOptions, paths: Sequence[Path]) -> None:
+    """Write ``options.out`` from the ranks' finished files: their common header (the earliest
+    ``created_at``) and every record in dataset order, as a single-process run writes it."""
+    headers, records = [], {}
+    for path in paths:
+        store = PredictionStore(path, RunHeader(model="?", engine="?"))
+        header, found = store._read_existing()
+        if header is None:
+            raise ResumeError(f"{path} has no run header; run the same command again to redo it")
+        headers.append(header)
+        records.update(found)
+    for path, header in zip(paths[1:], headers[1:]):
+        differences = header_differences(headers[0], header)
+        if differences:
+            raise ResumeError(f"{path} and {paths[0]} come from different runs ({'; '.join(differences)})")
+    created = min((h.created_at for h in headers if h.created_at), default=None)
+    merged = PredictionStore(
+        options.out, headers[0].model_copy(update={"created_at": created}), overwrite=True
+    )
+    merged.open()
+    merged.records = records
+    merged.finalize([item.key for item in select_items(dataclasses.replace(options, shard=None))])
+
+
+def next_chunk_size(previous: int, seconds: float, target_s: float, floor: int, cap: int) -> int:
+    """Items for the next chunk: about ``target_s`` of work at the rate the previous chunk ran
+    (``previous`` items in ``seconds``), at most ``MAX_GROWTH`` times the previous one, within
+    [``floor``, ``cap``].
+
+    >>> next_chunk_size(16, seconds=2.0, target_s=60, floor=1, cap=1024)   # fast: grow 4x
+    64
+    >>> next_chunk_size(16, seconds=120.0, target_s=60, floor=1, cap=1024)  # slow: shrink
+    8
+    >>> next_chunk_size(16, seconds=600.0, target_s=60, floor=1, cap=1024)
+    1
+    >>> next_chunk_size(512, seconds=1.0, target_s=60, floor=256, cap=1024)
+    1024
+    >>> next_chunk_size(16, seconds=600.0, target_s=60, floor=256, cap=1024)  # GPU floor
+    256
+    """
+    fit = int(previous * target_s / seconds) if seconds > 0 else cap
+    return max(1, floor, min(cap, previous * MAX_GROWTH, fit))
+
+
+def _sample_boundary(work: Sequence[_Item], end: int) -> int:
+    """``end`` moved forward to the end of the sample it cuts through."""
+    while 0 < end < len(work) and work[end].sample.id == work[end - 1].sample.id:
+        end += 1
+    return end
 
 
 def _run(
@@ -149,7 +236,9 @@ def _run(
     made_call: MadeCall,
     items: list[_Item],
     dataset_order: list[Key],
+    clock: Callable[[], float],
 ) -> RunSummary:
+    settings = backend.adapt(settings)
     store = PredictionStore(
         options.out, build_header(settings, backend, options.dataset), overwrite=options.overwrite
     )
@@ -160,16 +249,22 @@ def _run(
     first_seen: dict[str, int] = {}
     for item in items:
         first_seen.setdefault(item.sample.id, len(first_seen))
-    config_rank = {c: i for i, c in enumerate(CONFIG_NAMES)}
+    config_rank = {c: i for i, c in enumerate(config_names())}
     work = sorted(items, key=lambda it: (first_seen[it.sample.id], config_rank[it.config]))
-    size = options.chunk_size or DEFAULT_CHUNK_SIZE.get(backend.name, 256)
-    chunks = [work[i : i + size] for i in range(0, len(work), size)]
-    pending = [chunk for chunk in chunks if not all(it.key in done for it in chunk)]
-    partial = [it.key for chunk in pending for it in chunk if it.key in store.records]
-    store.drop(partial)  # redo partly written chunks whole: same batches as an uninterrupted run
+    cap = MAX_CHUNK_SIZE.get(backend.name, 256)
+    if options.chunk_size:
+        size = options.chunk_size
+        chunks = [work[i : i + size] for i in range(0, len(work), size)]
+        pending_chunks = [chunk for chunk in chunks if not all(it.key in done for it in chunk)]
+        partial = [it.key for chunk in pending_chunks for it in chunk if it.key in store.records]
+        store.drop(partial)  # redo partly written chunks whole: same batches as an uninterrupted run
+        pending = [it for chunk in pending_chunks for it in chunk]
+    else:
+        pending = [it for it in work if it.key not in done]
+        store.drop([it.key for it in pending if it.key in store.records])  # --retry-errors
 
-    n_pending = sum(len(c) for c in pending)
-    n_transition = sum(1 for c in pending for it in c if is_transition(it.config))
+    n_pending = len(pending)
+    n_transition = sum(1 for it in pending if is_transition(it.config))
     bar1 = tqdm(total=n_pending, desc="pass 1", unit="chat", disable=not options.progress)
     bar2 = tqdm(
         total=n_transition,
@@ -179,12 +274,23 @@ def _run(
     )
     injected_total = errors = 0
     dedupe = (settings.temperature or 0.0) == 0.0
+    floor = min(cap, backend.min_chunk_size)
+    size = options.chunk_size or max(floor, FIRST_CHUNK_SIZE)
     try:
-        for chunk in pending:
+        if pending:
+            backend.load()
+        start = 0
+        while start < len(pending):
+            end = start + size if options.chunk_size else _sample_boundary(pending, start + size)
+            chunk = pending[start:end]
+            began = clock()
             records, injected = _run_chunk(chunk, settings, backend, made_call, dedupe, bar1, bar2)
             store.append(records)
+            if not options.chunk_size:
+                size = next_chunk_size(len(chunk), clock() - began, options.flush_seconds, floor, cap)
             injected_total += injected
             errors += sum(1 for r in records if r.error)
+            start = end
     finally:
         bar1.close()
         bar2.close()

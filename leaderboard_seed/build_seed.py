@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.taxonomy import METRIC_KEYS
 
 PAPER_ARXIV = "2605.11928"
 PAPER_TITLE = (
@@ -37,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PAPER_DIR = REPO_ROOT.parent / "shared" / "paper"
 DEFAULT_OUT = Path(__file__).resolve().parent / "seed.json"
 
-METRICS = ("clean", "pert_acc", "d_obs", "d_act", "d_rew", "d_trn")
+METRICS = METRIC_KEYS
 
 # Model families (name prefix -> family). Figure 3 plots ToolRL (Qwen2.5 1.5B/3B), MUA-RL,
 # LoopTool and Qwen3; the others get their own family so that Figure 2 can colour them.

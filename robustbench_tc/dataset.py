@@ -19,7 +19,7 @@ from pathlib import Path
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CONFIG_NAMES
+from robustbench_tc.taxonomy import config_names
 
 DATA_DIR = "data"
 SPLIT = "test"
@@ -36,7 +36,7 @@ class DatasetError(RobustBenchError, ValueError):
 
 def available_configs(dataset_dir: str | Path) -> list[str]:
     """Configs present in a folder, in taxonomy order."""
-    return [c for c in CONFIG_NAMES if config_path(dataset_dir, c).is_file()]
+    return [c for c in config_names() if config_path(dataset_dir, c).is_file()]
 
 
 def check_dataset_dir(dataset_dir: str | Path) -> Path:
@@ -54,8 +54,8 @@ def select_configs(dataset_dir: str | Path, configs: Iterable[str] | None) -> li
     """The requested configs (default: every config present), each known and present."""
     wanted = list(configs) if configs is not None else available_configs(dataset_dir)
     for config in wanted:
-        if config not in CONFIG_NAMES:
-            raise DatasetError(unknown_name_message("config", config, CONFIG_NAMES))
+        if config not in config_names():
+            raise DatasetError(unknown_name_message("config", config, config_names()))
         path = config_path(dataset_dir, config)
         if not path.is_file():
             raise DatasetError(f"config {config!r} is missing from {dataset_dir} (expected {path})")
@@ -100,7 +100,7 @@ def fingerprint_of(file_digests: dict[str, bytes]) -> str:
     True
     """
     digest = hashlib.sha256()
-    for config in (c for c in CONFIG_NAMES if c in file_digests):
+    for config in (c for c in config_names() if c in file_digests):
         digest.update(f"{config}\0".encode())
         digest.update(file_digests[config])
     return digest.hexdigest()

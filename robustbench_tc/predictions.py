@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import CONFIG_NAMES, config_names, is_config, is_transition
 
 
 class RunHeader(BaseModel):
@@ -136,7 +136,7 @@ class PredictionsFile(BaseModel):
     def configs(self) -> list[str]:
         """The configs the file has records for, in taxonomy order."""
         present = {r.perturbation for r in self.records}
-        return [c for c in CONFIG_NAMES if c in present]
+        return [c for c in config_names() if c in present]
 
     def content_digest(self) -> str:
         """sha256 of what the scorer reads: every record's ``(id, perturbation, raw_output,
@@ -271,6 +271,18 @@ def _shape_problem(value: Any, what: str) -> str | None:
     return None
 
 
+def _small_shape(text: str) -> bool:
+    """Whether the JSON text of a value is certainly within the depth and value-count limits, by
+    counting its brackets, colons and commas (strings included, so an upper bound): this spares the
+    walk of ``_shape_problem`` for ordinary records.
+
+    >>> _small_shape('{"id": "a", "raw_output": "[f(x=1)]", "meta": {}}'), _small_shape("[" * 40)
+    (True, False)
+    """
+    opened = text.count("[") + text.count("{")
+    return opened <= MAX_JSON_DEPTH and 1 + opened + text.count(":") + text.count(",") <= MAX_VALUES
+
+
 def _json_problem(exc: Exception) -> str:
     if isinstance(exc, _Reject):
         return str(exc)
@@ -398,8 +410,9 @@ class _Reader:
                 self.problem(f"{where}: {eol - start:,} characters; one record may have at most "
                              f"{MAX_RECORD_CHARS:,}")  # fmt: skip
                 continue
+            line = text[start:eol]
             try:
-                obj = _loads(text[start:eol])
+                obj = _loads(line)
             except (json.JSONDecodeError, _Reject, RecursionError, ValueError) as exc:
                 self.problem(f"{where}: {_json_problem(exc)}")
                 continue
@@ -411,7 +424,7 @@ class _Reader:
                 else:
                     self._header(obj["header"])
                 continue
-            self._record(where, obj)
+            self._record(where, obj, line)
 
     # -- documents -----------------------------------------------------------------------
     def _is_document_object(self, pos: int) -> bool:
@@ -541,12 +554,12 @@ class _Reader:
         except ValidationError as exc:
             self.problem("header: " + "; ".join(_pydantic_problems(exc)))
 
-    def _record(self, where: str, obj: Any) -> None:
+    def _record(self, where: str, obj: Any, source: str | None = None) -> None:
         self.n_items += 1
         if not isinstance(obj, dict):
             self.problem(f"{where}: expected a JSON object (one prediction record), got {type(obj).__name__}")
             return
-        shape = _shape_problem(obj, "the record")
+        shape = None if source is not None and _small_shape(source) else _shape_problem(obj, "the record")
         if shape is not None:
             self.problem(f"{where}: {shape}")
             return
@@ -628,8 +641,8 @@ def read_predictions(
 def _record_problems(
     record: PredictionRecord, known_keys: Collection[Key] | None, known_ids: set[str]
 ) -> Iterable[str]:
-    if record.perturbation not in CONFIG_NAMES:
-        yield unknown_name_message("perturbation", record.perturbation, CONFIG_NAMES)
+    if not is_config(record.perturbation):
+        yield unknown_name_message("perturbation", record.perturbation, config_names())
         return
     if is_transition(record.perturbation):
         if record.transition_injected is None:

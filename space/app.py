@@ -20,7 +20,8 @@ import logging
 import os
 import re
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,8 @@ class Board:
     gold: GoldSet
     submitter: Submitter
     sync: HubSync | None
+    background: list[threading.Thread] = field(default_factory=list)
+    """Start-up work still running (the rescore of stale submissions)."""
 
 
 def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_factory: Any = None) -> Board:
@@ -150,7 +153,33 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
         )
         sync.restore()
     submitter = Submitter(config, gold, store, on_stored=sync.on_stored if sync else None)
-    return Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync)
+    board = Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync)
+    if config.rescore_on_start:
+        thread = threading.Thread(target=_rescore_stale, args=(board,), name="rbtc-rescore", daemon=True)
+        board.background.append(thread)
+        thread.start()
+    return board
+
+
+def _rescore_stale(board: Board) -> None:
+    """Background start-up rescore; the board serves the old scores (with their version) meanwhile."""
+    from space.rescore import rescore_when_stale
+
+    cfg = board.config
+    try:
+        summary = rescore_when_stale(
+            board.store,
+            board.gold,
+            n_boot=cfg.n_boot,
+            paired_limit=cfg.paired_limit if cfg.paired_limit > 0 else None,
+        )
+    except Exception:  # noqa: BLE001 - the board keeps serving the stored scores
+        log.exception("rescoring stale submissions failed; the stored scores stay")
+        return
+    if summary is not None:
+        log.info("\n".join(summary.lines()))
+        if board.sync is not None and summary.rescored:
+            board.sync.refresh(summary.rescored, f"Rescore with scorer version {summary.scorer_version}")
 
 
 # -- handlers (module-level functions of plain values, so they are testable without a server) --

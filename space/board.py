@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from robustbench_tc.taxonomy import COMPONENT_INFO
 from space.store import METRICS, PairedResult, Run
 
 SUBMISSION_GROUP = "Community submissions"
@@ -32,10 +33,7 @@ COLUMNS: tuple[str, ...] = (
     "Size (B)",
     "Clean",
     "Pert. Acc.",
-    "Δ Obs",
-    "Δ Act",
-    "Δ Rew",
-    "Δ Trn",
+    *(f"Δ {i.short}" for i in COMPONENT_INFO.values()),
     "Scorer",
     "Mode",
     "Trained on RB-TC data",
@@ -58,9 +56,10 @@ TEXT_COLUMNS = frozenset(
 TRAINED_CHOICES = ("no", "yes", "not declared")
 MODE_CHOICES = ("prompt", "fc", "other", "not stated")
 _METRIC_COLUMNS = {
-    "Clean": "clean", "Pert. Acc.": "pert_acc",
-    "Δ Obs": "d_obs", "Δ Act": "d_act", "Δ Rew": "d_rew", "Δ Trn": "d_trn",
-}  # fmt: skip
+    "Clean": "clean",
+    "Pert. Acc.": "pert_acc",
+    **{f"Δ {i.short}": i.metric for i in COMPONENT_INFO.values()},
+}
 
 
 @dataclass(frozen=True)

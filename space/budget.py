@@ -25,14 +25,16 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from robustbench_tc.errors import RobustBenchError
+
 T = TypeVar("T")
 
 
-class BudgetExceeded(RuntimeError):
+class BudgetExceeded(RobustBenchError, RuntimeError):
     """The child ran past its time budget and was killed."""
 
 
-class ChildFailed(RuntimeError):
+class ChildFailed(RobustBenchError, RuntimeError):
     """The child died without a result (killed from outside, out of memory)."""
 
 

@@ -27,7 +27,7 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
-from robustbench_tc.taxonomy import COMPONENTS, PERTURBATION_TYPES, types_of  # noqa: E402
+from robustbench_tc.taxonomy import COMPONENT_INFO, COMPONENTS, PERTURBATION_TYPES, types_of  # noqa: E402
 from space.store import Run  # noqa: E402
 
 RetentionKind = Literal["paper", "pert"]
@@ -61,8 +61,7 @@ DELTA_CAPTION = (
     "community submissions with a stated size appear as diamonds."
 )
 
-_DELTAS = (("d_obs", "Observation", "Obs"), ("d_act", "Action", "Act"), ("d_rew", "Reward", "Rew"),
-           ("d_trn", "Transition", "Trn"))  # fmt: skip
+_DELTAS = tuple((i.metric, i.title, i.short) for i in COMPONENT_INFO.values())
 _SIZE_TICKS = (1, 1.5, 3, 7, 14, 32, 70, 200, 700)
 _FAMILY_COLORS = {
     "ToolRL": "tab:blue",

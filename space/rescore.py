@@ -76,7 +76,9 @@ def rescore_run(run: Run, raw: bytes, gold: GoldSet, *, n_boot: int) -> tuple[Ru
     fresh = _run_from_report(
         report, _meta_of(run), run.file_sha256 or "", gold.fingerprint, run.submitter or ""
     )
-    fresh = fresh.model_copy(update={"run_id": run.run_id, "metadata": run.metadata})
+    fresh = fresh.model_copy(
+        update={"run_id": run.run_id, "metadata": run.metadata, "scorer_version": SCORER_VERSION}
+    )
     return fresh, results_of(report)  # type: ignore[return-value]
 
 
@@ -153,3 +155,29 @@ def rescore_store(
         raise RescoreError(f"rescoring {store.path} failed, nothing was written: {exc}") from None
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def stale_submissions(store: Store, gold: GoldSet) -> list[int]:
+    """Submissions on ``gold``'s build with a stored file that another scorer version scored."""
+    return [
+        r.run_id
+        for r in store.runs()
+        if r.origin == "submission" and r.run_id is not None and r.scorer_version != SCORER_VERSION
+        and r.dataset_fingerprint == gold.fingerprint and store.raw_predictions(r.run_id) is not None
+    ]  # fmt: skip
+
+
+def rescore_when_stale(
+    store: Store, gold: GoldSet, *, n_boot: int, paired_limit: int | None, attempts: int = 3
+) -> RescoreSummary | None:
+    """``rescore_store`` if some submission is stale (a Space restarted with a new scorer); a
+    submission arriving meanwhile aborts the transaction, so it is retried. None if nothing to do."""
+    for attempt in range(attempts):
+        if not stale_submissions(store, gold):
+            return None
+        try:
+            return rescore_store(store, gold, n_boot=n_boot, paired_limit=paired_limit)
+        except RescoreError:
+            if attempt == attempts - 1:
+                raise
+    return None

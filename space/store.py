@@ -33,10 +33,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from robustbench_tc.errors import RobustBenchError
+from robustbench_tc.taxonomy import METRIC_KEYS
 
 SCHEMA_VERSION = 2
 
-METRICS: tuple[str, ...] = ("clean", "pert_acc", "d_obs", "d_act", "d_rew", "d_trn")
+METRICS: tuple[str, ...] = METRIC_KEYS
 """Headline numbers of a run; each also has a ``<name>_ci`` 95% half-width."""
 
 _V2_TABLES = """

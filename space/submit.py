@@ -40,7 +40,7 @@ from pydantic import BaseModel
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, score_predictions
-from robustbench_tc.taxonomy import CLEAN
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
 from space.board import SUBMISSION_GROUP
 from space.budget import BudgetExceeded, ChildFailed, run_with_budget
 from space.config import BoardConfig, show_mb
@@ -55,7 +55,7 @@ MIN_PARAMS_B = 0.001
 MAX_PARAMS_B = 10_000.0
 """Largest size accepted (10T parameters)."""
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95})?$")
-_COMPONENT_KEYS = {"observation": "d_obs", "action": "d_act", "reward": "d_rew", "transition": "d_trn"}
+_COMPONENT_KEYS = {c.value: info.metric for c, info in COMPONENT_INFO.items()}
 
 
 class SubmissionError(RobustBenchError, ValueError):

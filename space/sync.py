@@ -95,6 +95,8 @@ class HubSync:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._mirrored: set[str] = set()
+        """Submission files the repo has (listed once, then kept up to date by our own commits)."""
+        self._listed = False
         self._repo_ready = False
 
     def rows(self) -> list[dict[str, Any]]:
@@ -115,8 +117,9 @@ class HubSync:
         with self._lock:  # one commit at a time; each carries everything not mirrored yet
             try:
                 self._ensure_repo()
-                if not self._mirrored:
-                    self._mirrored = {f for f in self._remote_files() if f.startswith(SUBMISSIONS_DIR + "/")}
+                if not self._listed:
+                    self._mirrored |= {f for f in self._remote_files() if f.startswith(SUBMISSIONS_DIR + "/")}
+                    self._listed = True
                 operations = []
                 added = []
                 for run_id in self.store.submission_ids():
@@ -156,6 +159,7 @@ class HubSync:
         except Exception:  # noqa: BLE001
             log.exception("cannot list %s; starting without restoring submissions", self.repo_id)
             return restored
+        self._listed = True
         for name in files:
             try:
                 local = self.api.hf_hub_download(self.repo_id, name, repo_type="dataset")

@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eval_harness.backends.base import Backend, BackendOptions, ChatRequest, Generation
+from eval_harness.backends.base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    EngineUnavailable,
+    Generation,
+    local_model,
+)
 from eval_harness.backends.chat_template import encode_prompt
+from eval_harness.device import device_settings
 from eval_harness.manifest import ModelSettings
 from eval_harness.revision import model_revision
 
@@ -19,10 +27,21 @@ class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, settings: ModelSettings, options: BackendOptions) -> None:
-        self.settings = settings
+        try:
+            import torch
+            import transformers  # noqa: F401
+        except ImportError as exc:
+            raise EngineUnavailable(
+                f"transformers is not installed in this Python: pip install 'robustbench-tc[harness]' ({exc})"
+            ) from None
+        self.on_cpu = not torch.cuda.is_available()
+        self.settings = self.adapt(settings)
         self.options = options
         self._model: Any = None
         self._tokenizer: Any = None
+
+    def adapt(self, settings: ModelSettings) -> ModelSettings:
+        return device_settings(settings, on_cpu=self.on_cpu)
 
     def engine_version(self) -> str | None:
         import transformers
@@ -32,6 +51,9 @@ class TransformersBackend(Backend):
     def model_revision(self) -> str | None:
         return model_revision(self.settings.model)
 
+    def load(self) -> None:
+        self._load()
+
     def _load(self) -> None:
         if self._model is not None:
             return
@@ -40,12 +62,13 @@ class TransformersBackend(Backend):
 
         dtype = self.settings.dtype
         torch_dtype: Any = "auto" if dtype == "auto" else getattr(torch, dtype)
-        self._tokenizer = AutoTokenizer.from_pretrained(self.settings.model)
+        model_path = local_model(self.settings.model)
+        self._tokenizer = AutoTokenizer.from_pretrained(self.settings.tokenizer or model_path)
         self._tokenizer.padding_side = "left"
         if self._tokenizer.pad_token_id is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(self.settings.model, dtype=torch_dtype)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype)
+        device = "cpu" if self.on_cpu else "cuda"
         self._model = model.to(device).eval()
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Generation]:
@@ -113,6 +136,9 @@ class TransformersBackend(Backend):
                     },
                 )
         return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        self._model = self._tokenizer = None
 
 
 def _eos_ids(model: Any, tok: Any) -> set[int]:

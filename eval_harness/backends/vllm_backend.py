@@ -9,22 +9,61 @@ processes); the ``robustbench-tc`` entry point satisfies that.
 
 from __future__ import annotations
 
+import gc
+import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from eval_harness.backends.base import Backend, BackendOptions, ChatRequest, Generation
+from eval_harness.backends.base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    EngineUnavailable,
+    Generation,
+    local_model,
+)
 from eval_harness.backends.chat_template import encode_prompt
+from eval_harness.device import GiB, available_memory, cpu_kv_cache_bytes, device_settings, weight_bytes
 from eval_harness.manifest import ModelSettings
 from eval_harness.revision import model_revision
+from eval_harness.shutdown import SHUTDOWN_TIMEOUT_S, child_processes, reap, signals_deferred
+
+GPU_MEMORY_UTILIZATION = 0.9
+GPU_MIN_CHUNK = 256
+
+
+VLLM_INSTALL_HINT = (
+    "vLLM is not installed in this Python: `pip install vllm` on a GPU machine; on a CPU "
+    "`bash scripts/install.sh --vllm` builds .venv-vllm (then run `.venv-vllm/bin/python -m "
+    "robustbench_tc run ...`); or pass --backend transformers"
+)
 
 
 class VLLMBackend(Backend):
     name = "vllm"
 
     def __init__(self, settings: ModelSettings, options: BackendOptions) -> None:
-        self.settings = settings
+        try:
+            from vllm.platforms import current_platform
+        except ImportError as exc:
+            raise EngineUnavailable(f"{VLLM_INSTALL_HINT} ({exc})") from None
+        self.on_cpu = bool(current_platform.is_cpu())
+        self.settings = self.adapt(settings)
         self.options = options
         self._llm: Any = None
+        self.engine_kwargs: dict[str, Any] = {}
+
+    def adapt(self, settings: ModelSettings) -> ModelSettings:
+        return device_settings(settings, on_cpu=self.on_cpu)
+
+    @property
+    def min_chunk_size(self) -> int:  # type: ignore[override]
+        """On a GPU a chunk fills vLLM's default batch (256 sequences); on a CPU any size."""
+        return 1 if self.on_cpu else GPU_MIN_CHUNK
+
+    def load(self) -> None:
+        self._load()
 
     def engine_version(self) -> str | None:
         import vllm
@@ -34,23 +73,45 @@ class VLLMBackend(Backend):
     def model_revision(self) -> str | None:
         return model_revision(self.settings.model)
 
+    def engine_args(self) -> tuple[str, dict[str, Any]]:
+        """What ``vllm.LLM`` gets: the model folder (a GGUF converted once, see
+        ``robustbench_tc.gguf``) and its keyword arguments, with the device's memory defaults."""
+        model = local_model(self.settings.model)
+        kwargs: dict[str, Any] = {
+            "dtype": self.settings.dtype,
+            "seed": self.settings.seed,
+            "enforce_eager": self.on_cpu,  # CUDA graphs only help on GPU
+            "tensor_parallel_size": self.options.tensor_parallel_size,
+        }
+        if self.settings.tokenizer:
+            kwargs["tokenizer"] = self.settings.tokenizer
+        kwargs.update(self.memory_args(model))
+        if self.settings.max_model_len is not None:
+            kwargs["max_model_len"] = self.settings.max_model_len
+        kwargs.update(self.options.extra_engine_args)
+        return model, kwargs
+
+    def memory_args(self, model: str) -> dict[str, Any]:
+        """GPU: ``gpu_memory_utilization`` (0.9 unless given). CPU: an explicit KV-cache size that
+        fits the free memory (see ``eval_harness.device``), unless the user chose one."""
+        gib, fraction = self.options.kv_cache_gib, self.options.gpu_memory_utilization
+        if gib is not None:
+            return {"kv_cache_memory_bytes": int(gib * GiB)}
+        if fraction is not None:
+            return {"gpu_memory_utilization": fraction}
+        if not self.on_cpu:
+            return {"gpu_memory_utilization": GPU_MEMORY_UTILIZATION}
+        if os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+            return {}  # vLLM's own CPU setting (GiB) wins
+        available = int(available_memory() * self.options.memory_share)
+        return {"kv_cache_memory_bytes": cpu_kv_cache_bytes(available, weight_bytes(model))}
+
     def _load(self) -> Any:
         if self._llm is None:
             from vllm import LLM
-            from vllm.platforms import current_platform
 
-            cpu = current_platform.is_cpu()
-            kwargs: dict[str, Any] = {
-                "dtype": self.settings.dtype,
-                "seed": self.settings.seed,
-                "enforce_eager": cpu,  # CUDA graphs only help on GPU
-                "gpu_memory_utilization": self.options.gpu_memory_utilization,
-                "tensor_parallel_size": self.options.tensor_parallel_size,
-            }
-            if self.settings.max_model_len is not None:
-                kwargs["max_model_len"] = self.settings.max_model_len
-            kwargs.update(self.options.extra_engine_args)
-            self._llm = LLM(self.settings.model, **kwargs)
+            model, self.engine_kwargs = self.engine_args()
+            self._llm = LLM(model, **self.engine_kwargs)
         return self._llm
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Generation]:
@@ -100,9 +161,20 @@ class VLLMBackend(Backend):
         return [r for r in results if r is not None]
 
     def close(self) -> None:
-        if self._llm is not None:
-            engine = getattr(self._llm, "llm_engine", None)
-            shutdown = getattr(engine, "shutdown", None) if engine is not None else None
+        """Shut the engine down: vLLM's own shutdown first, then any process it started that is
+        still alive (EngineCore, workers) is terminated and, at the deadline, killed."""
+        if self._llm is None:
+            return
+        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
+        with signals_deferred():
+            children = child_processes()
+            core = getattr(getattr(self._llm, "llm_engine", None), "engine_core", None)
+            shutdown = getattr(core, "shutdown", None)
             if callable(shutdown):
-                shutdown()
+                try:
+                    shutdown(timeout=max(1.0, deadline - time.monotonic() - 5))
+                except Exception:  # noqa: BLE001 - the processes are reaped below either way
+                    pass
             self._llm = None
+            gc.collect()
+            reap(children, deadline)

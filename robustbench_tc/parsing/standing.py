@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+from collections.abc import Callable
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
 from robustbench_tc.parsing.scan import balanced, bracket_pairs
@@ -159,6 +160,9 @@ def prepare(text: str) -> str:
     ['get_uv(', "location='x',", ')']
     """
     text = undo_markdown_escapes(_SPECIAL_TOKENS.sub("\n", text))
+    if "\n" not in text and _FENCE not in text:
+        # one line and no fence (most answers): the loop below reduces to this
+        return "" if _STATEMENT.match(text) else text
     lines = text.split("\n")
     n = len(lines)
     i = 0
@@ -225,9 +229,33 @@ def standalone_calls(text: str) -> list[ParsedCall]:
     (after a list marker, a code span, or a ``...:`` preamble) and ends it; a multi-line call
     or list counts when its closing bracket ends its last line.  Calls inside a candidate (its
     arguments) are never candidates themselves, so each character is parsed at most once."""
-    # imported here: variants imports this module
-    from robustbench_tc.parsing.variants import calls_from_segment
+    # Two variants (bfcl_ast, python_call) read the same text with this function in one
+    # dispatch: remember the last text that held no call, so the second one costs nothing.
+    if text is _no_calls_in[0]:
+        return []
+    calls = _standalone_calls(text)
+    if not calls:
+        _no_calls_in[0] = text
+    return calls
 
+
+_no_calls_in: list[str | None] = [None]
+
+
+def _segment_reader() -> Callable[[str], list[ParsedCall]]:
+    """``variants.calls_from_segment``, imported on first use (variants imports this module)."""
+    if not _SEGMENT_READER:
+        from robustbench_tc.parsing.variants import calls_from_segment
+
+        _SEGMENT_READER.append(calls_from_segment)
+    return _SEGMENT_READER[0]
+
+
+_SEGMENT_READER: list[Callable[[str], list[ParsedCall]]] = []
+
+
+def _standalone_calls(text: str) -> list[ParsedCall]:
+    calls_from_segment = _SEGMENT_READER[0] if _SEGMENT_READER else _segment_reader()
     pairs = bracket_pairs(text)
     calls: list[ParsedCall] = []
     covered_until, retries, pos = -1, 0, 0

@@ -450,7 +450,9 @@ def toolalpaca(text: str) -> list[ParsedCall]:
     {'name': 'get_weather', 'arguments': {'city': 'Paris'}}
     """
     calls: list[ParsedCall] = []
-    for m in list(_TA_FUNCTION.finditer(text))[:MAX_CALLS]:
+    # each form needs a character its pattern spells literally: skip the scans that cannot match
+    colon, brace = ":" in text, "{" in text
+    for m in list(_TA_FUNCTION.finditer(text))[:MAX_CALLS] if colon else ():
         name = clean_name(m.group(1).strip().split()[0] if m.group(1).split() else "")
         if name is None:
             continue
@@ -464,7 +466,7 @@ def toolalpaca(text: str) -> list[ParsedCall]:
         calls.append(ParsedCall(name, arguments, ok))
     if calls:
         return calls
-    for m in list(_TA_NAME_JSON.finditer(text))[:MAX_ATTEMPTS]:
+    for m in list(_TA_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if colon and brace else ():
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
             continue
@@ -475,7 +477,7 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             break
     if calls:
         return calls
-    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS]:
+    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if brace and "\n" in text else ():
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
             continue
@@ -486,7 +488,7 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             break
     if calls:
         return calls
-    for m in list(_TA_QUERY.finditer(text))[:MAX_CALLS]:
+    for m in list(_TA_QUERY.finditer(text))[:MAX_CALLS] if "?" in text else ():
         query = m.group(2).rstrip("`'\").,;")
         try:
             pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=256)

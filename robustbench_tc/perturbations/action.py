@@ -39,6 +39,7 @@ from robustbench_tc.perturbations.base import (
     is_real,
     pinned_tail,
     register,
+    same_tool,
 )
 from robustbench_tc.perturbations.siblings import type_spellings, typed_property
 from robustbench_tc.records import Sample, Tool, copy_record
@@ -143,8 +144,40 @@ def _dup(ctx: Context) -> Sample:
     return ctx.finish(with_tools(sample, tools), meta, generated=False)
 
 
+def _dup_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    """One tool inserted, carrying the GT's name; of the two same-name tools one is the clean GT
+    byte-for-byte, both only where the type's definition makes them coincide (A on a GT without
+    description and parameters, B on a GT without parameters: ``distractor_identical_to_gt``)."""
+    v: list[str] = []
+    if len(row.tools) != len(clean.tools) + 1:
+        v.append("Dup must add exactly one tool")
+    else:
+        rest = list(row.tools)
+        rest.pop(int(meta.get("distractor_index", -1)))
+        if rest != clean.tools:
+            v.append("Dup changed the tools besides inserting the distractor")
+        if row.tools[int(meta["distractor_index"])].name != meta.get("gt_tool"):
+            v.append("the inserted tool does not carry the GT name")
+    name = meta.get("gt_tool")
+    gt = {t.name: t for t in clean.tools}.get(name) if isinstance(name, str) else None
+    if gt is not None:
+        identical = [t for t in row.tools if t.name == name and same_tool(t, gt)]
+        want = 2 if meta.get("distractor_identical_to_gt") else 1
+        if len(identical) != want:
+            v.append(f"{len(identical)} of the same-name {name!r} tools equal the clean GT ({want} expected)")
+        desc_kind, params_kind = _DUP_SHAPES[row.perturbation]
+        coincides = (
+            not gt.properties
+            and params_kind == "none"
+            and (desc_kind == "gt" or (desc_kind == "none" and not gt.description))
+        )
+        if want == 2 and not coincides:
+            v.append("distractor flagged identical to the GT, but the type's definition differs")
+    return v
+
+
 for _code in _DUP_SHAPES:
-    register(_code, gt_tool_reason)(_dup)
+    register(_code, gt_tool_reason, _dup_checks)(_dup)
 
 
 NUM_SIBLINGS = 2
@@ -154,7 +187,21 @@ def _redundant_eligible(sample: Sample) -> str | None:
     return None if any(not is_pseudo(t) for t in sample.tools) else "the sample lists no tool"
 
 
-@register("redundant", _redundant_eligible)
+def _redundant_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    v = []
+    cn, rn = clean.tool_names, row.tool_names
+    added = [t for t in row.tools if t.name not in cn]
+    kept = [t for t in row.tools if t.name in cn]
+    if kept != clean.tools:
+        v.append("RedunTool changed or reordered the clean tools")
+    if not added:
+        v.append("RedunTool added no tool")
+    if len(set(rn)) != len(rn) and len(set(cn)) == len(cn):
+        v.append("RedunTool produced duplicate names")
+    return v
+
+
+@register("redundant", _redundant_eligible, _redundant_checks)
 def redundant(ctx: Context) -> Sample:
     sample = ctx.sample
     tools = [copy_record(t) for t in sample.tools]

@@ -1,8 +1,9 @@
 """What every perturbation type shares: the registry, the per-row context, tool-list helpers.
 
-A type is a ``Spec``: an eligibility check (``None`` = eligible, else the reason it is not) and a
-transform ``(Context) -> Sample`` returning the perturbed row.  ``TRANSFORMS`` registers the 16
-static types by code name.
+A type is a ``Spec``: an eligibility check (``None`` = eligible, else the reason it is not), a
+transform ``(Context) -> Sample`` returning the perturbed row, and the type's own audit checks
+``(clean, row, metadata) -> [violations]`` (the checks every type shares are in ``audit``, driven
+by the taxonomy row).  ``TRANSFORMS`` registers the 16 static types by code name.
 
 Tool-list conventions (see docs/perturbations.md):
 
@@ -60,6 +61,27 @@ def gold_tool_name(sample: Sample) -> str | None:
     return None
 
 
+def gold_names(sample: Sample) -> list[str]:
+    """Every tool name a gold alternative calls, in first-seen order."""
+    return list(dict.fromkeys(c.name for g in sample.golden_answers for c in g.calls))
+
+
+def schema_shape(node: Any) -> Any:
+    """A parameter schema without its descriptions."""
+    if isinstance(node, dict):  # a property named "description" is a dict: kept
+        return {
+            k: schema_shape(v) for k, v in node.items() if not (k == "description" and isinstance(v, str))
+        }
+    if isinstance(node, list):
+        return [schema_shape(v) for v in node]
+    return node
+
+
+def same_tool(a: Tool, b: Tool) -> bool:
+    """Same name, description and parameters."""
+    return a.name == b.name and a.description == b.description and a.parameters == b.parameters
+
+
 def gt_tool_reason(sample: Sample) -> str | None:
     """Why the sample has no single GT tool to duplicate, rename or describe (None: it has)."""
     info = get_source(sample.source)
@@ -106,23 +128,34 @@ class Context:
         return row
 
 
+Audit = Callable[[Sample, Sample, dict[str, Any]], list[str]]
+"""A type's own checks of one row: ``(clean, row, row.perturbation_metadata) -> violations``."""
+
+
+def no_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class Spec:
-    """A registered perturbation type."""
+    """A registered perturbation type: eligibility, transform and its own audit checks."""
 
     code_name: str
     eligible: Callable[[Sample], str | None]
     transform: Callable[[Context], Sample]
+    audit: Audit = no_checks
 
 
 TRANSFORMS: Registry[Spec] = Registry("static perturbation type")
 
 
 def register(
-    code_name: str, eligible: Callable[[Sample], str | None]
+    code_name: str, eligible: Callable[[Sample], str | None], audit: Audit = no_checks
 ) -> Callable[[Callable[[Context], Sample]], Callable[[Context], Sample]]:
+    """Register ``fn`` as the transform of ``code_name`` (a taxonomy row) with its audit checks."""
+
     def deco(fn: Callable[[Context], Sample]) -> Callable[[Context], Sample]:
-        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn))
+        TRANSFORMS.register(code_name, Spec(code_name, eligible, fn, audit))
         return fn
 
     return deco

@@ -15,9 +15,9 @@ from typing import Any
 
 from robustbench_tc.formats import with_tools
 from robustbench_tc.formats.schema import SOURCE_TYPE_KEY
-from robustbench_tc.perturbations.base import Context, always, is_pseudo, register
+from robustbench_tc.perturbations.base import Context, always, is_pseudo, register, schema_shape
 from robustbench_tc.perturbations.generators import GenerationError
-from robustbench_tc.perturbations.text import gold_strings_in, query_text, with_query
+from robustbench_tc.perturbations.text import DIGIT_RUNS, gold_strings_in, query_text, with_query
 from robustbench_tc.records import Sample, Tool, copy_record
 
 
@@ -31,12 +31,48 @@ def _rewrite_query(ctx: Context, kind: str) -> Sample:
     return ctx.finish(row, meta, generated=True)
 
 
-@register("realistic_typos", always)
+# --------------------------------------------------------------------------- each type's audit
+def _tools_kept(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    return ["the tools changed"] if clean.tools != row.tools else []
+
+
+def _typo_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    v = []
+    if not 2 <= int(meta.get("n_typos", 0)) <= 4:
+        v.append(f"{meta.get('n_typos')} typos (2-4 expected)")
+    if DIGIT_RUNS.findall(query_text(clean)) != DIGIT_RUNS.findall(query_text(row)):
+        v.append("a number changed")
+    return v + _tools_kept(clean, row, meta)
+
+
+def _tool_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    if clean.tool_names != row.tool_names or any(
+        a.parameters != b.parameters for a, b in zip(clean.tools, row.tools)
+    ):
+        return ["ToolPara changed more than descriptions"]
+    if clean.tools == row.tools and not meta.get("no_tool_descriptions"):
+        return ["no tool description changed"]
+    return []
+
+
+def _param_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    if clean.tool_names != row.tool_names or any(
+        a.description != b.description or schema_shape(a.parameters) != schema_shape(b.parameters)
+        for a, b in zip(clean.tools, row.tools)
+    ):
+        return ["ParamPara changed more than parameter descriptions"]
+    if clean.tools == row.tools and not meta.get("no_parameter_descriptions"):
+        return ["no parameter description changed"]
+    return []
+
+
+# --------------------------------------------------------------------------- the transforms
+@register("realistic_typos", always, _typo_checks)
 def typo(ctx: Context) -> Sample:
     return _rewrite_query(ctx, "typo")
 
 
-@register("query_paraphrase", always)
+@register("query_paraphrase", always, _tools_kept)
 def query_paraphrase(ctx: Context) -> Sample:
     return _rewrite_query(ctx, "query_paraphrase")
 
@@ -57,7 +93,7 @@ def _try(ctx: Context, kind: str, inputs: dict[str, Any], kept: list[str], label
         return None
 
 
-@register("paraphrase_tool_description", always)
+@register("paraphrase_tool_description", always, _tool_para_checks)
 def tool_paraphrase(ctx: Context) -> Sample:
     tools: list[Tool] = []
     changed: list[str] = []
@@ -119,7 +155,7 @@ def described_parameters(tool: Tool) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from walk(f"{tool.name}.{pname}", node)
 
 
-@register("paraphrase_parameter_description", always)
+@register("paraphrase_parameter_description", always, _param_para_checks)
 def parameter_paraphrase(ctx: Context) -> Sample:
     tools: list[Tool] = []
     changed: list[str] = []

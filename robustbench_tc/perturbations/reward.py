@@ -110,5 +110,30 @@ def _reward(ctx: Context) -> Sample:
     return ctx.finish(row, meta, generated=True)
 
 
+def _reward_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
+    """The query gains exactly the recorded suffix (suffixed variants); the tool list is the clean
+    list plus one tool; GT and distractor share parameters and carry their figures."""
+    v = []
+    abbr = VARIANTS[row.perturbation][1] == "abbr"
+    if not abbr and append_request_suffix(query_text(clean), meta.get("query_suffix", "")) != query_text(row):
+        v.append("the query is not the clean query plus the recorded suffix")
+    added: Any = meta.get("new_gt") if abbr else meta.get("distractor")
+    if sorted(row.tool_names) != sorted([*clean.tool_names, added]):
+        v.append("Reward tool list is not the clean list plus one tool")
+    distractor = meta.get("distractor")
+    good = meta.get("new_gt") if abbr else meta.get("gt_tool")
+    by = {t.name: t for t in row.tools}
+    if distractor in by and good in by:
+        if by[distractor].parameters != by[good].parameters:
+            v.append("the reward distractor's parameters differ from the GT's")
+        if meta.get("gt_figure", "\0") not in by[good].description:
+            v.append("the GT description lacks its cost/latency figure")
+        if meta.get("distractor_figure", "\0") not in by[distractor].description:
+            v.append("the distractor description lacks its cost/latency figure")
+    else:
+        v.append("the recorded GT / distractor names are not listed")
+    return v
+
+
 for _code in VARIANTS:
-    register(_code, gt_tool_reason)(_reward)
+    register(_code, gt_tool_reason, _reward_checks)(_reward)

@@ -23,6 +23,7 @@ payloads and the closing instruction stay byte-identical.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -139,6 +140,7 @@ def _number_text(value: int | float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_technical(core: str) -> bool:
     if any(c in _TECH_CHARS for c in core):
         return True
@@ -189,6 +191,16 @@ def editable_words(text: str, values: Iterable[str] = ()) -> Iterator[tuple[int,
     """(start, end, word) of plain words a rule may edit: letters only, inside an editable
     region, outside protected spans, not touching ``'``/``-``/``_``, and lowercase (a
     capitalised word only at a sentence start: elsewhere it is a proper noun)."""
+    # the same descriptions and queries come back in many rows and types: compute each once
+    return iter(_editable_words(text, tuple(str(v) for v in values)))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _editable_words(text: str, values: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    return tuple(_iter_editable_words(text, values))
+
+
+def _iter_editable_words(text: str, values: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
     protected = protected_spans(text, values)
     for r_start, r_end in editable_regions(text):
         for m in WORD.finditer(text, r_start, r_end):

@@ -63,6 +63,13 @@ def _read(path: Path, max_bytes: int | None) -> Any:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from robustbench_tc.runtime import paused_gc
+
+    with paused_gc():  # a one-shot process: the collector would only walk objects that live to the end
+        return _score_in_process(args)
+
+
+def _score_in_process(args: argparse.Namespace) -> int:
     from robustbench_tc.scoring import score_predictions
 
     if args.n_boot < 1:

@@ -37,9 +37,9 @@ from robustbench_tc.stats import (
     percentile_interval,
     significance_stars,
 )
-from robustbench_tc.taxonomy import CLEAN, COMPONENTS, CONFIG_NAMES, component_of, get_type
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO, COMPONENTS, component_of, config_names, get_type
 
-_SHORT = {"clean": "-", "observation": "Obs", "action": "Act", "reward": "Rew", "transition": "Trn"}
+_SHORT = {"clean": "-", **{c.value: info.short for c, info in COMPONENT_INFO.items()}}
 MAX_LISTED_KEYS = 1000
 """Missing/unknown record keys listed in a report (the counts are always complete)."""
 
@@ -189,7 +189,7 @@ class _Run:
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
         present = {k[1] for k in by_key if k in known}
-        self.covered = [c for c in CONFIG_NAMES if c in samples and c in present]
+        self.covered = [c for c in config_names() if c in samples and c in present]
         self.values: dict[str, np.ndarray] = {}
         self.modes: dict[str, list[str]] = {}
         self.missing: list[tuple[str, str]] = []
@@ -298,7 +298,7 @@ def score_predictions(
         cluster=cluster,
         level=level,
         configs_scored=list(configs),
-        missing_configs=[c for c in CONFIG_NAMES if c in samples and c not in configs],
+        missing_configs=[c for c in config_names() if c in samples and c not in configs],
         complete=all(c in configs for c in samples),
         clean=_estimate(point.clean, boot.clean, n_of.get(CLEAN, 0), level) if CLEAN in configs else None,
         pert_acc=_estimate(point.pert_acc, boot.pert_acc, n_in(perturbed), level) if perturbed else None,

@@ -21,6 +21,7 @@ def scripted_reply(request: ChatRequest) -> Generation:
     if any(error in last for error in TRANSITION_ERRORS.values()):
         return Generation(text=AFTER_FAULT, meta={"finish_reason": "stop"})
     query = next(m["content"] for m in request.messages if m["role"] == "user")
+    query = query.split(" (case ")[0]  # copies of the mini samples (write_mini_dataset(copies=))
     return Generation(text=CALLS[query], meta={"finish_reason": "stop"})
 
 

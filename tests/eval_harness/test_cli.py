@@ -4,6 +4,8 @@ Ctrl-C and SIGKILL, each followed by a resume, are in test_transformers_e2e.py."
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,34 @@ def test_out_in_a_missing_folder_is_created(mini_dataset: Path, tiny_model_dir: 
         == 0
     )
     assert len(out.read_text().splitlines()) == 1 + 1
+
+
+def test_configs_take_comma_lists(mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.jsonl"
+    args = ("--limit", "1", "--max-tokens", "2", "--configs", "clean,transient_timeout", "CD")
+    assert main(run_args(mini_dataset, tiny_model_dir, out, *args)) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    assert [r["perturbation"] for r in records] == ["clean", "CD", "transient_timeout"]
+
+
+def test_cpu_run_defaults_to_float32(mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """No --dtype on a CPU machine: float32 (bf16 crashes some CPUs), recorded in the header."""
+    out = tmp_path / "p.jsonl"
+    args = run_args(mini_dataset, tiny_model_dir, out, "--limit", "1", "--configs", "clean")
+    args.remove("--dtype")
+    args.remove("float32")
+    assert main(args) == 0
+    assert json.loads(out.read_text().splitlines()[0])["header"]["extra"]["dtype"] == "float32"
+
+
+def test_missing_engine_is_one_line_naming_the_install(
+    mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed in this Python")
+    args = run_args(mini_dataset, tiny_model_dir, tmp_path / "p.jsonl", "--limit", "1")
+    args[args.index("--backend") + 1] = "vllm"
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "pip install vllm" in err and "scripts/install.sh --vllm" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

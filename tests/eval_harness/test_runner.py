@@ -209,3 +209,54 @@ def test_resume_with_other_configs_adds_them_without_duplicates(mini_dataset: Pa
         assert by_key[(i, "transient_timeout")]["first_pass_output"] == by_key[(i, "clean")]["raw_output"]
     _, summary = _run(mini_dataset, out, configs=("CD",), chunk_size=2)  # earlier configs are kept
     assert summary.generated == 3 and len(_records(out)) == 9
+
+
+class _Clock:
+    """A fake clock the backend advances: ``seconds_per_request`` per generated chat."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _timed_backend(clock: _Clock, seconds_per_request: float) -> FakeBackend:
+    class Timed(FakeBackend):
+        def generate(self, requests):  # type: ignore[no-untyped-def]
+            clock.now += seconds_per_request * len(requests)
+            return super().generate(requests)
+
+    return Timed()
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_request", "largest_later_chunk"),
+    [
+        (0.01, 64),  # fast engine: chunks grow 4x per chunk: 16, 64, then the 40 left
+        (10.0, 8),  # 10 s per chat: 1-2 samples (4-8 items, 40-120 s) per chunk
+    ],
+    ids=["fast", "slow"],
+)
+def test_adaptive_chunks_follow_throughput(
+    tmp_path: Path, seconds_per_request: float, largest_later_chunk: int
+) -> None:
+    """Without --chunk-size, each chunk is sized to take about --flush-seconds at the previous
+    chunk's rate and ends on a sample boundary (4 configs per sample here); temperature > 0 turns
+    dedupe off, so pass 1 of a chunk is one batch of exactly the chunk's items."""
+    from eval_harness.runner import run_eval
+    from robustbench_tc.testing.mini_dataset import write_mini_dataset
+
+    dataset = write_mini_dataset(tmp_path / "d", copies=10)  # 30 samples x 4 configs
+    clock = _Clock()
+    backend = _timed_backend(clock, seconds_per_request)
+    out = tmp_path / "p.jsonl"
+    options = RunOptions(dataset=dataset, out=out, progress=False, flush_seconds=60.0)
+    settings = resolve_model("fake-model", temperature=0.7)
+    run_eval(settings, options, backend=backend, clock=clock)
+    pass1 = [len(b) for b in backend.calls if not any(m["role"] == "assistant" for m in b[0].messages)]
+    assert pass1[0] == 16 and sum(pass1) == 120
+    assert all(n % 4 == 0 for n in pass1) and max(pass1[1:]) == largest_later_chunk
+    if seconds_per_request < 1:
+        assert pass1 == [16, 64, 40]
+    assert len(_records(out)) == 120

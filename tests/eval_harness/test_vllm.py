@@ -175,3 +175,80 @@ def test_openai_backend_against_vllm_serve(
         assert len(records) == 2 * len(CONFIGS) and all(r.error is None for r in records), records
         assert all(r.meta["finish_reason"] in {"stop", "length", "tool_calls"} for r in records)
         _score(mini_dataset, out)
+
+
+def _session_processes(sid: int) -> list[int]:
+    import psutil
+
+    alive = []
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p.pid)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return alive
+
+
+def test_sigterm_stops_a_vllm_run_and_leaves_no_process(
+    vllm_python_path: Path, mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """SIGTERM to `robustbench-tc run --backend vllm` (its main process only, as a scheduler
+    does): finished chunks stay in --out, the engine's EngineCore and workers are gone, and the
+    run exits 143 with a resume hint. Run with the CPU defaults (no --dtype, no memory flag)."""
+    import psutil
+
+    out = tmp_path / "p.jsonl"
+    cmd = [
+        str(vllm_python_path),
+        "-m",
+        "robustbench_tc",
+        "run",
+        "--dataset",
+        str(mini_dataset),
+        "--model",
+        str(tiny_model_dir),
+        "--backend",
+        "vllm",
+        "--out",
+        str(out),
+        "--max-tokens",
+        "384",
+        "--max-model-len",
+        "4096",
+        "--chunk-size",
+        "1",
+        "--no-progress",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("VLLM_CPU_KVCACHE_SPACE", None)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 500
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 1 + 2:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, f"the run ended before it could be stopped: {proc.stderr.read()[-4000:]}"
+        engine = psutil.Process(proc.pid).children(recursive=True)
+        assert engine, "vLLM started no engine process"
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    leftover = [p.pid for p in engine if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    leftover += _session_processes(proc.pid)
+    if leftover:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not leftover, f"processes left after SIGTERM: {leftover}"
+    assert proc.returncode == 143, err[-4000:]
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    _, records = _read(out)
+    assert 2 <= len(records) < 3 * 4 and all(r.error is None for r in records)
+    print(f"\nSIGTERM -> exit with {len(engine)} engine processes gone: {took:.1f} s")

@@ -151,3 +151,28 @@ def test_a_start_during_a_hub_outage_keeps_what_the_store_has(
     hub.fail = True
     board = _board(board_config, gold, hub, tmp_path / "b.sqlite")
     assert board.store.count_runs("paper") == 21 and board.store.count_runs("submission") == 0
+
+
+def test_a_restart_with_a_new_scorer_rescores_and_re_mirrors(
+    board_config, gold, hub: LocalHub, oracle_file: Path, tmp_path: Path, monkeypatch
+):
+    import space.rescore
+
+    first = _board(board_config, gold, hub, tmp_path / "first.sqlite")
+    assert submit_handler(first, str(oracle_file), "m", "", "", "", LOCAL, None)[0].startswith("Accepted")
+    first.sync.wait(60)
+    old_version = first.store.runs()[-1].scorer_version
+    monkeypatch.setattr(space.rescore, "SCORER_VERSION", old_version + 1)  # the Space redeployed
+    config = replace(board_config, sync_repo="org/board-results", db_path=tmp_path / "second.sqlite",
+                     rescore_on_start=True)  # fmt: skip
+    second = create_board(config, gold=gold, sync_api_factory=hub.api)
+    for thread in second.background:
+        thread.join(120)
+    (run,) = [r for r in second.store.runs() if r.origin == "submission"]
+    assert run.scorer_version == old_version + 1
+    assert [h.scorer_version for h in second.store.history(run.run_id)] == [old_version]
+    assert hub.commits[-1][2].startswith("Rescore with scorer version")
+    mirrored = json.loads(
+        gzip.decompress((hub._folder("org/board-results") / hub.commits[-1][1][0]).read_bytes())
+    )
+    assert mirrored["run"]["scorer_version"] == old_version + 1 and len(mirrored["history"]) == 1
