@@ -1,7 +1,7 @@
 """The leaderboard Space under junk uploads and at 1,000 submissions (127.0.0.1 only).
 
 Starts the Space as a separate process on a free port of 127.0.0.1 with a fresh database, samples
-the resident memory of that process and its children every 50 ms, and measures:
+the memory (PSS) of that process and its children every 50 ms, and measures:
 
 1. the cost of refusing ONE junk file (``{}`` lines, ``--junk-mb`` MB): wall time and peak memory;
 2. a legitimate submission (the oracle file) alone, then while ``--junk`` junk files are
@@ -50,7 +50,7 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants, in MB."""
+    """Memory of ``pid`` and all its descendants (proportional set size), in MB."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -63,9 +63,9 @@ def rss_mb(pid: int) -> float:
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+        try:  # PSS: pages a forked child shares with the server are counted once, not twice
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
         except OSError:
             pass

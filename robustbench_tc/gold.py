@@ -50,7 +50,8 @@ from robustbench_tc.dataset import (
 from robustbench_tc.records import GoldAnswer, Sample, Tool
 
 GOLD_INDEX = "gold_index.json"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+"""2: each row also names its Reward distractor (the name-bias error mode)."""
 
 
 class ScoringRow(Protocol):
@@ -69,6 +70,8 @@ class ScoringRow(Protocol):
     @property
     def tools(self) -> list[Tool]: ...
     @property
+    def distractor(self) -> str | None: ...
+    @property
     def key(self) -> tuple[str, str]: ...
 
 
@@ -83,6 +86,8 @@ class GoldRow:
     perturbation: str
     golden_answers: list[GoldAnswer]
     tools: list[Tool]
+    distractor: str | None = None
+    """Reward types: the lure tool (``perturbation_metadata["distractor"]``); a call to it is name bias."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -97,7 +102,25 @@ class GoldRow:
             sample.perturbation,
             sample.golden_answers,
             [scoring_tool(t) for t in sample.tools],
+            reward_distractor(sample.perturbation_metadata),
         )
+
+
+def reward_distractor(metadata: Any) -> str | None:
+    """The distractor a Reward perturbation recorded in its metadata, else ``None``.
+
+    >>> reward_distractor({"dimension": "cost", "distractor": "f_Budget"}), reward_distractor({})
+    ('f_Budget', None)
+    """
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return None
+    if not isinstance(metadata, dict) or "dimension" not in metadata:
+        return None
+    value = metadata.get("distractor")
+    return value if isinstance(value, str) else None
 
 
 def gold_index_path(dataset_dir: str | Path) -> Path:
@@ -159,7 +182,16 @@ def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], finger
             if raw_gold not in answers:
                 answers[raw_gold] = len(answer_values)
                 answer_values.append(json.loads(raw_gold) if isinstance(raw_gold, str) else raw_gold)
-            out.append([row["id"], row["base_id"], row["source"], toolsets[raw_tools], answers[raw_gold]])
+            out.append(
+                [
+                    row["id"],
+                    row["base_id"],
+                    row["source"],
+                    toolsets[raw_tools],
+                    answers[raw_gold],
+                    reward_distractor(row.get("perturbation_metadata")),
+                ]
+            )
         configs[config] = out
     return {
         "format": INDEX_FORMAT,
@@ -186,8 +218,8 @@ def rows_from_index(
     out: dict[str, list[GoldRow]] = {}
     for config in wanted:
         out[config] = [
-            GoldRow(rid, base, src, config, answers[g], toolsets[t])
-            for rid, base, src, t, g in index["configs"][config]
+            GoldRow(rid, base, src, config, answers[g], toolsets[t], distractor)
+            for rid, base, src, t, g, distractor in index["configs"][config]
         ]
     return out
 

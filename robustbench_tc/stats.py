@@ -10,7 +10,7 @@ as the paper's appear to be.
 A resample's sum depends only on how many times each record is drawn, and records with the same
 values (the same ``(run, reference)`` scores) are interchangeable, so the draw is made on the
 groups of equal records: the group counts of ``n`` uniform draws with replacement are
-``Multinomial(n, group sizes / n)`` (a binomial for one run of 0/1 scores; four cells for a paired
+``Multinomial(n, group sizes / n)`` (drawn as a chain of binomials) (a binomial for one run of 0/1 scores; four cells for a paired
 test; a few more for ToolEyes' fractions).  This is the same distribution as gathering an
 ``(n_boot, n)`` index matrix, exactly, at ``O(n_boot × groups)`` cost instead of
 ``O(n_boot × n)`` (tests/robustbench_tc/test_stats.py compares the two with chi-square tests).
@@ -104,11 +104,28 @@ def _grouped_sums(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.nd
     >>> sums.shape, float(sums.min()) >= 0.0, float(sums.max()) <= 4.0
     ((1, 2000), True, True)
     """
-    n = x.shape[1]
     values, inverse = np.unique(x.T, axis=0, return_inverse=True)  # values: (groups, k)
     sizes = np.bincount(inverse.ravel(), minlength=len(values))
-    counts = rng.multinomial(n, sizes / n, size=n_boot)  # (n_boot, groups)
-    return (counts @ values).T
+    return (_multinomial(rng, sizes, n_boot) @ values).T
+
+
+def _multinomial(rng: np.random.Generator, sizes: np.ndarray, n_boot: int) -> np.ndarray:
+    """``(n_boot, groups)`` draws of ``Multinomial(sum(sizes), sizes / sum(sizes))``, built as the
+    usual chain of binomials (group g gets ``Binomial(left, sizes[g] / sum(sizes[g:]))`` of the draws
+    still unassigned), each step vectorised over the resamples: the same distribution as
+    ``rng.multinomial``, several times faster for many resamples of few groups.
+
+    >>> d = _multinomial(np.random.default_rng(0), np.array([3, 1]), 5)
+    >>> d.shape, bool((d.sum(axis=1) == 4).all())
+    ((5, 2), True)
+    """
+    counts = np.empty((n_boot, len(sizes)), dtype=np.int64)
+    left = np.full(n_boot, int(sizes.sum()), dtype=np.int64)
+    for g in range(len(sizes) - 1):
+        counts[:, g] = rng.binomial(left, sizes[g] / sizes[g:].sum())
+        left -= counts[:, g]
+    counts[:, -1] = left
+    return counts
 
 
 def _cluster_sums(

@@ -184,8 +184,9 @@ def _rescore_stale(board: Board) -> None:
 
 # -- handlers (module-level functions of plain values, so they are testable without a server) --
 def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
+    alpha = board.config.alpha
     return board_frame(
-        board.store.board_runs(), board.store.paired_tests(), flt, board.config.alpha, board.gold.fingerprint
+        board.store.board_runs(), board.store.pairs_with_p_at_least(alpha), flt, alpha, board.gold.fingerprint
     )
 
 
@@ -260,11 +261,16 @@ def per_type_frame(report: ScoreReport) -> pd.DataFrame:
     for c in report.configs:
         rows.append(
             [c.display_name, c.config, c.component, str(c.n), c.acc.show(), c.drop.show() if c.drop else "",
-             *(str(c.error_modes.get(m, 0)) for m in modes)]
+             *(str(c.error_modes.get(m, 0)) for m in modes), _ghost_rate(c.n_ghost_calls, c.n_calls)]
         )  # fmt: skip
     return pd.DataFrame(
-        rows, columns=["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)", *modes]
+        rows, columns=["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)", *modes, "ghost tool"]
     )
+
+
+def _ghost_rate(n_ghost: int, n_calls: int) -> str:
+    """Calls to tools outside the sample's registry (App. N (7)), as "rate (k/n)"."""
+    return f"{100 * n_ghost / n_calls:.1f}% ({n_ghost}/{n_calls})" if n_calls else "-"
 
 
 def error_mode_frame(report: ScoreReport) -> pd.DataFrame:
@@ -273,6 +279,7 @@ def error_mode_frame(report: ScoreReport) -> pd.DataFrame:
     )
     rows = [(m, str(report.error_modes.get(m, 0))) for m in (*ERROR_MODES, MISSING)]
     rows.append(("incorrect on perturbed configs", str(perturbed_wrong)))
+    rows.append(("ghost-tool calls (App. N (7))", _ghost_rate(report.n_ghost_calls, report.n_calls)))
     return pd.DataFrame(rows, columns=["Error mode (Appendix L)", "Records"])
 
 

@@ -11,13 +11,14 @@ metadata from submitters are never interpreted as HTML or Markdown.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from robustbench_tc.taxonomy import COMPONENT_INFO
-from space.store import METRICS, PairedResult, Run
+from space.store import METRICS, PairedResult, PairRow, Run
 
 SUBMISSION_GROUP = "Community submissions"
 PAPER_PAIRED_NOTE = "n/a (paper row: no per-sample data)"
@@ -164,7 +165,7 @@ def run_label(run: Run) -> str:
 
 
 def not_significant(
-    runs: Iterable[Run], tests: Iterable[PairedResult], alpha: float = 0.05
+    runs: Iterable[Run], tests: Iterable[PairedResult | PairRow], alpha: float = 0.05
 ) -> dict[int, list[int]]:
     """For each submission, the other submissions whose paired Pert. Acc. test has p >= alpha.
 
@@ -200,7 +201,7 @@ def ranked(runs: Iterable[Run], served_fingerprint: str | None = None) -> list[t
 
 def board_frame(
     runs: Iterable[Run],
-    tests: Iterable[PairedResult] = (),
+    tests: Iterable[PairedResult | PairRow] = (),
     flt: BoardFilter | None = None,
     alpha: float = 0.05,
     served_fingerprint: str | None = None,
@@ -213,11 +214,12 @@ def board_frame(
     flt = flt or BoardFilter()
     by_id = {r.run_id: r for r in runs}
     peers = not_significant(runs, tests, alpha)
+    per_version = Counter(data_version(r) for r in runs if r.origin == "submission")
     rows = []
     for rank, run in ranked(runs, served_fingerprint):
         if not flt.keeps(run):
             continue
-        n_submissions = sum(r.origin == "submission" and data_version(r) == data_version(run) for r in runs)
+        n_submissions = per_version[data_version(run)]
         if run.origin == "paper":
             source = "paper (Table 2)"
             paired = PAPER_PAIRED_NOTE
@@ -227,7 +229,7 @@ def board_frame(
             if names:
                 paired = "; ".join(names)
             elif n_submissions > 1:
-                paired = "none (all other submissions on this data differ at p < 0.05)"
+                paired = "none (every paired test of this row gave p < 0.05)"
             else:
                 paired = "no other submissions on this data yet"
         row = {

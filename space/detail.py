@@ -52,6 +52,16 @@ class DetailError(RobustBenchError):
     """A detail-view request that cannot be served (shown to the user as is)."""
 
 
+def _f3(x: float) -> str:
+    """Three decimals without a "-0.000".
+
+    >>> _f3(-0.0003), _f3(0.25)
+    ('0.000', '0.250')
+    """
+    text = f"{x:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
 def metric_label(metric: str) -> str:
     if metric == "clean":
         return "Clean"
@@ -143,8 +153,10 @@ def _modes_in(run: Run) -> list[str]:
 def types_frame(run: Run) -> pd.DataFrame:
     """Clean and each type: n, accuracy ± 95% CI half-width, drop from clean, error-mode counts."""
     modes = _modes_in(run) if run.origin == "submission" else []
+    ghost = run.origin == "submission" and "n_ghost_calls" in run.details
     rows = [["Clean", CLEAN, "clean", str(run.details.get("n_clean", 199)), fmt_ci(run.clean, run.clean_ci), "",
-             *(str((run.details.get("clean_error_modes") or {}).get(m, "—")) for m in modes)]]  # fmt: skip
+             *(str((run.details.get("clean_error_modes") or {}).get(m, "—")) for m in modes),
+             *([_rate(run.details.get("clean_ghost") or {})] if ghost else [])]]  # fmt: skip
     for code in CODE_NAMES:
         cell = run.per_type.get(code)
         if cell is None:
@@ -154,10 +166,23 @@ def types_frame(run: Run) -> pd.DataFrame:
         drop = "" if acc is None else f"{acc - run.clean:+.3f}"
         counts = cell.get("error_modes") or {}
         rows.append([get_type(code).display_name, code, component_of(code).value, str(cell.get("n") or "—"),
-                     shown, drop, *(str(counts.get(m, 0)) for m in modes)])  # fmt: skip
+                     shown, drop, *(str(counts.get(m, 0)) for m in modes), *([_rate(cell)] if ghost else [])])  # fmt: skip
     return pd.DataFrame(
-        rows, columns=["Type", "Config", "Component", "n", "Acc ± 95% CI", "Acc − Clean", *modes]
-    )
+        rows,
+        columns=["Type", "Config", "Component", "n", "Acc ± 95% CI", "Acc − Clean", *modes,
+                 *(["ghost-tool calls"] if ghost else [])],
+    )  # fmt: skip
+
+
+def _rate(counts: dict[str, Any]) -> str:
+    """``ghost calls / calls (rate)`` of a stored ghost-tool count (App. N (7)).
+
+    >>> _rate({"n_calls": 40, "n_ghost_calls": 2, "ghost_rate": 0.05}), _rate({})
+    ('2 / 40 (5.0%)', '—')
+    """
+    if not counts.get("n_calls"):
+        return "—"
+    return f"{counts.get('n_ghost_calls', 0)} / {counts['n_calls']} ({counts['n_ghost_calls'] / counts['n_calls']:.1%})"
 
 
 def modes_frame(run: Run) -> pd.DataFrame:
@@ -169,6 +194,8 @@ def modes_frame(run: Run) -> pd.DataFrame:
     wrong = sum(v for k, v in counts.items() if k != "correct")
     rows = [(m, str(counts.get(m, 0)), f"{counts.get(m, 0) / wrong:.1%}" if wrong and m != "correct" else "—")
             for m in ("correct", *_modes_in(run)) if m in counts]  # fmt: skip
+    if "n_ghost_calls" in run.details:
+        rows.append(("ghost-tool calls (App. N (7), calls / all calls)", _rate(run.details), "—"))
     return pd.DataFrame(rows, columns=["Error mode (Appendix L)", "Records", "Share of incorrect"])
 
 
@@ -194,10 +221,7 @@ def compare_frame(store: Store, a: Run, b: Run, *, n_boot: int) -> tuple[str, pd
         rows += [(f"acc.{c}", a.per_type[c]["acc"], b.per_type[c]["acc"]) for c in CODE_NAMES
                  if c in a.per_type and c in b.per_type]  # fmt: skip
         frame = pd.DataFrame(
-            [
-                (metric_label(m), f"{x:.3f}", f"{y:.3f}", f"{x - y:+.3f}", NO_PER_SAMPLE, "")
-                for m, x, y in rows
-            ],
+            [(metric_label(m), _f3(x), _f3(y), f"{x - y:+.3f}", NO_PER_SAMPLE, "") for m, x, y in rows],
             columns=COMPARE_COLUMNS,
         )
         return (f"A = {run_title(a)}, B = {run_title(b)} ({PAPER_DATA}): differences of the printed "
@@ -208,7 +232,7 @@ def compare_frame(store: Store, a: Run, b: Run, *, n_boot: int) -> tuple[str, pd
         raise DetailError(f"{run_title(a)} and {run_title(b)} do not cover the same records")
     tests = head_to_head(keys, np.array([r[3] for r in ra]), np.array([r[3] for r in rb]), n_boot=n_boot)
     frame = pd.DataFrame(
-        [(metric_label(t.metric), f"{t.a:.3f}", f"{t.b:.3f}", f"{t.diff:+.3f}", f"{t.p_value:.4f}",
+        [(metric_label(t.metric), _f3(t.a), _f3(t.b), f"{t.diff:+.3f}", f"{t.p_value:.4f}",
           significance_stars(t.p_value)) for t in tests],
         columns=COMPARE_COLUMNS,
     )  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, score_predictions
+from robustbench_tc.scoring import SCORER_VERSION, TransitionProtocolError, score_predictions
 from space.gold import GoldSet
 from space.paired import pert_acc_comparator
 from space.store import PairedResult, Run, SampleResult, Store
@@ -72,7 +72,10 @@ def rescore_run(run: Run, raw: bytes, gold: GoldSet, *, n_boot: int) -> tuple[Ru
         predictions = parse_predictions(raw, known_keys=gold.keys)
     except PredictionsError as exc:
         raise RescoreError(f"submission #{run.run_id}: its stored file no longer reads: {exc}") from None
-    report = score_predictions(gold.samples, predictions, n_boot=n_boot, seed=0)
+    try:
+        report = score_predictions(gold.samples, predictions, n_boot=n_boot, seed=0)
+    except TransitionProtocolError as exc:
+        raise RescoreError(f"submission #{run.run_id}: {exc}") from None
     fresh = _run_from_report(
         report, _meta_of(run), run.file_sha256 or "", gold.fingerprint, run.submitter or ""
     )

@@ -27,7 +27,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -175,6 +175,16 @@ class Run(BaseModel):
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="What the submitter declared and the predictions header said."
     )
+
+
+class PairRow(NamedTuple):
+    """A stored paired test as read for the board (same fields as ``PairedResult``, no validation)."""
+
+    run_a: int
+    run_b: int
+    metric: str
+    diff: float
+    p_value: float
 
 
 class PairedResult(BaseModel):
@@ -439,6 +449,17 @@ class Store:
                 "SELECT run_a, run_b, metric, diff, p_value FROM paired_tests WHERE metric = ?", (metric,)
             ).fetchall()
         return [PairedResult(run_a=a, run_b=b, metric=m, diff=d, p_value=p) for a, b, m, d, p in rows]
+
+    def pairs_with_p_at_least(self, min_p: float, metric: str = "pert_acc") -> list[PairRow]:
+        """The tests of ``metric`` with ``p_value >= min_p`` (the board's "not sig. different"
+        column), selected by SQLite and returned as plain tuples: a render at 1,000 submissions
+        reads up to 20,000 of them."""
+        with self._read() as con:
+            rows = con.execute(
+                "SELECT run_a, run_b, metric, diff, p_value FROM paired_tests WHERE metric = ? AND p_value >= ?",
+                (metric, min_p),
+            ).fetchall()
+        return list(map(PairRow._make, rows))
 
     def scores(self, run_id: int) -> np.ndarray:
         """A run's per-sample scores, ordered by config, then by the dataset's row order."""

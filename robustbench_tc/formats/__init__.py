@@ -72,8 +72,22 @@ def _tools(tools: Sequence[Tool | dict[str, Any]]) -> list[Tool]:
 
 
 def parse_tools(source: str, system_prompt: str) -> list[Tool]:
-    """The tools rendered in a source's system prompt (API-Bank: ``**Think`` included, last)."""
-    return codec_for(source).parse_tools(system_prompt)
+    """The tools rendered in a source's system prompt (API-Bank: ``**Think`` included, last).
+
+    The build reads the same prompts again and again (each perturbed row's audit): each prompt is
+    parsed once, and every call gets its own copies of the tools."""
+    key = (source, system_prompt)
+    parsed = _PARSED_TOOLS.get(key)
+    if parsed is None:
+        parsed = codec_for(source).parse_tools(system_prompt)
+        if len(_PARSED_TOOLS) >= _PARSED_TOOLS_MAX:
+            _PARSED_TOOLS.pop(next(iter(_PARSED_TOOLS)))
+        _PARSED_TOOLS[key] = parsed
+    return [copy_record(t) for t in parsed]
+
+
+_PARSED_TOOLS: dict[tuple[str, str], list[Tool]] = {}
+_PARSED_TOOLS_MAX = 8192
 
 
 def replace_tools(source: str, system_prompt: str, tools: Sequence[Tool]) -> str:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import ast
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 MAX_DEPTH = 64
@@ -63,22 +65,58 @@ def json_at(text: str, start: int) -> tuple[Any, int] | None:
         return None
 
 
-def json_values(text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS) -> Iterator[Any]:
-    """Every top-level JSON object/array in ``text``, left to right, non-overlapping."""
-    pos, attempts = 0, 0
+MAX_FAILED_DECODE = 200_000
+"""Characters that failed JSON attempts of one scan may read, in all, before the scan stops."""
+_RECURSION_COST = 20_000
+"""What a decode that hit the recursion limit is charged (it read deeply nested brackets)."""
+
+
+def json_values(
+    text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS, keys: re.Pattern[str] | None = None
+) -> Iterator[Any]:
+    """Every top-level JSON object/array in ``text``, left to right, non-overlapping.
+
+    The work is bounded: at most ``max_attempts`` start positions, and failed attempts may read
+    ``MAX_FAILED_DECODE`` characters in all.  With ``keys``, only openers followed within
+    ``KEY_WINDOW`` characters by a match of ``keys`` (e.g. a quoted ``"name"``) are tried."""
+    pos, attempts, failed = 0, 0, 0
     n = len(text)
-    while pos < n and attempts < max_attempts:
+    max_failed = min(MAX_FAILED_DECODE, 4 * n + 4096)
+    key_starts = _key_positions(text, keys) if keys is not None else None
+    while pos < n and attempts < max_attempts and failed < max_failed:
         start = _next_opener(text, pos, openers)
         if start < 0:
             return
+        if key_starts is not None:
+            i = bisect_left(key_starts, start)
+            if i == len(key_starts):
+                return
+            if key_starts[i] - start > KEY_WINDOW:
+                pos = max(start + 1, key_starts[i] - KEY_WINDOW)
+                continue
         attempts += 1
-        found = json_at(text, start)
-        if found is None:
+        try:
+            value, end = _DECODER.raw_decode(text, start)
+        except ValueError as exc:
+            failed += max(1, getattr(exc, "pos", start + 1) - start)
             pos = start + 1
             continue
-        value, end = found
+        except (RecursionError, MemoryError, OverflowError):
+            failed += _RECURSION_COST
+            pos = start + 1
+            continue
         yield value
         pos = end
+
+
+KEY_WINDOW = 300
+"""How far after an opener a call object's name key may start (``{"id": ..., "type": "function",
+"function": {"name": ...`` fits)."""
+MAX_KEY_POSITIONS = 10_000
+
+
+def _key_positions(text: str, keys: re.Pattern[str]) -> list[int]:
+    return [m.start() for m in islice(keys.finditer(text), MAX_KEY_POSITIONS)]
 
 
 def _next_opener(text: str, pos: int, openers: str) -> int:

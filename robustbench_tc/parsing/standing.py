@@ -28,17 +28,19 @@ from __future__ import annotations
 import builtins
 import math
 import re
-from collections.abc import Callable
+from functools import lru_cache
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
-from robustbench_tc.parsing.scan import balanced, bracket_pairs
 
-MAX_LINES = 4000
-"""Lines of one output inspected for standalone calls (more are ignored)."""
-MAX_TUPLE_LINE = 2000
-"""A line of calls separated by commas (``f(a=1), g(b=2)``) is read only up to this length."""
-MAX_BALANCE_RETRIES = 8
-"""Candidates whose plain bracket pairing fails that get a (slower) quote-aware pairing."""
+MAX_LINES = 2000
+"""Line visits spent looking for standalone calls in one output (later lines are not read);
+``prepare`` likewise inspects the first ``MAX_LINES`` lines for example code."""
+MAX_TAIL = 300
+"""Longest text (a comment, mostly) allowed after a standalone call on its line."""
+MAX_CALL_LINES = 200
+"""Lines one multi-line call statement may span."""
+MAX_CALL_CHARS = 20_000
+"""Characters one multi-line call statement may span."""
 
 NOT_TOOLS = (
     frozenset(dir(builtins))
@@ -84,6 +86,8 @@ _STATEMENT = re.compile(
 )
 """A line of example code that is not a call statement: a definition, import, control flow, an
 assignment (``x = f(y)``: its call is on the right of the ``=``), a decorator, JS or shell."""
+_STATEMENT_LINE = re.compile("^" + _STATEMENT.pattern, re.MULTILINE)
+"""The same, searched for anywhere in a text (a text without one needs no blanking)."""
 _CODE_LINE = re.compile(r"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*[(\[]|[)\]}]|#)|[ \t]+\S")
 """A line that can belong to a listing: a call, a closing bracket, a comment, or an indented line."""
 
@@ -94,8 +98,9 @@ _PREAMBLE = re.compile(
 )
 """``Here is the function call: f(a=1)``: a short preamble ending in a colon on the call's line."""
 _CALL_HEAD = re.compile(r"[A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8}(?=\()")
-_TAIL = re.compile(r"[ \t]*[`*]{0,3}[ \t]*[;.,]?[ \t]*(?:#[^\n]*)?(?:\n|$)")
-"""What may follow a standalone call on its line: a closing code span/bold, ``;``/``.``, a comment."""
+_TAIL_AT_END = re.compile(r"[ \t]*[`*]{0,3}[ \t]*[;.,]?[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+"""What may follow a standalone call at the end of its line: a closing code span or bold, ``;``,
+``.`` or ``,``, a comment."""
 
 
 def undo_markdown_escapes(text: str) -> str:
@@ -117,15 +122,26 @@ def _mask_listing(lines: list[str], idx: list[int]) -> None:
         lines[i] = ""
 
 
-_OPEN_CLOSE = str.maketrans({c: "" for c in "([{)]}"})
+_ANY_BRACKET = re.compile(r"[()\[\]{}]")
 
 
 def _depth_change(line: str) -> int:
     """Open minus closed brackets on a line (quotes ignored: a rough count, enough to tell the
-    continuation lines of a multi-line call from statements)."""
-    if len(line) == len(line.translate(_OPEN_CLOSE)):
+    continuation lines of a multi-line call from statements).
+
+    >>> _depth_change("f(a=[1,"), _depth_change("x"), _depth_change("])")
+    (2, 0, -2)
+    """
+    if not _ANY_BRACKET.search(line):
         return 0
-    return sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+    return (
+        line.count("(")
+        + line.count("[")
+        + line.count("{")
+        - line.count(")")
+        - line.count("]")
+        - line.count("}")
+    )
 
 
 class _Statements:
@@ -160,11 +176,10 @@ def prepare(text: str) -> str:
     ['get_uv(', "location='x',", ')']
     """
     text = undo_markdown_escapes(_SPECIAL_TOKENS.sub("\n", text))
-    if "\n" not in text and _FENCE not in text:
-        # one line and no fence (most answers): the loop below reduces to this
-        return "" if _STATEMENT.match(text) else text
+    if _FENCE not in text and not _STATEMENT_LINE.search(text):
+        return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")
-    n = len(lines)
+    n = min(len(lines), MAX_LINES)
     i = 0
     run: list[int] = []
     run_has_statement = False
@@ -224,80 +239,146 @@ def is_tool_call(call: ParsedCall, bracketed: bool = False) -> bool:
     return bracketed or len(call.name) > 1 or bool(call.arguments_ok)
 
 
+def _end_before_tail(text: str, start: int, line_end: int) -> int:
+    """Where a line's content ends once its allowed tail (closing backticks or bold, ``;``, ``.``,
+    ``,``, a ``# comment``) is cut off."""
+    end = len(text[start:line_end].rstrip(" \t`*;.,\r")) + start
+    if end > start and text[end - 1] in ")]":
+        return end
+    tail = _TAIL_AT_END.search(text, max(start, line_end - MAX_TAIL), line_end)
+    return tail.start() if tail else line_end
+
+
+def _statement_end(text: str, start: int, opener: int, line_end: int, budget: list[int]) -> int | None:
+    """Where the statement opening its bracket at ``opener`` ends (the index after its closing
+    bracket), or ``None``.  On its own line the closing bracket must end the line (before an
+    allowed tail); a multi-line statement ends on the first later line where the bracket count
+    returns to zero.  Brackets are counted per line with ``str.count`` (quotes ignored); the
+    parse that follows decides."""
+    line = text[opener:line_end]
+    depth = _depth_change(line)
+    end = _end_before_tail(text, opener, line_end)
+    closed = end > opener and text[end - 1] in ")]"
+    if closed and (depth <= 0 or well_formed(text[start:end])):  # a bracket inside a string: '"{"'
+        return end
+    if depth <= 0:
+        return None
+    pos, lines = line_end + 1, 0
+    n = len(text)
+    while pos <= n and lines < MAX_CALL_LINES and pos - opener < MAX_CALL_CHARS and budget[0] > 0:
+        budget[0] -= 1
+        nxt = text.find("\n", pos)
+        nxt = n if nxt < 0 else nxt
+        depth += _depth_change(text[pos:nxt])
+        lines += 1
+        if depth <= 0:
+            end = _end_before_tail(text, pos, nxt)
+            return end if end > pos and text[end - 1] in ")]" else None
+        pos = nxt + 1
+    return -min(pos, n + 1)  # never closes: the caller skips to here
+
+
+_TOKEN = re.compile(r"[()\[\]{}\"'\\]")
+_BETWEEN_CALLS = re.compile(r"[ \t]*,[ \t]*[A-Za-z_][\w.]*[ \t]*")
+_PAIR = {"(": ")", "[": "]", "{": "}"}
+MAX_NESTING = 64
+"""Deeper bracket nesting than this is never a tool call (and is not handed to ``ast.parse``)."""
+
+
+def well_formed(segment: str) -> bool:
+    """A cheap check before ``ast.parse``: the brackets pair up (quote-aware), nest at most
+    ``MAX_NESTING`` deep, and between top-level groups stand only ``, name`` (``f(a=1), g(b=2)``).
+    Python's parser can spend long on a long malformed candidate; this walk is linear.
+
+    >>> well_formed('[f(a=")")]'), well_formed("f(a=1), g(b=2)"), well_formed("f(x) and g(y)")
+    (True, True, False)
+    >>> well_formed("[f(x=" + "[" * 100 + "]" * 100 + ")]")
+    False
+    """
+    stack: list[str] = []
+    quote = ""
+    last_close = -1
+    escaped_at = -1
+    for m in _TOKEN.finditer(segment):
+        ch, i = m.group(), m.start()
+        if quote:
+            if i == escaped_at:
+                pass  # the character after a backslash
+            elif ch == "\\":
+                escaped_at = i + 1
+            elif ch == quote:
+                quote = ""
+            continue
+        if ch == "\\":
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in _PAIR:
+            if not stack and last_close >= 0 and not _BETWEEN_CALLS.fullmatch(segment, last_close + 1, i):
+                return False
+            stack.append(_PAIR[ch])
+            if len(stack) > MAX_NESTING:
+                return False
+        else:
+            if not stack or stack.pop() != ch:
+                return False
+            if not stack:
+                last_close = i
+    return not stack and not quote
+
+
 def standalone_calls(text: str) -> list[ParsedCall]:
+    """See ``_standalone_calls``; cached, since two variants (``bfcl_ast``, ``python_call``) read
+    the same text."""
+    return [ParsedCall(c.name, dict(c.arguments), c.arguments_ok) for c in _standalone_calls(text)]
+
+
+@lru_cache(maxsize=4)
+def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
     """Bare Python calls and BFCL bracket lists that stand alone as a statement: each starts a line
     (after a list marker, a code span, or a ``...:`` preamble) and ends it; a multi-line call
-    or list counts when its closing bracket ends its last line.  Calls inside a candidate (its
-    arguments) are never candidates themselves, so each character is parsed at most once."""
-    # Two variants (bfcl_ast, python_call) read the same text with this function in one
-    # dispatch: remember the last text that held no call, so the second one costs nothing.
-    if text is _no_calls_in[0]:
-        return []
-    calls = _standalone_calls(text)
-    if not calls:
-        _no_calls_in[0] = text
-    return calls
+    or list counts when its closing bracket ends its last line.  Lines inside a candidate (its
+    arguments) are never candidates themselves, so each character is parsed at most once or
+    twice, and the brackets are matched by ``ast.parse`` itself."""
+    # imported here: variants imports this module
+    from robustbench_tc.parsing.variants import calls_from_segment
 
-
-_no_calls_in: list[str | None] = [None]
-
-
-def _segment_reader() -> Callable[[str], list[ParsedCall]]:
-    """``variants.calls_from_segment``, imported on first use (variants imports this module)."""
-    if not _SEGMENT_READER:
-        from robustbench_tc.parsing.variants import calls_from_segment
-
-        _SEGMENT_READER.append(calls_from_segment)
-    return _SEGMENT_READER[0]
-
-
-_SEGMENT_READER: list[Callable[[str], list[ParsedCall]]] = []
-
-
-def _standalone_calls(text: str) -> list[ParsedCall]:
-    calls_from_segment = _SEGMENT_READER[0] if _SEGMENT_READER else _segment_reader()
-    pairs = bracket_pairs(text)
     calls: list[ParsedCall] = []
-    covered_until, retries, pos = -1, 0, 0
-    n = len(text)
-    for _ in range(MAX_LINES):
+    pos, n = 0, len(text)
+    budget = [MAX_LINES]  # line visits, the multi-line scans' included
+    while budget[0] > 0:
+        budget[0] -= 1
         if pos > n:
             break
         line_end = text.find("\n", pos)
         line_end = n if line_end < 0 else line_end
-        if pos > covered_until:
-            for lead in (_LEAD, _PREAMBLE):
-                m = lead.match(text, pos, line_end)
-                if m is None:
-                    continue
-                start = m.end()
-                head = _CALL_HEAD.match(text, start, line_end)
-                opener = head.end() if head else (start if text.startswith("[", start) else -1)
-                if opener < 0:
-                    continue
-                close = pairs.get(opener)
-                if close is None and retries < MAX_BALANCE_RETRIES:
-                    retries += 1
-                    segment = balanced(text, opener, max_len=20_000)
-                    close = opener + len(segment) - 1 if segment is not None else None
-                if close is None:
-                    continue
-                if _TAIL.match(text, close + 1):
-                    segment = text[start : close + 1]
-                elif head is not None and line_end - start <= MAX_TUPLE_LINE and close < line_end:
-                    segment = text[start:line_end].rstrip().rstrip(";.`* \t")  # f(a=1), g(b=2)
-                else:
-                    continue
-                covered_until = max(close, start + len(segment) - 1)
-                found = calls_from_segment(segment)
-                found = [c for c in found if is_tool_call(c, segment.startswith("["))]
-                if found:
-                    calls.extend(found)
-                    break
-            if len(calls) >= MAX_CALLS:
+        next_pos = line_end + 1
+        for lead in (_LEAD, _PREAMBLE):
+            m = lead.match(text, pos, line_end)
+            if m is None:
+                continue
+            start = m.end()
+            head = _CALL_HEAD.match(text, start, line_end)
+            opener = head.end() if head else (start if text.startswith("[", start) else -1)
+            if opener < 0:
+                continue
+            end = _statement_end(text, start, opener, line_end, budget)
+            if end is None:
+                continue
+            if end < 0:  # an unclosed bracket: everything up to where the search stopped is inside it
+                next_pos = max(next_pos, -end)
                 break
-        pos = max(line_end, covered_until) + 1
-        if covered_until >= line_end:
-            nxt = text.find("\n", covered_until)
-            pos = (n if nxt < 0 else nxt) + 1
-    return calls[:MAX_CALLS]
+            segment = text[start:end]
+            if end > line_end:
+                nxt = text.find("\n", end)
+                next_pos = n + 1 if nxt < 0 else nxt + 1
+            if not well_formed(segment):
+                continue
+            found = [c for c in calls_from_segment(segment) if is_tool_call(c, segment.startswith("["))]
+            if found:
+                calls.extend(found)
+                break
+        if len(calls) >= MAX_CALLS:
+            break
+        pos = next_pos
+    return tuple(calls[:MAX_CALLS])

@@ -28,7 +28,8 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import islice
 from urllib.parse import parse_qsl
 
 from robustbench_tc.parsing.calls import (
@@ -240,6 +241,10 @@ def _arguments_of(value: object) -> tuple[dict, bool]:
     return arguments_from(value)
 
 
+_CUT_CALL = re.compile(r"""\s*(?:```\w*\s*)?\{\s*"(?:name|function|tool_name)"\s*:\s*"([^"\n]{1,256})"\s*,""")
+"""The start of a call object whose JSON never closes (``{"name": "f", "parameters": {...`` cut off)."""
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -289,7 +294,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             calls.append(ParsedCall(bare, arguments, ok))
             continue
         found_calls: list[ParsedCall] = []
-        for value in json_values(body):
+        for value in json_values(body, keys=_CALL_KEY):
             from_json = calls_from_json(value)
             flat = flattened_call(value) if not from_json and isinstance(value, dict) else None
             found_calls.extend(from_json or ([flat] if flat is not None else []))
@@ -305,6 +310,11 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                             found_calls.append(call)
         if not found_calls:  # <tool_call>f(a=1)</tool_call>, <tool_call>[f(a=1)]</tool_call>
             found_calls = standalone_calls(body.strip())
+        if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
+            cut = _CUT_CALL.match(body)
+            name = clean_name(cut.group(1)) if cut else None
+            if name is not None:
+                found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
         if len(calls) >= MAX_CALLS:
             break
@@ -359,7 +369,9 @@ def react(text: str) -> list[ParsedCall]:
     """``Action: X`` + ``Action Input: {json}`` (RoTBench, ToolEyes, ToolAlpaca), also the
     ``ActionCode:`` alias and markdown-bold labels; one call per Action line."""
     calls: list[ParsedCall] = []
-    for m in list(_REACT_ACTION.finditer(text))[:MAX_CALLS]:
+    if "action" not in text.lower():
+        return []
+    for m in list(islice(_REACT_ACTION.finditer(text), MAX_CALLS)):
         after = m.end()
         stop = _REACT_STOP.search(text, after)
         block_end = stop.start() if stop else len(text)
@@ -390,7 +402,29 @@ _TA_PARAMS = re.compile(
     r"^[ \t>-]*\**(?:parameters|arguments|args|params|input)\**[ \t]*:\**[ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )
-_TA_NAME_JSON = re.compile(r"(?:^|(?<=[\s`*>]))([A-Za-z_][\w.\-]{0,255})[ \t]*:[ \t]*(?=\{)", re.MULTILINE)
+_COLON_BRACE = re.compile(r":[ \t]*\{")
+_REVERSED_LABEL = re.compile(r"[\w.\-]{1,256}")
+_LABEL_START = re.compile(r"[A-Za-z_]")
+
+
+def _labels_before_objects(text: str) -> Iterator[tuple[str, int]]:
+    """``(label, index of "{")`` for each ``label: {`` (the label at a line start or after
+    whitespace, a backtick, ``*`` or ``>``); found from the ``: {`` with one bounded look back."""
+    for m in islice(_COLON_BRACE.finditer(text), 4 * MAX_ATTEMPTS):
+        end = m.start()
+        while end > 0 and text[end - 1] in " \t":
+            end -= 1
+        if end == 0 or not (text[end - 1].isalnum() or text[end - 1] in "_.-"):
+            continue
+        found = _REVERSED_LABEL.match(text[max(0, end - 257) : end][::-1])
+        if found is None:
+            continue
+        label = found.group()[::-1]
+        start = end - len(label)
+        if _LABEL_START.match(label) and (start == 0 or text[start - 1] in " \t\r\n`*>"):
+            yield label, m.end() - 1
+
+
 _NATIVE_NAME_JSON = re.compile(r"^[ \t]*`?([A-Za-z_][\w.\-]{0,255})`?[ \t]*\n[ \t]*(?=\{)", re.MULTILINE)
 """A model's native ``name\\n{json}`` form: a line holding only the tool name, its arguments below."""
 _LANGUAGE_LABELS = frozenset(
@@ -450,9 +484,9 @@ def toolalpaca(text: str) -> list[ParsedCall]:
     {'name': 'get_weather', 'arguments': {'city': 'Paris'}}
     """
     calls: list[ParsedCall] = []
-    # each form needs a character its pattern spells literally: skip the scans that cannot match
-    colon, brace = ":" in text, "{" in text
-    for m in list(_TA_FUNCTION.finditer(text))[:MAX_CALLS] if colon else ():
+    lowered = text.lower()
+    matches = _TA_FUNCTION.finditer(text) if "function" in lowered else iter(())
+    for m in list(islice(matches, MAX_CALLS)):
         name = clean_name(m.group(1).strip().split()[0] if m.group(1).split() else "")
         if name is None:
             continue
@@ -466,18 +500,17 @@ def toolalpaca(text: str) -> list[ParsedCall]:
         calls.append(ParsedCall(name, arguments, ok))
     if calls:
         return calls
-    for m in list(_TA_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if colon and brace else ():
-        name = m.group(1)
+    for name, after in islice(_labels_before_objects(text), MAX_ATTEMPTS):
         if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
             continue
-        found = json_at(text, m.end())
+        found = json_at(text, after)
         if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
             calls.append(ParsedCall(name, found[0]))
         if len(calls) >= MAX_CALLS:
             break
     if calls:
         return calls
-    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if brace and "\n" in text else ():
+    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if "{" in text and "\n" in text else ():
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
             continue
@@ -488,7 +521,8 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             break
     if calls:
         return calls
-    for m in list(_TA_QUERY.finditer(text))[:MAX_CALLS] if "?" in text else ():
+    matches = _TA_QUERY.finditer(text) if "?" in text and "=" in text else iter(())
+    for m in list(islice(matches, MAX_CALLS)):
         query = m.group(2).rstrip("`'\").,;")
         try:
             pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=256)
@@ -499,16 +533,28 @@ def toolalpaca(text: str) -> list[ParsedCall]:
     return calls
 
 
+_CALL_KEY = re.compile(
+    r"""["'](?:name|function|tool|func_name|tool_name|action|tool_calls)["']""", re.IGNORECASE
+)
+"""A quoted name (or ``tool_calls``) key: a call object holds one near its start."""
+_LOOSE_CALL_KEY = re.compile(
+    r"""(?:["']|\b)(?:name|function|tool|func_name|tool_name|action|tool_calls)["']?[ \t]*:""", re.IGNORECASE
+)
+"""The same key in a Python-dict spelling (``{'name': ...}``, ``{name: ...}``)."""
+
+
 @VARIANTS.register("json_blob")
 def json_blob(text: str) -> list[ParsedCall]:
     """JSON objects/lists with name and argument aliases anywhere in the text (also OpenAI
     function-calling ``tool_calls`` lists); Python-dict spellings with single quotes too."""
     calls: list[ParsedCall] = []
-    for value in json_values(text):
+    if not _CALL_KEY.search(text):
+        return []
+    for value in json_values(text, keys=_CALL_KEY):
         calls.extend(calls_from_json(value))
         if len(calls) >= MAX_CALLS:
             return calls[:MAX_CALLS]
-    if calls:
+    if calls or not _LOOSE_CALL_KEY.search(text):
         return calls
     pos, budget = 0, PARSE_BUDGET
     for start, segment in segments(text, "{", limit=64):

@@ -16,7 +16,8 @@ SCORER_VERSION = 2
 """Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
 
 2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
-math, example code or give-ups no longer count; tool schemas echoed back are not calls."""
+math, example code or give-ups no longer count; tool schemas echoed back are not calls; "wrong" is
+split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition records are checked."""
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.
@@ -26,6 +27,11 @@ _EXPORTS: dict[str, str] = {
     "ERROR_MODES": "error_modes",
     "MISSING": "error_modes",
     "ErrorMode": "error_modes",
+    "WRONG_MODES": "error_modes",
+    "ghost_calls": "error_modes",
+    "TransitionProtocolError": "protocol",
+    "check_transition_protocol": "protocol",
+    "transition_violations": "protocol",
     "classify": "error_modes",
     "scorer_for": "sample",
     "SourceScorer": "base",
@@ -48,6 +54,8 @@ __all__ = [
     "ConfigScore",
     "ErrorMode",
     "Estimate",
+    "TransitionProtocolError",
+    "WRONG_MODES",
     "PairedTest",
     "RecordKey",
     "SampleRow",
@@ -55,15 +63,30 @@ __all__ = [
     "ScoreReport",
     "SourceScorer",
     "aggregate",
+    "check_transition_protocol",
     "classify",
+    "ghost_calls",
     "score_predictions",
     "score_sample",
     "scorer_for",
+    "transition_violations",
 ]
 
 if TYPE_CHECKING:
     from robustbench_tc.scoring.base import SourceScorer
-    from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING, ErrorMode, classify
+    from robustbench_tc.scoring.error_modes import (
+        ERROR_MODES,
+        MISSING,
+        WRONG_MODES,
+        ErrorMode,
+        classify,
+        ghost_calls,
+    )
+    from robustbench_tc.scoring.protocol import (
+        TransitionProtocolError,
+        check_transition_protocol,
+        transition_violations,
+    )
     from robustbench_tc.scoring.report import (
         ConfigScore,
         Estimate,

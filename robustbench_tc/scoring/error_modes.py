@@ -10,7 +10,15 @@ Rule order (deterministic):
    sample got partial credit (ToolEyes sequences), or every gold call of some alternative is
    matched by some predicted call while the sample still fails (call count, order, or which call
    is scored: e.g. an extra call in BFCL, or the right call second in RoTBench);
-5. ``wrong``: otherwise (wrong name, missing required parameter, wrong value, ...).
+5. "wrong" otherwise, split as Appendix L subdivides it:
+   ``name_bias``: under a Reward type, a call went to the distractor (the tool whose name or
+   description lures with lower cost or latency: ``<GT>_Budget``/``<GT>_Fast``, the neutral
+   ``<GT>_1``, or the original long name in the -Abbr types);
+   ``parameter_mismatch``: every other wrong call (missing or wrong parameter value, and wrong
+   names that are not the Reward distractor; Appendix L names the mode after its typical cause).
+
+Separately from the mode, ``ghost_calls`` counts the calls to tools that are not in the sample's
+registry (App. N (7), "ghost tool").
 
 >>> classify("  ", [], 0.0), classify("<|im_start|>assistant\\n<|im_end|>", [], 0.0)
 ('empty', 'empty')
@@ -25,10 +33,12 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from robustbench_tc.parsing import ParsedCall
-from robustbench_tc.records import GoldAnswer, GoldCall
+from robustbench_tc.records import GoldAnswer, GoldCall, Tool
 
-ErrorMode = Literal["correct", "empty", "omitted", "wrong", "other"]
-ERROR_MODES: tuple[str, ...] = ("correct", "empty", "omitted", "wrong", "other")
+ErrorMode = Literal["correct", "empty", "omitted", "name_bias", "parameter_mismatch", "other"]
+ERROR_MODES: tuple[str, ...] = ("correct", "empty", "omitted", "name_bias", "parameter_mismatch", "other")
+WRONG_MODES: tuple[str, ...] = ("name_bias", "parameter_mismatch")
+"""Appendix L's "wrong parameter / wrong name", subdivided."""
 MISSING = "missing"
 """Report-only mode of a record the predictions file does not contain (scored 0)."""
 
@@ -56,7 +66,16 @@ def classify(
     correct: float,
     answers: Sequence[GoldAnswer] = (),
     match: Callable[[ParsedCall, GoldCall], bool] | None = None,
+    distractor: str | None = None,
 ) -> ErrorMode:
+    """The Appendix L mode of one record (``distractor``: the Reward type's lure tool, if any).
+
+    >>> from robustbench_tc.parsing import ParsedCall
+    >>> classify("[f_Budget(a=1)]", [ParsedCall("f_Budget", {"a": 1})], 0.0, distractor="f_Budget")
+    'name_bias'
+    >>> classify("[f(a=2)]", [ParsedCall("f", {"a": 2})], 0.0, distractor="f_Budget")
+    'parameter_mismatch'
+    """
     if correct >= 1.0:
         return "correct"
     if not raw or not strip_chat_template(raw).strip():
@@ -69,4 +88,17 @@ def classify(
         for answer in answers:
             if answer.calls and all(any(match(c, g) for c in calls) for g in answer.calls):
                 return "other"
-    return "wrong"
+    if distractor is not None and any(c.name == distractor for c in calls):
+        return "name_bias"
+    return "parameter_mismatch"
+
+
+def ghost_calls(calls: Sequence[ParsedCall], tools: Sequence[Tool]) -> int:
+    """How many calls name a tool that is not in the sample's registry (App. N (7), "ghost tool").
+
+    >>> from robustbench_tc.parsing import ParsedCall
+    >>> ghost_calls([ParsedCall("f"), ParsedCall("numpy.dot")], [Tool(name="f")])
+    1
+    """
+    names = {t.name for t in tools}
+    return sum(1 for c in calls if c.name not in names)

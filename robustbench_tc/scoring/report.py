@@ -28,6 +28,7 @@ from robustbench_tc.gold import ScoringRow
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
 from robustbench_tc.scoring.aggregate import Aggregates, aggregate
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
+from robustbench_tc.scoring.protocol import check_transition_protocol
 from robustbench_tc.scoring.sample import score_sample
 from robustbench_tc.stats import (
     DEFAULT_LEVEL,
@@ -38,6 +39,13 @@ from robustbench_tc.stats import (
     significance_stars,
 )
 from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO, COMPONENTS, component_of, config_names, get_type
+
+_MODE_HEADS = {"omitted": "omit", "name_bias": "nbias", "parameter_mismatch": "param", "missing": "miss"}
+
+
+def _rate(value: float | None) -> str:
+    return f"{100 * value:.1f}%" if value is not None else "-"
+
 
 _SHORT = {"clean": "-", **{c.value: info.short for c, info in COMPONENT_INFO.items()}}
 MAX_LISTED_KEYS = 1000
@@ -72,6 +80,15 @@ class ConfigScore(BaseModel):
         default=None, description="acc − clean (Tables 7–14 sign: negative = worse); None for clean."
     )
     error_modes: dict[str, int]
+    n_calls: int = Field(
+        default=0, description="Tool calls made (the shared rule) over the config's records."
+    )
+    n_ghost_calls: int = Field(
+        default=0, description="Calls to tools not in the sample's registry (App. N (7))."
+    )
+    ghost_rate: float | None = Field(
+        default=None, description="n_ghost_calls / n_calls (None without calls)."
+    )
 
 
 class PairedTest(BaseModel):
@@ -93,6 +110,8 @@ class SampleRow(BaseModel):
     source: str
     correct: float
     error_mode: str
+    n_calls: int = 0
+    ghost_calls: int = 0
 
 
 class RecordKey(BaseModel):
@@ -118,6 +137,11 @@ class ScoreReport(BaseModel):
     delta: dict[str, Estimate] = Field(description="Clean − component accuracy (positive = worse).")
     configs: list[ConfigScore]
     error_modes: dict[str, int] = Field(description="Counts over every scored record (incl. missing).")
+    n_calls: int = Field(default=0, description="Tool calls made over every scored record.")
+    n_ghost_calls: int = Field(default=0, description="Calls to tools not in the sample's registry.")
+    ghost_rate: float | None = Field(
+        default=None, description="n_ghost_calls / n_calls (App. N (7) ghost tool)."
+    )
     n_records: int
     n_missing_records: int
     missing_records: list[RecordKey]
@@ -156,15 +180,23 @@ class ScoreReport(BaseModel):
         lines += [
             "",
             f"  {'type':<15}{'config':<34}{'comp':<5}{'n':>5}  {'acc':>14}  {'drop':>15}  "
-            + " ".join(f"{m[:4]:>5}" for m in (*ERROR_MODES[1:], MISSING)),
+            + " ".join(f"{_MODE_HEADS.get(m, m[:5]):>5}" for m in (*ERROR_MODES[1:], MISSING))
+            + f" {'ghost':>6}",
         ]
         for c in self.configs:
             modes = " ".join(f"{c.error_modes.get(m, 0):>5}" for m in (*ERROR_MODES[1:], MISSING))
             drop = c.drop.show() if c.drop else ""
             lines.append(
                 f"  {c.display_name:<15}{c.config:<33} {_SHORT.get(c.component, '-'):<5}{c.n:>5}  "
-                f"{c.acc.show():>14}  {drop:>15}  {modes}"
+                f"{c.acc.show():>14}  {drop:>15}  {modes} {_rate(c.ghost_rate):>6}"
             )
+        lines += [
+            "",
+            "  error modes (Appendix L): empty, omit(ted), nbias (name bias: a Reward distractor called), "
+            "param(eter mismatch), other, miss(ing record)",
+            f"  ghost tool (App. N (7)): {self.n_ghost_calls} of {self.n_calls} calls name a tool outside "
+            f"the sample's registry ({_rate(self.ghost_rate).strip() or '-'})",
+        ]
         if self.missing_configs:
             lines += ["", f"  missing configs (not scored): {', '.join(self.missing_configs)}"]
         if self.n_missing_records:
@@ -194,19 +226,24 @@ class _Run:
         self.modes: dict[str, list[str]] = {}
         self.missing: list[tuple[str, str]] = []
         self.n_predicted: dict[str, int] = {}
+        self.calls: dict[str, list[tuple[int, int]]] = {}
         for config in self.covered:
             vals, modes, n_pred = [], [], 0
+            calls: list[tuple[int, int]] = []
             for sample in samples[config]:
                 record = by_key.get(sample.key)
                 if record is None:
                     vals.append(0.0)
                     modes.append(MISSING)
+                    calls.append((0, 0))
                     self.missing.append(sample.key)
                     continue
                 n_pred += 1
                 result = score_sample(sample, record.raw_output)
                 vals.append(result.correct)
                 modes.append(result.error_mode)
+                calls.append((len(result.calls), result.ghost_calls))
+            self.calls[config] = calls
             self.values[config] = np.asarray(vals, dtype=np.float64)
             self.modes[config] = modes
             self.n_predicted[config] = n_pred
@@ -224,6 +261,16 @@ def _estimate(value: float | None, draws: np.ndarray | None, n: int, level: floa
     return Estimate(value=float(value), lo=interval.lo, hi=interval.hi, half_width=interval.half_width, n=n)
 
 
+def _ghosts(calls: Sequence[tuple[int, int]]) -> dict[str, object]:
+    n_calls = sum(k[0] for k in calls)
+    n_ghost = sum(k[1] for k in calls)
+    return {
+        "n_calls": n_calls,
+        "n_ghost_calls": n_ghost,
+        "ghost_rate": n_ghost / n_calls if n_calls else None,
+    }
+
+
 def _keys(keys: Sequence[tuple[str, str]]) -> list[RecordKey]:
     return [RecordKey(id=i, perturbation=p) for i, p in keys[:MAX_LISTED_KEYS]]
 
@@ -239,7 +286,13 @@ def score_predictions(
     level: float = DEFAULT_LEVEL,
 ) -> ScoreReport:
     """Score ``predictions`` on ``samples`` (config -> rows, as ``gold.load_gold`` or
-    ``dataset.load_samples`` return)."""
+    ``dataset.load_samples`` return).
+
+    Raises ``TransitionProtocolError`` (nothing scored) when a transition record's
+    ``transition_injected`` disagrees with what its first pass did (``scoring.protocol``)."""
+    check_transition_protocol(samples, predictions)
+    if reference is not None:
+        check_transition_protocol(samples, reference, label="reference file: ")
     run = _Run(samples, predictions)
     ref = _Run(samples, reference) if reference is not None else None
     configs = run.covered
@@ -282,13 +335,22 @@ def score_predictions(
                 acc=_estimate(point.config_acc[c], boot.config_acc[c], n_of[c], level),
                 drop=drop,
                 error_modes={m: mode_counts.get(m, 0) for m in (*ERROR_MODES, MISSING)},
+                **_ghosts(run.calls[c]),
             )
         )
     total_modes = Counter(m for c in configs for m in run.modes[c])
     rows = [
-        SampleRow(id=s.id, perturbation=s.perturbation, source=s.source, correct=float(v), error_mode=m)
+        SampleRow(
+            id=s.id,
+            perturbation=s.perturbation,
+            source=s.source,
+            correct=float(v),
+            error_mode=m,
+            n_calls=k[0],
+            ghost_calls=k[1],
+        )
         for c in configs
-        for s, v, m in zip(samples[c], run.values[c], run.modes[c])
+        for s, v, m, k in zip(samples[c], run.values[c], run.modes[c], run.calls[c])
     ]
     report = ScoreReport(
         model=predictions.header.model if predictions.header else None,
@@ -314,6 +376,7 @@ def score_predictions(
         },
         configs=config_scores,
         error_modes={m: total_modes.get(m, 0) for m in (*ERROR_MODES, MISSING)},
+        **_ghosts([k for c in configs for k in run.calls[c]]),
         n_records=n_in(configs),
         n_missing_records=len(run.missing),
         missing_records=_keys(run.missing),

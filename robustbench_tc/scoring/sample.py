@@ -10,17 +10,20 @@
 >>> r.correct, r.error_mode, r.calls[0].name
 (1.0, 'correct', 'country_info.capital')
 >>> score_sample(s, "country_info.capital(country='Brasil')").error_mode
-'wrong'
+'parameter_mismatch'
+>>> score_sample(s, "[capital_city(country='Brazil')]").ghost_calls
+1
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from robustbench_tc.gold import ScoringRow
+from robustbench_tc.gold import ScoringRow, reward_distractor
 from robustbench_tc.parsing import ParsedCall, parse_tool_calls
+from robustbench_tc.records import Sample
 from robustbench_tc.scoring.base import SourceScorer
-from robustbench_tc.scoring.error_modes import ErrorMode, classify
+from robustbench_tc.scoring.error_modes import ErrorMode, classify, ghost_calls
 from robustbench_tc.sources import get_source
 
 
@@ -31,6 +34,14 @@ class SampleScore:
     correct: float
     error_mode: ErrorMode
     calls: list[ParsedCall] = field(default_factory=list)
+    ghost_calls: int = 0
+    """Calls to tools not in the sample's registry (App. N (7))."""
+
+
+def _distractor(sample: ScoringRow | Sample) -> str | None:
+    if isinstance(sample, Sample):
+        return reward_distractor(sample.perturbation_metadata)
+    return getattr(sample, "distractor", None)
 
 
 def scorer_for(source: str) -> SourceScorer:
@@ -38,7 +49,7 @@ def scorer_for(source: str) -> SourceScorer:
     return get_source(source).scorer_object()
 
 
-def score_sample(sample: ScoringRow, raw_output: str) -> SampleScore:
+def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
     scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
@@ -46,6 +57,13 @@ def score_sample(sample: ScoringRow, raw_output: str) -> SampleScore:
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
     correct = min(1.0, max(0.0, correct))
     mode = classify(
-        raw, calls, correct, sample.golden_answers, lambda c, g: scorer.match_call(c, g, sample.tools)
+        raw,
+        calls,
+        correct,
+        sample.golden_answers,
+        lambda c, g: scorer.match_call(c, g, sample.tools),
+        distractor=_distractor(sample),
     )
-    return SampleScore(correct=correct, error_mode=mode, calls=calls)
+    return SampleScore(
+        correct=correct, error_mode=mode, calls=calls, ghost_calls=ghost_calls(calls, sample.tools)
+    )

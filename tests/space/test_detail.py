@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from robustbench_tc.predictions import parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, score_predictions
+from robustbench_tc.scoring import ERROR_MODES, MISSING, SCORER_VERSION, score_predictions
 from space.app import (
     Board,
     board_download_handler,
@@ -69,9 +69,12 @@ def test_detail_view_shows_metadata_types_and_error_modes(board: Board, two_runs
     )
     assert len(types) == 23 and types.iloc[0]["Type"] == "Clean"
     assert all("±" in v for v in types["Acc ± 95% CI"])
-    assert {"wrong", "omitted", "empty", "other", "missing"} <= set(types.columns)
+    assert {*ERROR_MODES[1:], MISSING, "ghost-tool calls"} <= set(
+        types.columns
+    )  # whatever the report carries
     counts = dict(zip(modes["Error mode (Appendix L)"], modes["Records"], strict=True))
     assert int(counts["omitted"]) == 100
+    assert counts["ghost-tool calls (App. N (7), calls / all calls)"].startswith("0 / ")
     assert compare["choices"] == [(f"#{a} <script>alert(1)</script>", str(a))]
     meta = dict(zip(*detail_handler(board, str(a))[1].T.values, strict=True))
     assert meta["Model revision (declared)"] == "abc123" and meta["License (declared)"] == "apache-2.0"

@@ -124,8 +124,11 @@ ALARM = _sample("apibank", "tool_call_json", "ModifyAlarm", {"token": ["abc"]})
         ("</s>", "empty"),
         ("<think>the tool timed out</think>", "omitted"),  # the model emitted text, no call
         ("It seems the tool timed out, please try again later.<|im_end|>", "omitted"),
-        ('<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "xyz"}}</tool_call>', "wrong"),
-        ('<tool_call>{"name": "SetAlarm", "parameters": {"token": "abc"}}</tool_call>', "wrong"),
+        (
+            '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "xyz"}}</tool_call>',
+            "parameter_mismatch",
+        ),
+        ('<tool_call>{"name": "SetAlarm", "parameters": {"token": "abc"}}</tool_call>', "parameter_mismatch"),
         (
             '<tool_call>{"name": "ModifyAlarm", "parameters": {"token": "abc"}}</tool_call><|im_end|>',
             "correct",

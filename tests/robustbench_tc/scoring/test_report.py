@@ -173,7 +173,10 @@ def test_cli_oracle_and_score(built_dataset, tmp_path, capsys):
         "source",
         "correct",
         "error_mode",
+        "n_calls",
+        "ghost_calls",
     }
+    assert report["n_calls"] > 0 and report["n_ghost_calls"] == 0 and report["ghost_rate"] == 0.0
 
 
 def test_cli_errors_are_one_line(built_dataset, tmp_path, capsys):

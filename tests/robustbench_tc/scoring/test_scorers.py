@@ -280,7 +280,7 @@ def _sample(source: str, fmt: str, answers: list[GoldAnswer]) -> Sample:
             "tool_call_json",
             ALARM,
             '<tool_call>{"name": "GetUserToken", "parameters": {}}</tool_call>',
-            "wrong",
+            "parameter_mismatch",
         ),
         (
             "apibank",
