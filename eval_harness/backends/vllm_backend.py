@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,8 @@ from eval_harness.shutdown import SHUTDOWN_TIMEOUT_S, child_processes, reap, sig
 
 GPU_MEMORY_UTILIZATION = 0.9
 GPU_MIN_CHUNK = 256
+ENGINE_GRACE_S = 5.0
+REAP_GRACE_S = 3.0
 
 
 VLLM_INSTALL_HINT = (
@@ -161,20 +164,27 @@ class VLLMBackend(Backend):
         return [r for r in results if r is not None]
 
     def close(self) -> None:
-        """Shut the engine down: vLLM's own shutdown first, then any process it started that is
-        still alive (EngineCore, workers) is terminated and, at the deadline, killed."""
+        """Shut the engine down: vLLM's own shutdown first (``ENGINE_GRACE_S``), then any process
+        it started that is still alive (EngineCore, workers; a vLLM CPU worker ignores SIGTERM) is
+        terminated and, ``REAP_GRACE_S`` later, killed: within ``SHUTDOWN_TIMEOUT_S`` in all."""
         if self._llm is None:
             return
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
+        started = time.monotonic()
+        deadline = started + SHUTDOWN_TIMEOUT_S
         with signals_deferred():
             children = child_processes()
             core = getattr(getattr(self._llm, "llm_engine", None), "engine_core", None)
             shutdown = getattr(core, "shutdown", None)
             if callable(shutdown):
                 try:
-                    shutdown(timeout=max(1.0, deadline - time.monotonic() - 5))
+                    shutdown(timeout=ENGINE_GRACE_S)
                 except Exception:  # noqa: BLE001 - the processes are reaped below either way
                     pass
             self._llm = None
             gc.collect()
-            reap(children, deadline)
+            killed = reap(children, min(deadline, time.monotonic() + REAP_GRACE_S))
+        print(
+            f"vllm: engine and its {len(children)} processes stopped in {time.monotonic() - started:.1f} s"
+            + (f" ({len(killed)} killed)" if killed else ""),
+            file=sys.stderr,
+        )

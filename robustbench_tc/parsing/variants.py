@@ -241,6 +241,10 @@ def _arguments_of(value: object) -> tuple[dict, bool]:
     return arguments_from(value)
 
 
+_CUT_CALL = re.compile(r"""\s*(?:```\w*\s*)?\{\s*"(?:name|function|tool_name)"\s*:\s*"([^"\n]{1,256})"\s*,""")
+"""The start of a call object whose JSON never closes (``{"name": "f", "parameters": {...`` cut off)."""
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -306,6 +310,11 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                             found_calls.append(call)
         if not found_calls:  # <tool_call>f(a=1)</tool_call>, <tool_call>[f(a=1)]</tool_call>
             found_calls = standalone_calls(body.strip())
+        if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
+            cut = _CUT_CALL.match(body)
+            name = clean_name(cut.group(1)) if cut else None
+            if name is not None:
+                found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
         if len(calls) >= MAX_CALLS:
             break
@@ -347,7 +356,7 @@ def _react_input(segment: str) -> tuple[dict, bool]:
             if isinstance(value, dict):
                 return value, True
             return {}, False
-        segment_ = balanced(body, 0)
+        segment_ = balanced(body, 0, max_len=20_000)
         if segment_ is not None:
             value = structured_value(segment_)
             if isinstance(value, dict):
@@ -434,9 +443,27 @@ _LANGUAGE_LABELS = frozenset(
         "schema",
     }
 )
-_TA_QUERY = re.compile(
-    r"(?:^|(?<=[\s`'\"(]))([A-Za-z_][\w.\-]{0,255})\?([^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*)"
-)
+_QUERY_MARK = re.compile(r"(?<=[\w.\-])\?(?=[^\s?#&=]+=)")
+_QUERY_TAIL = re.compile(r"[^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*")
+
+
+def _query_strings(text: str) -> Iterator[tuple[str, str]]:
+    """``(name, query)`` for each ``fn?p1=v1&p2=v2`` whose name starts the text or follows
+    whitespace, a quote, a backtick or ``(``; found from the ``?`` with one bounded look back."""
+    for m in islice(_QUERY_MARK.finditer(text), 4 * MAX_ATTEMPTS):
+        end = m.start()
+        found = _REVERSED_LABEL.match(text[max(0, end - 257) : end][::-1])
+        if found is None:
+            continue
+        name = found.group()[::-1]
+        start = end - len(name)
+        if not _LABEL_START.match(name) or (start > 0 and text[start - 1] not in " \t\r\n`'\"("):
+            continue
+        tail = _QUERY_TAIL.match(text, m.end())
+        if tail is not None:
+            yield name, tail.group()
+
+
 _RESERVED_LABELS = frozenset(
     "action input actioncode thought observation parameters arguments args params function tool "
     "response output answer json result example note tool_call call data body payload".split()
@@ -512,15 +539,15 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             break
     if calls:
         return calls
-    matches = _TA_QUERY.finditer(text) if "?" in text and "=" in text else iter(())
-    for m in list(islice(matches, MAX_CALLS)):
-        query = m.group(2).rstrip("`'\").,;")
+    queries = _query_strings(text) if "?" in text and "=" in text else iter(())
+    for name, query in list(islice(queries, MAX_CALLS)):
+        query = query.rstrip("`'\").,;")
         try:
             pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=256)
         except ValueError:
             continue
         if pairs:
-            calls.append(ParsedCall(m.group(1), dict(pairs)))
+            calls.append(ParsedCall(name, dict(pairs)))
     return calls
 
 

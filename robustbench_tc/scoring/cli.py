@@ -1,4 +1,4 @@
-"""``robustbench-tc score`` and ``robustbench-tc oracle``."""
+"""``robustbench-tc score``, ``robustbench-tc oracle`` and ``robustbench-tc convert-release``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,26 @@ def add_commands(subparsers: Any) -> None:
     o.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
     o.add_argument("--configs", nargs="+", help="only these configs (default: every config present)")
     o.set_defaults(func=_oracle)
+
+    c = subparsers.add_parser(
+        "convert-release",
+        help="convert predictions in the paper's release layout (perturbation.type) for `score`",
+        description="Convert a *.predictions.jsonl file in the paper's release layout (each record's "
+        "perturbation.type names its config; display names are mapped to code names) into this "
+        "project's predictions file. Transition records without their pass 1 are refused unless "
+        "--trust-transitions is given (see docs/scoring.md).",
+    )
+    c.add_argument("release", type=Path, help="release-layout predictions JSONL")
+    c.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
+    c.add_argument(
+        "--dataset", type=Path, help="built dataset folder (reads each id's source; else by id prefix)"
+    )
+    c.add_argument(
+        "--trust-transitions",
+        action="store_true",
+        help="take a transition record's output as its own pass 1 when the release lacks it",
+    )
+    c.set_defaults(func=_convert_release)
 
 
 def _load_samples(dataset: Path) -> Any:
@@ -94,6 +114,43 @@ def _score_in_process(args: argparse.Namespace) -> int:
         report.write_rows(args.per_sample)
         print(f"per-sample rows: {args.per_sample}", file=sys.stderr)
     return 0
+
+
+def _convert_release(args: argparse.Namespace) -> int:
+    from robustbench_tc.release import convert_release
+
+    sources: dict[str, str] = {}
+    if args.dataset is not None:
+        from robustbench_tc.gold import load_gold
+
+        sources = {row.id: row.source for rows in _gold_rows(args.dataset, load_gold) for row in rows}
+
+    def source_of(sample_id: str) -> str | None:
+        if sample_id in sources:
+            return sources[sample_id]
+        prefix = sample_id.split("__", 1)[0]
+        return prefix if prefix in _source_names() else None
+
+    path = convert_release(
+        args.release, args.out, source_of=source_of, trust_transitions=args.trust_transitions
+    )
+    print(f"converted predictions: {path}")
+    return 0
+
+
+def _gold_rows(dataset: Path, load_gold: Any) -> Any:
+    from robustbench_tc.dataset import DatasetError
+
+    try:
+        return load_gold(dataset).values()
+    except DatasetError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _source_names() -> tuple[str, ...]:
+    from robustbench_tc.sources import source_names
+
+    return tuple(source_names())
 
 
 def _oracle(args: argparse.Namespace) -> int:

@@ -191,7 +191,11 @@ def _session_processes(sid: int) -> list[int]:
 
 
 def test_sigterm_stops_a_vllm_run_and_leaves_no_process(
-    vllm_python_path: Path, mini_dataset: Path, tiny_model_dir: Path, tmp_path: Path
+    vllm_python_path: Path,
+    mini_dataset: Path,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """SIGTERM to `robustbench-tc run --backend vllm` (its main process only, as a scheduler
     does): finished chunks stay in --out, the engine's EngineCore and workers are gone, and the
@@ -251,4 +255,8 @@ def test_sigterm_stops_a_vllm_run_and_leaves_no_process(
     assert "run the same command again to resume" in err and "Traceback" not in err
     _, records = _read(out)
     assert 2 <= len(records) < 3 * 4 and all(r.error is None for r in records)
-    print(f"\nSIGTERM -> exit with {len(engine)} engine processes gone: {took:.1f} s")
+    with capsys.disabled():
+        stopped = [line for line in err.splitlines() if "processes stopped in" in line]
+        print(
+            f"\nSIGTERM -> exit, {len(engine)} engine processes gone: {took:.1f} s ({stopped[-1] if stopped else ''})"
+        )
