@@ -167,3 +167,40 @@ def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
             _screenshot(page, tmp_path, "plots.png")
         finally:
             browser.close()
+
+
+def test_stated_upload_limit_is_the_one_the_browser_enforces(built_dataset: Path, tmp_path: Path):
+    """The Submit tab's limit and Gradio's pop-up for a bigger file name the same size."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    cap = 2 * 2**20
+    config = BoardConfig(dataset_dir=built_dataset, db_path=tmp_path / "board.sqlite", n_boot=N_BOOT_FAST,
+                         max_upload_bytes=cap)  # fmt: skip
+    _, demo, url = launch_board(config)
+    over = tmp_path / "over.jsonl"
+    over.write_bytes(b" " * (cap + 1))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1600, "height": 1200})
+                page.goto(url)
+                page.get_by_role("tab", name="Submit").click()
+                stated = page.get_by_text("Limits: files up to").inner_text()
+                field = page.locator("#predictions-upload input[type=file]")
+                field.wait_for(state="attached", timeout=30_000)
+                field.set_input_files(str(over))
+                popup = page.get_by_text("exceed the maximum allowed size")
+                popup.first.wait_for(timeout=30_000)
+                shown = popup.first.inner_text()
+                _screenshot(page, tmp_path, "upload_limit.png")
+            finally:
+                browser.close()
+    finally:
+        demo.close()
+    stated_match = re.search(r"files up to ([\d.]+) MB", stated)
+    popup_match = re.search(r"allowed size of ([\d.]+) MB", shown, re.IGNORECASE)  # Gradio writes "Mb"
+    assert stated_match and popup_match, (stated, shown)
+    assert float(stated_match.group(1)) == float(popup_match.group(1)) == cap / 2**20, (stated, shown)
