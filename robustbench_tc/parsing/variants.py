@@ -50,13 +50,14 @@ from robustbench_tc.parsing.scan import (
     balanced,
     dotted_name,
     json_at,
+    json_spans,
     json_values,
     parse_expression,
     segments,
     strip_code_fences,
     structured_value,
 )
-from robustbench_tc.parsing.standing import standalone_calls
+from robustbench_tc.parsing.standing import quoted_at, standalone_calls
 from robustbench_tc.registry import Registry
 
 Variant = Callable[[str], list[ParsedCall]]
@@ -312,7 +313,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             found_calls = standalone_calls(body.strip())
         if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
             cut = _CUT_CALL.match(body)
-            name = clean_name(cut.group(1)) if cut else None
+            name = clean_name(cut.group(1), spaces=True) if cut else None
             if name is not None:
                 found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
@@ -568,8 +569,10 @@ def json_blob(text: str) -> list[ParsedCall]:
     calls: list[ParsedCall] = []
     if not _CALL_KEY.search(text):
         return []
-    for value in json_values(text, keys=_CALL_KEY):
-        calls.extend(calls_from_json(value))
+    for start, value in json_spans(text, keys=_CALL_KEY):
+        found = calls_from_json(value)
+        if found and not quoted_at(text, start):  # `I tried {...} but it timed out.` is a mention
+            calls.extend(found)
         if len(calls) >= MAX_CALLS:
             return calls[:MAX_CALLS]
     if calls or not _LOOSE_CALL_KEY.search(text):
@@ -585,7 +588,8 @@ def json_blob(text: str) -> list[ParsedCall]:
         if isinstance(value, dict):
             found = calls_from_json(value)
             if found:
-                calls.extend(found)
+                if not quoted_at(text, start):
+                    calls.extend(found)
                 pos = start + len(segment)
     return calls[:MAX_CALLS]
 
