@@ -369,7 +369,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             found_calls = standalone_calls(body.strip())
         if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
             cut = _CUT_CALL.match(body)
-            name = clean_name(cut.group(1)) if cut else None
+            name = clean_name(cut.group(1), spaces=True) if cut else None
             if name is not None:
                 found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
