@@ -10,6 +10,8 @@ A call object names its tool under one of ``NAME_KEYS`` and its arguments under 
 [ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
 >>> calls_from_json({"action": "search_city", "action_input": {"query": "Madrid"}})[0].name
 'search_city'
+>>> calls_from_json({"type": "tool_use", "name": "f", "input": {"a": 1}})[0].arguments
+{'a': 1}
 >>> calls_from_json({"name": "John", "age": 30})   # a plain record, not a call
 []
 """
@@ -119,6 +121,8 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
     name = next((clean_name(obj[k], spaces) for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
     if name is None:
         return None
+    if arg_key is None and isinstance(obj.get("input"), dict):  # Anthropic ``tool_use``: {"name", "input"}
+        arg_key = "input"
     if arg_key is None:
         if set(obj) - set(NAME_KEYS) - _HARMLESS_KEYS:
             return None

@@ -71,9 +71,13 @@ WRAPPERS = frozenset({"print", "exec", "eval", "open", "input", "compile", "__im
 
 _ESCAPE = re.compile(r"(?<!\\)\\([_*\[\]()#`])")
 _SPECIAL_TOKENS = re.compile(
-    r"<\|python_tag\|>|<\|eom_id\|>|<\|eot_id\|>|<\|im_end\|>|<\|end\|>|\[TOOL_CALLS\]|<\|tool_call\|>"
-    r"|<\|/tool_call\|>|<end_of_turn>|</s>"
+    r"<\|/?[A-Za-z_][\w.\-]{0,40}\|>|<｜[^｜\n]{1,40}｜>|\[/?[A-Z][A-Z_]{1,30}\]|<<[A-Za-z_]\w{0,30}>>"
+    r"|^[ \t]*>>>(?=[A-Za-z_])|<bot_end>|<end_of_turn>|</s>",
+    re.MULTILINE,
 )
+"""Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
+DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
+leading ``>>>``, NexusRaven's ``<bot_end>``."""
 _FENCE = "```"
 _OTHER_LANGUAGES = frozenset(
     "javascript js typescript ts bash sh shell zsh console curl http java go golang rust ruby php c cpp "
@@ -158,12 +162,13 @@ def quoted_at(text: str, start: int) -> bool:
     >>> quoted_at(t, t.index("[")), quoted_at("Let me retry:\n[f(a=1)]", 14)
     (True, False)
     """
-    line_start = text.rfind("\n", 0, start) + 1
-    before = text[line_start:start]
-    if before.strip(" \t`*>#-+0123456789.)"):
+    floor = max(0, start - MAX_LOOK_BACK)
+    newline = text.rfind("\n", floor, start)
+    line_start = newline + 1 if newline >= 0 else floor
+    before = text[max(line_start, start - MAX_TAIL) : start]
+    if before.strip(" \t`*>#-+0123456789.)") or (newline < 0 and floor > 0):
         return looks_back(before)
     end = line_start - 1
-    floor = max(0, start - MAX_LOOK_BACK)
     while end > floor:
         prev_start = text.rfind("\n", floor, end) + 1
         line = text[prev_start:end]
@@ -238,8 +243,8 @@ def prepare(text: str) -> str:
     statement that is not a call (``def``, ``import``, an assignment...), and outside fences a run
     of code lines holding such a statement.
 
-    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip()
-    'f(a=1)'
+    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip(), prepare("[TOOL_CALLS]f[ARGS]{}").split()
+    ('f(a=1)', ['f', '{}'])
     >>> prepare("```bash\\ncurl -X POST api(x)\\n```").strip(), prepare("```json\\nf(a=1)\\n```").strip()
     ('', 'f(a=1)')
     >>> prepare("def get_uv(location):\\n    return requests.get(url)\\n\\nget_uv(location='x')").strip()
