@@ -83,6 +83,25 @@ def stages(dataset: Path, run: Path, ref: Path, out: Path, n_boot: int) -> dict[
     from robustbench_tc.scoring import report as report_module
 
     t["imports"] = time.perf_counter()
+    boot = [0.0]
+    draw = report_module.bootstrap_sums
+
+    def timed_draw(*args, **kwargs):  # the bootstrap's share of score_predictions
+        start = time.perf_counter()
+        out = draw(*args, **kwargs)
+        boot[0] += time.perf_counter() - start
+        return out
+
+    report_module.bootstrap_sums = timed_draw
+    in_runs = [0.0]
+    run_class = report_module._Run
+
+    class TimedRun(run_class):  # score_predictions scores both files again: keep that apart
+        def __init__(self, *args, **kwargs):
+            start = time.perf_counter()
+            super().__init__(*args, **kwargs)
+            in_runs[0] += time.perf_counter() - start
+
     with paused_gc():
         gold = load_gold(dataset)
         t["load gold"] = time.perf_counter()
@@ -94,8 +113,10 @@ def stages(dataset: Path, run: Path, ref: Path, out: Path, n_boot: int) -> dict[
         t["parse + score run"] = time.perf_counter()
         report_module._Run(gold, reference)
         t["parse + score reference"] = time.perf_counter()
+        report_module._Run = TimedRun
         report = report_module.score_predictions(gold, predictions, reference=reference, n_boot=n_boot)
         t["score_predictions (all)"] = time.perf_counter()
+        report_module._Run = run_class
         report.table()
         (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         report.write_rows(out / "rows.jsonl")
@@ -103,10 +124,10 @@ def stages(dataset: Path, run: Path, ref: Path, out: Path, n_boot: int) -> dict[
     assert len(scored.values) == len(report.configs)
     names = list(t)
     spans = {b: t[b] - t[a] for a, b in zip(names, names[1:])}
-    # score_predictions scores both runs again: its bootstrap + report part is the remainder
-    spans["bootstrap + report"] = spans.pop("score_predictions (all)") - (
-        spans["parse + score run"] + spans["parse + score reference"]
-    )
+    # score_predictions scores both files again (timed above on their own): split the rest
+    rest = spans.pop("score_predictions (all)") - in_runs[0]
+    spans["bootstrap draws"] = boot[0]
+    spans["aggregates, CIs, paired test, report"] = rest - boot[0]
     return spans
 
 
@@ -222,7 +243,7 @@ def main() -> None:
     floor_of = {"load gold": "json.loads gold index", "read run": "json.loads run",
                 "read reference": "json.loads reference"}  # fmt: skip
     for name in ("imports", "load gold", "read run", "read reference", "parse + score run",
-                 "parse + score reference", "bootstrap + report", "outputs"):  # fmt: skip
+                 "parse + score reference", "bootstrap draws", "aggregates, CIs, paired test, report", "outputs"):  # fmt: skip
         values = stage_times[name]
         ratio = ""
         if name in floor_of:

@@ -6,6 +6,11 @@ the parser slow costs at most the budget, and whatever memory parsing a hostile 
 returned to the system with the child instead of staying in the server process. Where ``fork``
 is unavailable (not Linux/macOS) the function runs in-process without a budget.
 
+The server has other threads, and a forked child gets only the forking one: any lock another
+thread held at the fork stays held in the child. So the child's work must not touch anything those
+threads lock (the database, logging, Gradio's state): submissions parse and score in the child
+and check the database back in the server.
+
 >>> run_with_budget(sum, [1, 2, 3], seconds=30)
 6
 >>> import time

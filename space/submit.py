@@ -4,8 +4,8 @@ Order of checks (cheapest first; every refusal leaves the store's results untouc
 metadata (a name a paper model could be mistaken for is refused) -> refusal limit -> rate limit
 -> size cap (before reading) -> in a forked child with a time budget (``space.budget``): parse
 and validate (``parse_predictions`` with the dataset's keys, streaming, stops at the first
-problems) -> duplicate content (``content_digest``) -> completeness -> score -> one transaction
-(duplicate and rate limit re-checked inside it). Every refusal after the limits counts against the
+problems) -> completeness -> score -> back in the server: duplicate content (``content_digest``)
+-> one transaction (duplicate and rate limit re-checked inside it). Every refusal after the limits counts against the
 submitter's refusal limit.
 
 >>> clean_meta("  my-model ", "org/my-model", "7", "https://hf.co/org/my-model").params_b
@@ -290,6 +290,11 @@ class Submitter:
                 raise SubmissionError(
                     "the scoring process for this file died (out of memory?); nothing was stored"
                 ) from None
+            if self.store.has_file(sha):  # checked here: the child never opens the database
+                raise SubmissionError(
+                    "these predictions were already submitted (same records and outputs, whatever the "
+                    "formatting); identical resubmissions are refused"
+                )
         except SubmissionError as exc:
             self.store.add_refusal(client_key, str(exc))
             raise
@@ -313,7 +318,8 @@ class Submitter:
                                  seconds=time.monotonic() - start)  # fmt: skip
 
     def _parse_and_score(self, data: bytes) -> tuple[str, ScoreReport]:
-        """(content digest, score report) of an upload; runs in the budgeted child process."""
+        """(content digest, score report) of an upload; runs in the budgeted child process, which
+        touches nothing shared with the server's threads (no database, no logging)."""
         cfg = self.config
         try:
             predictions = parse_predictions(data, max_bytes=cfg.max_upload_bytes, known_keys=self.gold.keys)
@@ -321,11 +327,6 @@ class Submitter:
             raise SubmissionError(str(exc)) from None
         del data
         digest = predictions.content_digest()
-        if self.store.has_file(digest):
-            raise SubmissionError(
-                "these predictions were already submitted (same records and outputs, whatever the formatting); "
-                "identical resubmissions are refused"
-            )
         theirs = predictions.header.dataset_fingerprint if predictions.header is not None else None
         if theirs and theirs != self.gold.fingerprint:
             raise SubmissionError(
@@ -371,6 +372,11 @@ def results_of(report: ScoreReport) -> list[tuple[Any, ...]]:
     return store_order((r.perturbation, r.id, r.correct, r.error_mode) for r in report.rows)
 
 
+def _ghost(score: Any) -> dict[str, Any]:
+    """The ghost-tool counts (App. N (7)) of a report or config score, as the store keeps them."""
+    return {k: getattr(score, k) for k in ("n_calls", "n_ghost_calls", "ghost_rate") if hasattr(score, k)}
+
+
 def _half(estimate: Any) -> float:
     return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
 
@@ -385,10 +391,11 @@ def _run_from_report(
         deltas[key] = float(report.delta[component].value or 0.0)
         deltas[f"{key}_ci"] = _half(report.delta[component])
     per_type = {
-        c.config: {"acc": c.acc.value, "acc_ci": c.acc.half_width, "n": c.n, "error_modes": c.error_modes}
+        c.config: {"acc": c.acc.value, "acc_ci": c.acc.half_width, "n": c.n, "error_modes": c.error_modes,
+                   **_ghost(c)}
         for c in report.configs
         if c.config != CLEAN
-    }
+    }  # fmt: skip
     header = report.header
     return Run(
         origin="submission",
@@ -411,6 +418,10 @@ def _run_from_report(
         metadata=submission_metadata(meta, header),
         details={
             "error_modes": report.error_modes,
+            "clean_error_modes": next((c.error_modes for c in report.configs if c.config == CLEAN), {}),
+            "n_clean": next((c.n for c in report.configs if c.config == CLEAN), 0),
+            "clean_ghost": next((_ghost(c) for c in report.configs if c.config == CLEAN), {}),
+            **_ghost(report),
             "n_records": report.n_records,
             "n_boot": report.n_boot,
             "component_acc": {k: v.value for k, v in report.component_acc.items()},

@@ -2,7 +2,12 @@
 random weights, trained for a few GRPO steps at Table 16's batch settings; prints step time and
 peak GPU memory. See docs/training.md for the commands.
 
-    python train/gpu_check.py --data DATA_DIR --out OUT_DIR [--steps 2] [-- extra GRPO flags]
+    python train/gpu_check.py --data DATA_DIR --out OUT_DIR [--steps 2] [--recipes dr_full,dr_t]
+        [-- extra GRPO flags]
+
+``--recipes dr_full,dr_t`` runs ToolRL-DR-Full and then ToolRL-DR+T (``toolrl_dr_t.yaml``: transition
+rollouts through ``rollout_func``) on the same model and data, and reports each one's step time and
+peak memory side by side.
 
 Generation uses transformers (``--use_vllm false``): vLLM is not installed on the lent machines.
 A random model never emits EOS, so every completion runs to ``max_completion_length`` (1024):
@@ -70,11 +75,78 @@ def build_random_model(out: Path, shape: dict[str, object], seed: int = 0) -> Pa
     return model_dir
 
 
+RECIPES = {"dr_full": "train/configs/toolrl_dr_full.yaml", "dr_t": "train/configs/toolrl_dr_t.yaml"}
+
+
+def run_recipe(
+    recipe: str,
+    config: str,
+    model_dir: Path,
+    args: argparse.Namespace,
+    smoke: list[str],
+    extra: list[str],
+    cuda: bool,
+) -> dict[str, object]:
+    """Train ``args.steps`` optimizer steps of one config; its step times and peak memory."""
+    import torch
+
+    from train.grpo import main as train_main
+
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    started = time.time()
+    out = train_main(
+        [
+            "--config",
+            config,
+            "--model_name_or_path",
+            str(model_dir),
+            "--dataset_name",
+            args.data,
+            "--output_dir",
+            str(args.out / f"run-{recipe}"),
+            "--use_vllm",
+            "false",
+            "--max_steps",
+            str(args.steps),
+            "--max_prompt_length",
+            "5120",  # the tiny tokenizer needs ~2.5x Qwen's tokens
+            "--save_strategy",
+            "no",
+            "--eval_strategy",
+            "no",
+            "--report_to",
+            "none",
+            *smoke,
+            *[a for a in extra if a != "--"],
+        ]
+    )
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    steps = [h for h in history if "step_time" in h]
+    return {
+        "recipe": recipe,
+        "config": config,
+        "device": torch.cuda.get_device_name(0) if cuda else "cpu",
+        "steps": len(steps),
+        "step_time_s": [round(h["step_time"], 2) for h in steps],
+        "completion_mean_length": [h.get("completions/mean_length") for h in steps],
+        "fault_injected_frac": [h.get("transition/fault_injected_frac") for h in steps],
+        "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+        "wall_s": round(time.time() - started, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="folder written by `robustbench-tc make-train-data`")
     parser.add_argument("--out", type=Path, required=True, help="work folder (model, run output)")
-    parser.add_argument("--config", default="train/configs/toolrl_dr_full.yaml")
+    parser.add_argument("--config", default=None, help="one config (default: the --recipes' configs)")
+    parser.add_argument(
+        "--recipes",
+        default="dr_full",
+        help="comma-separated: dr_full (toolrl_dr_full.yaml), dr_t (toolrl_dr_t.yaml)",
+    )
     parser.add_argument("--steps", type=int, default=2, help="optimizer steps to time")
     parser.add_argument(
         "--smoke", action="store_true", help="tiny shape on CPU: checks the script, measures nothing"
@@ -82,8 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
 
     import torch
-
-    from train.grpo import main as train_main
 
     cuda = torch.cuda.is_available() and not args.smoke
     model_dir = build_random_model(args.out, SMOKE_SHAPE if args.smoke else QWEN25_3B_SHAPE)
@@ -107,45 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.smoke
         else []
     )
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    started = time.time()
-    out = train_main(
-        [
-            "--config",
-            args.config,
-            "--model_name_or_path",
-            str(model_dir),
-            "--dataset_name",
-            args.data,
-            "--output_dir",
-            str(args.out / "run"),
-            "--use_vllm",
-            "false",
-            "--max_steps",
-            str(args.steps),
-            "--max_prompt_length",
-            "5120",  # the tiny tokenizer needs ~2.5x Qwen's tokens
-            "--save_strategy",
-            "no",
-            "--eval_strategy",
-            "no",
-            "--report_to",
-            "none",
-            *smoke,
-            *[a for a in extra if a != "--"],
-        ]
+    configs = (
+        {"custom": args.config}
+        if args.config
+        else {r.strip(): RECIPES[r.strip()] for r in args.recipes.split(",") if r.strip()}
     )
-    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
-    steps = [h for h in history if "step_time" in h]
-    result = {
-        "device": torch.cuda.get_device_name(0) if cuda else "cpu",
-        "steps": len(steps),
-        "step_time_s": [round(h["step_time"], 2) for h in steps],
-        "completion_mean_length": [h.get("completions/mean_length") for h in steps],
-        "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
-        "wall_s": round(time.time() - started, 1),
-    }
+    results = {}
+    for recipe, config in configs.items():
+        results[recipe] = run_recipe(recipe, config, model_dir, args, smoke, extra, cuda)
+    result = results if len(results) > 1 else next(iter(results.values()))
     print(json.dumps(result, indent=2))
     (args.out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0

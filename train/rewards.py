@@ -297,3 +297,134 @@ def toolrl_correctness_reward(
 
 REWARD_FUNCS = (toolrl_format_reward, toolrl_correctness_reward)
 """ToolRL's reward components in the order of ``GRPOConfig.reward_weights``."""
+
+
+# --- ToolRL-DR+T: the retry-aware reward ---------------------------------------------------------
+# An episode of a DR+T rollout (train.transition) is a list of model turns; when the first turn made
+# a call and the row drew a fault, the tools answered it with one of the six transient faults and
+# the model had another turn. The reward scores the final call with ToolRL's own two components.
+
+DEFAULT_EXTRA_CALL_COST = 0.1
+"""Correctness points taken per call beyond the expected ones (the failed attempt and one retry)."""
+
+
+def gold_call_count(target: str) -> int:
+    """How many calls the target makes (0 for a response-only target).
+
+    >>> gold_call_count('<think>t</think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>')
+    1
+    """
+    return len(parse_tool_calls(target) or [])
+
+
+def retry_aware_scores(
+    turns: list[str],
+    calls: list[int],
+    target: str,
+    *,
+    fault_injected: bool,
+    extra_call_cost: float = DEFAULT_EXTRA_CALL_COST,
+) -> tuple[float, float]:
+    """``(format, correctness)`` of one DR+T episode.
+
+    ``turns`` are the model's turns, ``calls`` how many calls each made by the benchmark's "made a
+    call" rule (``train.transition.made_calls``), ``fault_injected`` whether turn 1's call was
+    answered with a fault.
+
+    - No fault injected: ToolRL's reward of turn 1, unchanged (a DR-Full row).
+    - After a fault, giving up (no later turn makes a call: Appendix L's "omitted") earns the
+      correctness floor, and the format score of its last turn.
+    - After a fault, the final call (the last turn that made one) is scored by ToolRL's format and
+      correctness reward: the right tool with the right arguments earns the full reward, a wrong call
+      what ToolRL gives it.
+    - Every call beyond the failed attempt and one retry of the target's calls costs
+      ``extra_call_cost`` correctness (never below the floor), so blind retry loops do not pay.
+    - A response-only target is ToolRL's: correctness 0, format of the final turn.
+
+    >>> gold = '<think>t</think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>'
+    >>> call = '<think>r</think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>'
+    >>> retry_aware_scores([call, call], [1, 1], gold, fault_injected=True)
+    (1.0, 3.0)
+    >>> retry_aware_scores([call, "<think>x</think>\\n<response>later</response>"], [1, 0], gold, fault_injected=True)
+    (0.0, -3.0)
+    """
+    if len(turns) != len(calls) or not turns:
+        raise ValueError(
+            f"an episode needs one call count per turn, got {len(turns)} turns, {len(calls)} counts"
+        )
+    if not fault_injected:
+        return format_score(turns[0], target), correctness_score(turns[0], target)
+    after = [(text, n) for text, n in zip(turns[1:], calls[1:], strict=True) if n > 0]
+    final = after[-1][0] if after else turns[-1]
+    fmt = format_score(final, target)
+    gold_calls = gold_call_count(target)
+    if gold_calls == 0:
+        return fmt, correctness_score(final, target)
+    correct = correctness_score(final, target) if after else CORRECT_MIN
+    extra = max(0, sum(calls) - 2 * gold_calls)
+    return fmt, max(CORRECT_MIN, correct - extra_call_cost * extra)
+
+
+def retried_after_fault(trajectory: dict[str, Any]) -> bool | None:
+    """Whether a later turn made a call after an injected fault; None when no fault was injected.
+
+    >>> retried_after_fault({"calls": [1, 1], "fault_injected": True}), retried_after_fault({"calls": [1]})
+    (True, None)
+    """
+    if not trajectory.get("fault_injected"):
+        return None
+    return any(n > 0 for n in trajectory["calls"][1:])
+
+
+def _episode_scores(trajectory: dict[str, Any], target: str, extra_call_cost: float) -> tuple[float, float]:
+    return retry_aware_scores(
+        trajectory["turns"],
+        trajectory["calls"],
+        target,
+        fault_injected=bool(trajectory.get("fault_injected")),
+        extra_call_cost=extra_call_cost,
+    )
+
+
+def drt_format_reward(
+    completions: list[Any], ground_truth: list[str], trajectory: list[dict[str, Any]], **kwargs: Any
+) -> list[float]:
+    """TRL reward function: the format part of ``retry_aware_scores`` (the rollout's ``trajectory``)."""
+    cost = kwargs.get("extra_call_cost", DEFAULT_EXTRA_CALL_COST)
+    return [_episode_scores(t, g, cost)[0] for t, g in zip(trajectory, ground_truth, strict=True)]
+
+
+def drt_correctness_reward(
+    completions: list[Any], ground_truth: list[str], trajectory: list[dict[str, Any]], **kwargs: Any
+) -> list[float]:
+    """TRL reward function: the correctness part of ``retry_aware_scores``."""
+    cost = kwargs.get("extra_call_cost", DEFAULT_EXTRA_CALL_COST)
+    return [_episode_scores(t, g, cost)[1] for t, g in zip(trajectory, ground_truth, strict=True)]
+
+
+def retry_after_fault(
+    completions: list[Any], trajectory: list[dict[str, Any]], **kwargs: Any
+) -> list[float | None]:
+    """A logged-only signal (weight 0): 1/0 whether the episode retried after its fault, None
+    (ignored by TRL's means) when it had none; TRL logs it as ``rewards/retry_after_fault/mean``."""
+    out: list[float | None] = []
+    for t in trajectory:
+        retried = retried_after_fault(t)
+        out.append(None if retried is None else float(retried))
+    return out
+
+
+def with_extra_call_cost(func: Any, cost: float) -> Any:
+    """``func`` with ``extra_call_cost`` bound (a TRL reward function keeps its ``__name__``)."""
+
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, extra_call_cost=cost, **kwargs)
+
+    bound.__name__ = func.__name__
+    bound.__doc__ = func.__doc__
+    return bound
+
+
+DRT_REWARD_FUNCS = (drt_format_reward, drt_correctness_reward, retry_after_fault)
+"""ToolRL-DR+T's reward components in the order of ``GRPOConfig.reward_weights`` (``[1, 1, 0]``:
+the third is logged, not optimised)."""

@@ -74,7 +74,19 @@ _RECURSION_COST = 20_000
 def json_values(
     text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS, keys: re.Pattern[str] | None = None
 ) -> Iterator[Any]:
-    """Every top-level JSON object/array in ``text``, left to right, non-overlapping.
+    """Every top-level JSON object/array in ``text``, left to right, non-overlapping (``json_spans``
+    without the positions)."""
+    for _, value in json_spans(text, openers, max_attempts, keys):
+        yield value
+
+
+def json_spans(
+    text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS, keys: re.Pattern[str] | None = None
+) -> Iterator[tuple[int, Any]]:
+    """``(start, value)`` for every top-level JSON object/array in ``text``, left to right, non-overlapping.
+
+    >>> list(json_spans('a {"x": 1} b [2]'))
+    [(2, {'x': 1}), (13, [2])]
 
     The work is bounded: at most ``max_attempts`` start positions, and failed attempts may read
     ``MAX_FAILED_DECODE`` characters in all.  With ``keys``, only openers followed within
@@ -105,7 +117,7 @@ def json_values(
             failed += _RECURSION_COST
             pos = start + 1
             continue
-        yield value
+        yield start, value
         pos = end
 
 

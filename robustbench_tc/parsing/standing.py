@@ -63,13 +63,21 @@ NOT_TOOLS = (
         }
     )
 )
-"""Names that are Python builtins or math functions: ``print(x)``, ``sqrt(b^2 - 4ac)`` are not tools."""
+"""Names that are Python builtins or math functions: ``print(x)``, ``sqrt(b^2 - 4ac)`` are not tools
+when written with positional or no arguments (math notation); ``gcd(num1=96, num2=128)`` with keyword
+arguments, or inside a BFCL bracket list, is a tool named like one (BFCL has ``gcd``, ``lcm``)."""
+WRAPPERS = frozenset({"print", "exec", "eval", "open", "input", "compile", "__import__", "breakpoint"})
+"""Builtins that are never tools, whatever their arguments: their argument is what they wrap."""
 
 _ESCAPE = re.compile(r"(?<!\\)\\([_*\[\]()#`])")
 _SPECIAL_TOKENS = re.compile(
-    r"<\|python_tag\|>|<\|eom_id\|>|<\|eot_id\|>|<\|im_end\|>|<\|end\|>|\[TOOL_CALLS\]|<\|tool_call\|>"
-    r"|<\|/tool_call\|>|<end_of_turn>|</s>"
+    r"<\|/?[A-Za-z_][\w.\-]{0,40}\|>|<｜[^｜\n]{1,40}｜>|\[/?[A-Z][A-Z_]{1,30}\]|<<[A-Za-z_]\w{0,30}>>"
+    r"|^[ \t]*>>>(?=[A-Za-z_])|<bot_end>|<end_of_turn>|</s>",
+    re.MULTILINE,
 )
+"""Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
+DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
+leading ``>>>``, NexusRaven's ``<bot_end>``."""
 _FENCE = "```"
 _OTHER_LANGUAGES = frozenset(
     "javascript js typescript ts bash sh shell zsh console curl http java go golang rust ruby php c cpp "
@@ -103,6 +111,73 @@ _TAIL_AT_END = re.compile(r"[ \t]*[`*]{0,3}[ \t]*[;.,]?[ \t]*(?:#[^\n]*)?$", re.
 ``.`` or ``,``, a comment."""
 
 
+_LOOKS_BACK = re.compile(
+    r"\b(?:fail(?:ed|s|ing|ure)?|timed?[ -]?out|timeout|errors?|errored|exception|rejected|refused"
+    r"|unauthori[sz]ed|forbidden|denied|[45]\d\d|could ?n[o']?t|unable|did ?n[o']?t|unsuccessful(?:ly)?"
+    r"|tried|attempted|previous(?:ly)?|earlier|prior|last (?:call|request|attempt)"
+    r"|i (?:made|called|ran|executed|sent|issued))\b",
+    re.IGNORECASE,
+)
+"""Words of a clause that reports a past event about the call it introduces (a failure, an attempt)."""
+_LOOKS_FORWARD = re.compile(
+    r"\b(?:let me|let's|let us|i'll|i will|i'm going to|i am going to|retry(?:ing)?|try(?:ing)? again"
+    r"|once more|another attempt|corrected|fixed|instead)\b",
+    re.IGNORECASE,
+)
+"""Words of a clause that announces the call it introduces (a retry, a correction)."""
+_SENTENCE_END = re.compile(r"[.!?](?=[ \t]+\S)")
+MAX_LOOK_BACK = 2000
+"""Characters searched back for the line introducing a call (blank lines skipped)."""
+
+
+def looks_back(introducer: str) -> bool:
+    """Whether the clause introducing a call reports a past event about it, so the call that
+    follows is a quote (``The following call failed:``, ``I tried:``, ``Previous call:``), not a
+    call made now.  Only the last sentence counts, and forward wording wins (``The call timed
+    out. Let me try again:``, ``The previous call failed, retrying:``).
+
+    >>> looks_back("The following call failed:"), looks_back("The call timed out. Let me try again:")
+    (True, False)
+    >>> looks_back("Here is the function call:"), looks_back("Failed call:"), looks_back("")
+    (False, True, False)
+    """
+    clause = introducer[-MAX_TAIL:]
+    ends = list(_SENTENCE_END.finditer(clause))
+    last = clause[ends[-1].end() :] if ends else clause
+    return bool(_LOOKS_BACK.search(last)) and not _LOOKS_FORWARD.search(last)
+
+
+def _ends_in_colon(line: str) -> bool:
+    return line.rstrip(" \t\r*_`").endswith(":")
+
+
+def quoted_at(text: str, start: int) -> bool:
+    r"""Whether the call or JSON object starting at ``start`` is a quote: the text before it on its
+    line, or (when it starts its line) the nearest non-blank line above ending in a colon, looks
+    back (``looks_back``).  A line that is a tag (``<tool_call>``) introduces an emitted call.
+
+    >>> quoted_at('I tried {"name": "f"} but it timed out.', 8)
+    True
+    >>> t = "This call timed out:\n\n[f(a=1)]"
+    >>> quoted_at(t, t.index("[")), quoted_at("Let me retry:\n[f(a=1)]", 14)
+    (True, False)
+    """
+    floor = max(0, start - MAX_LOOK_BACK)
+    newline = text.rfind("\n", floor, start)
+    line_start = newline + 1 if newline >= 0 else floor
+    before = text[max(line_start, start - MAX_TAIL) : start]
+    if before.strip(" \t`*>#-+0123456789.)") or (newline < 0 and floor > 0):
+        return looks_back(before)
+    end = line_start - 1
+    while end > floor:
+        prev_start = text.rfind("\n", floor, end) + 1
+        line = text[prev_start:end]
+        if line.strip():
+            return _ends_in_colon(line) and looks_back(line.rstrip(" \t\r*_`:"))
+        end = prev_start - 1
+    return False
+
+
 def undo_markdown_escapes(text: str) -> str:
     r"""``get\_by\_coordinates`` -> ``get_by_coordinates`` (also ``\*``, ``\[``, ``\]``, ``\(``, ``\)``,
     ``\#``, ``\```).  None of these is a JSON escape, so JSON text is unchanged.
@@ -122,6 +197,8 @@ def _mask_listing(lines: list[str], idx: list[int]) -> None:
         lines[i] = ""
 
 
+_OPENS_CALL = re.compile(r"[(\[{][ \t]*$")
+"""A line ending in an open bracket: the first line of a pretty-printed multi-line call."""
 _ANY_BRACKET = re.compile(r"[()\[\]{}]")
 
 
@@ -166,8 +243,8 @@ def prepare(text: str) -> str:
     statement that is not a call (``def``, ``import``, an assignment...), and outside fences a run
     of code lines holding such a statement.
 
-    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip()
-    'f(a=1)'
+    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip(), prepare("[TOOL_CALLS]f[ARGS]{}").split()
+    ('f(a=1)', ['f', '{}'])
     >>> prepare("```bash\\ncurl -X POST api(x)\\n```").strip(), prepare("```json\\nf(a=1)\\n```").strip()
     ('', 'f(a=1)')
     >>> prepare("def get_uv(location):\\n    return requests.get(url)\\n\\nget_uv(location='x')").strip()
@@ -218,7 +295,8 @@ def prepare(text: str) -> str:
             if run_has_statement:
                 _mask_listing(lines, run)
             run, run_has_statement = [], False
-            statements.reset()
+            if not _OPENS_CALL.search(line):  # `[f(` / `Call: f(`: its argument lines continue it
+                statements.reset()
         i += 1
     if run_has_statement:
         _mask_listing(lines, run)
@@ -226,15 +304,21 @@ def prepare(text: str) -> str:
 
 
 def is_tool_call(call: ParsedCall, bracketed: bool = False) -> bool:
-    """Builtins and math functions are not tools, nor (outside a BFCL bracket list) a one-letter
-    name with positional arguments (``A(x1, y1)``, ``f(x)``: math notation); ``f(a=1)`` is a call.
+    """Builtins and math functions written with positional or no arguments are not tools, nor
+    (outside a BFCL bracket list) a one-letter name with positional arguments (``A(x1, y1)``,
+    ``f(x)``: math notation); ``f(a=1)`` and ``gcd(num1=96, num2=128)`` are calls; ``print``,
+    ``exec``, ``eval``, ``open`` never are.
 
     >>> [is_tool_call(ParsedCall(n, {}, o)) for n, o in [("sqrt", 1), ("A", 0), ("f", 1), ("math.sqrt", 1)]]
     [False, False, True, True]
     >>> is_tool_call(ParsedCall("f", {}, False), bracketed=True)
     True
+    >>> is_tool_call(ParsedCall("gcd", {"num1": 96})), is_tool_call(ParsedCall("print", {"end": ""}))
+    (True, False)
     """
-    if call.name in NOT_TOOLS:
+    if call.name in WRAPPERS:
+        return False
+    if call.name in NOT_TOOLS and not bracketed and not (call.arguments and call.arguments_ok):
         return False
     return bracketed or len(call.name) > 1 or bool(call.arguments_ok)
 
@@ -346,6 +430,7 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
     calls: list[ParsedCall] = []
     pos, n = 0, len(text)
     budget = [MAX_LINES]  # line visits, the multi-line scans' included
+    introducer = ""  # the last non-blank line that held no call: a list's items share it
     while budget[0] > 0:
         budget[0] -= 1
         if pos > n:
@@ -353,6 +438,7 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
         line_end = text.find("\n", pos)
         line_end = n if line_end < 0 else line_end
         next_pos = line_end + 1
+        holds_call = False
         for lead in (_LEAD, _PREAMBLE):
             m = lead.match(text, pos, line_end)
             if m is None:
@@ -376,8 +462,18 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
                 continue
             found = [c for c in calls_from_segment(segment) if is_tool_call(c, segment.startswith("["))]
             if found:
-                calls.extend(found)
+                holds_call = True
+                preamble = text[pos:start].strip(" \t`*>#-+0123456789.)")
+                quote = (
+                    looks_back(preamble)
+                    if preamble
+                    else _ends_in_colon(introducer) and looks_back(introducer.rstrip(" \t\r*_`:"))
+                )
+                if not quote:  # a quoted failed call (``The following call failed:``) is a mention
+                    calls.extend(found)
                 break
+        if not holds_call and text[pos:line_end].strip():
+            introducer = text[max(pos, line_end - MAX_TAIL) : line_end]
         if len(calls) >= MAX_CALLS:
             break
         pos = next_pos

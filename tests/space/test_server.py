@@ -118,7 +118,7 @@ def test_twenty_concurrent_submissions_give_twenty_rows(server, oracle_file: Pat
         t.start()
     for t in threads:
         t.join(timeout=300)
-    assert sorted(statuses) == list(range(20))
+    assert sorted(statuses) == list(range(20)), statuses
     assert all(s.startswith("Accepted") for s in statuses.values()), statuses
     assert board.store.count_runs("submission") == before + 20
     names = [r.model for r in board.store.runs() if r.model.startswith("concurrent ")]

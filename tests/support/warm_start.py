@@ -37,9 +37,16 @@ def layout_answers(ground_truth: str) -> tuple[str, str]:
 
 
 def warm_start(
-    model_dir: Path, rows: Sequence[dict[str, Any]], *, steps: int = 200, lr: float = 1e-3, seed: int = 0
+    model_dir: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    steps: int = 200,
+    lr: float = 1e-3,
+    seed: int = 0,
+    wrong_too: bool = True,
 ) -> None:
-    """Train ``model_dir`` in place on both layouts of every row's ``ground_truth``, loss on the answer only."""
+    """Train ``model_dir`` in place on both layouts of every row's ``ground_truth`` (only the right
+    one when ``wrong_too`` is false), loss on the answer only."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -50,7 +57,7 @@ def warm_start(
     for row in rows:
         prompt = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
                                                return_dict=True)["input_ids"]  # fmt: skip
-        for answer in layout_answers(row["ground_truth"]):
+        for answer in layout_answers(row["ground_truth"])[: 2 if wrong_too else 1]:
             target = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
             examples.append((list(prompt), target))
     rng = random.Random(seed)

@@ -90,7 +90,7 @@ def parse(name: str, *extra: str):
     return TrlParser((ScriptArguments, GRPOConfig)).parse_args_and_config(argv)
 
 
-@pytest.mark.parametrize("name", [*PAPER_RUNS, "tiny_cpu"])
+@pytest.mark.parametrize("name", [*PAPER_RUNS, "tiny_cpu", "toolrl_dr_t", "tiny_cpu_dr_t"])
 def test_every_version_sensitive_default_is_explicit(name: str) -> None:
     missing = [key for key in EXPLICIT if key not in raw(name)]
     assert not missing, f"{name}.yaml leaves TRL defaults implicit: {missing}"
@@ -164,3 +164,51 @@ def test_accelerate_configs_use_two_gpus(name: str) -> None:
     config = raw(name)
     assert config["num_processes"] == 2 and config["mixed_precision"] == "bf16"
     assert config["distributed_type"] in ("DEEPSPEED", "MULTI_GPU")
+
+
+# --- ToolRL-DR+T (issue 16) -----------------------------------------------------------------------
+DRT_KEYS = {"transition_ratio", "transition_max_turns", "transition_seed", "extra_call_cost"}
+
+
+def test_dr_t_is_dr_full_plus_transitions() -> None:
+    full, drt = raw("toolrl_dr_full"), raw("toolrl_dr_t")
+    varying = {"output_dir", "run_name", "reward_weights"}
+    assert {k: v for k, v in drt.items() if k not in varying | DRT_KEYS} == {
+        k: v for k, v in full.items() if k not in varying
+    }
+    assert drt["reward_weights"] == [1.0, 1.0, 0.0] and drt["dataset_config"] == "dr_full"
+    assert 0.0 < drt["transition_ratio"] < 1.0 and drt["transition_max_turns"] == 2
+    assert drt["use_vllm"] is True  # TRL runs vLLM generation inside a rollout_func too
+
+
+def test_tiny_dr_t_config_keeps_the_dr_t_objective() -> None:
+    tiny, paper = raw("tiny_cpu_dr_t"), raw("toolrl_dr_t")
+    assert {k: tiny[k] for k in OBJECTIVE} == {k: paper[k] for k in OBJECTIVE}
+    assert {k: tiny[k] for k in DRT_KEYS} == {k: paper[k] for k in DRT_KEYS}
+    assert tiny["use_cpu"] is True and tiny["bf16"] is False and tiny["use_vllm"] is False
+
+
+@pytest.mark.parametrize("name", ["toolrl_dr_t", "tiny_cpu_dr_t"])
+def test_dr_t_configs_parse_with_three_reward_weights(name: str) -> None:
+    from train.grpo import reward_funcs_for, transition_config
+
+    cpu = ["--bf16", "false", "--use_cpu", "true"] if name == "toolrl_dr_t" else []
+    script, config = parse(name, *cpu)
+    check_toolrl_config(config, script)
+    assert [f.__name__ for f in reward_funcs_for(script)] == [
+        "drt_format_reward",
+        "drt_correctness_reward",
+        "retry_after_fault",
+    ]
+    transitions = transition_config(script)
+    assert transitions.fault_probability == raw(name)["transition_ratio"] and transitions.max_turns == 2
+    with pytest.raises(ValueError, match="reward_weights needs 3 values"):
+        check_toolrl_config(parse(name, *cpu, "--reward_weights", "1.0", "1.0")[1], script)
+
+
+def test_transition_ratio_zero_is_plain_dr_full() -> None:
+    from train.grpo import reward_funcs_for, transition_config
+    from train.rewards import REWARD_FUNCS
+
+    script, _ = parse("tiny_cpu_dr_t", "--transition_ratio", "0")
+    assert transition_config(script) is None and reward_funcs_for(script) == REWARD_FUNCS

@@ -1,0 +1,168 @@
+"""Retry-after-fault rate of a checkpoint on held-out rows (ToolRL-DR+T's own measure, issue 16).
+
+Every held-out row's first call is answered with one of the six faults (``fault_probability=1``,
+the fault drawn per row as in training); the model's own turn 1 decides whether a fault is injected
+(as the harness's two passes do). The rate is the share of injected episodes whose next turn makes
+a call (retried) rather than giving up (Appendix L's "omitted"), with a 95% percentile bootstrap
+interval that resamples held-out rows (clusters), so several samples of one row count as one unit.
+
+>>> rate_with_interval({"r1": [1, 1], "r2": [0], "r3": []}, n_boot=200, seed=0)[0]
+0.6666666666666666
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train.transition import Episode, TransitionConfig, run_episodes
+
+
+@dataclass(frozen=True)
+class RetryEval:
+    """Episodes of one checkpoint on held-out rows, grouped by row id."""
+
+    retried: dict[str, list[int]]
+    """Per row: 1/0 per injected episode (retried after the fault or not)."""
+    episodes: int
+    injected: int
+
+
+def hf_generate(model: Any, tokenizer: Any, *, max_new_tokens: int, temperature: float = 1.0) -> Callable:
+    """A ``train.transition.Generate`` on a transformers model: sampled, cut after the first EOS."""
+    import torch
+
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+
+    def generate(prompts: list[list[int]], n: int) -> tuple[list[list[int]], None]:
+        width = max(len(p) for p in prompts)
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                do_sample=temperature > 0,
+                temperature=temperature if temperature > 0 else None,
+                top_k=0,
+                top_p=1.0,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=pad,
+                eos_token_id=eos,
+            )
+        result = []
+        for row in out[:, width:].tolist():
+            result.append(row[: row.index(eos) + 1] if eos in row else row)
+        return result, None
+
+    return generate
+
+
+def forced_first_turn(generate: Callable, first: list[int]) -> Callable:
+    """``generate`` whose first call answers every prompt with the token ids ``first``.
+
+    >>> g = forced_first_turn(lambda prompts, n: ([[9] for _ in prompts], None), [1, 2])
+    >>> g([[0], [0]], 2), g([[0]], 1)
+    (([[1, 2], [1, 2]], None), ([[9]], None))
+    """
+    calls = {"n": 0}
+
+    def wrapped(prompts: list[list[int]], n: int) -> tuple[list[list[int]], Any]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return [list(first) for _ in prompts], None
+        return generate(prompts, n)
+
+    return wrapped
+
+
+def evaluate_retry(
+    model_dir: Path | str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    samples: int = 8,
+    seed: int = 0,
+    max_new_tokens: int = 64,
+    fault_seed: int = 0,
+    first_turn: str | None = None,
+) -> RetryEval:
+    """Sample ``samples`` episodes per row (temperature 1) with every first call faulted.
+
+    ``first_turn`` fixes turn 1 to that text (a call), so that every row gets its fault and the
+    rate measures only the decision after it; None lets the model write turn 1 itself."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    generate = hf_generate(model, tokenizer, max_new_tokens=max_new_tokens)
+    config = TransitionConfig(fault_probability=1.0, max_turns=2, seed=fault_seed)
+    retried: dict[str, list[int]] = {}
+    n_episodes = n_injected = 0
+    for row in rows:
+        prompt_ids = tokenizer.apply_chat_template(
+            row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True
+        )["input_ids"]
+        policy = generate
+        if first_turn is not None:
+            forced = tokenizer(first_turn, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+            policy = forced_first_turn(generate, forced)
+        episodes: list[Episode] = run_episodes(
+            [row["prompt"]] * samples,
+            [list(prompt_ids)] * samples,
+            policy,
+            tokenizer,
+            config,
+            num_generations=samples,
+            max_completion_length=2 * max_new_tokens + 128,
+        )
+        n_episodes += len(episodes)
+        outcomes = [int(any(n > 0 for n in e.calls[1:])) for e in episodes if e.observations]
+        n_injected += len(outcomes)
+        retried[row["id"]] = outcomes
+    return RetryEval(retried=retried, episodes=n_episodes, injected=n_injected)
+
+
+def rate_with_interval(
+    retried: dict[str, list[int]], *, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """``(rate, lo, hi)``: the pooled retry rate over rows with an injected fault, and its 95%
+    percentile bootstrap interval resampling rows whole."""
+    return _cluster_rate([r for r in retried.values() if r], n_boot=n_boot, seed=seed)
+
+
+def _cluster_rate(per_row: Sequence[Sequence[int]], *, n_boot: int, seed: int) -> tuple[float, float, float]:
+    if not per_row:
+        return float("nan"), float("nan"), float("nan")
+    hits = np.array([sum(r) for r in per_row], dtype=np.float64)
+    counts = np.array([len(r) for r in per_row], dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(per_row), size=(n_boot, len(per_row)))
+    draws = hits[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return float(hits.sum() / counts.sum()), float(lo), float(hi)
+
+
+def paired_difference(
+    first: dict[str, list[int]], second: dict[str, list[int]], *, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """``(second − first, lo, hi)`` of the retry rates over the rows both arms injected a fault on,
+    resampling those rows jointly (a paired bootstrap)."""
+    shared = [k for k in first if first[k] and second.get(k)]
+    if not shared:
+        return float("nan"), float("nan"), float("nan")
+    a_hits = np.array([sum(first[k]) for k in shared], dtype=np.float64)
+    a_n = np.array([len(first[k]) for k in shared], dtype=np.float64)
+    b_hits = np.array([sum(second[k]) for k in shared], dtype=np.float64)
+    b_n = np.array([len(second[k]) for k in shared], dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(shared), size=(n_boot, len(shared)))
+    draws = b_hits[idx].sum(1) / b_n[idx].sum(1) - a_hits[idx].sum(1) / a_n[idx].sum(1)
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return float(b_hits.sum() / b_n.sum() - a_hits.sum() / a_n.sum()), float(lo), float(hi)
