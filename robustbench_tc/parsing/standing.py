@@ -29,8 +29,10 @@ import builtins
 import math
 import re
 from functools import lru_cache
+from itertools import islice
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
+from robustbench_tc.parsing.scan import balanced
 
 MAX_LINES = 2000
 """Line visits spent looking for standalone calls in one output (later lines are not read);
@@ -199,6 +201,8 @@ def _mask_listing(lines: list[str], idx: list[int]) -> None:
 
 _OPENS_CALL = re.compile(r"[(\[{][ \t]*$")
 """A line ending in an open bracket: the first line of a pretty-printed multi-line call."""
+_CALL_TAG = re.compile(r"[ \t]*<(?:tool_call|toolcall|function_call|function=|tool[ \t>])", re.IGNORECASE)
+"""A fence body opening with a tool-call tag is a tool-call block, whatever the fence's label."""
 _ANY_BRACKET = re.compile(r"[()\[\]{}]")
 
 
@@ -280,7 +284,10 @@ def prepare(text: str) -> str:
                 j += 1
             body = range(i + 1, j)
             fence_statements = _Statements()
-            if language in _OTHER_LANGUAGES or any([fence_statements.is_statement(lines[k]) for k in body]):
+            first = next((lines[k] for k in body if lines[k].strip()), "")
+            if _CALL_TAG.match(first):  # ```xml around <tool_call>...: the call block itself
+                pass
+            elif language in _OTHER_LANGUAGES or any([fence_statements.is_statement(lines[k]) for k in body]):
                 _mask_listing(lines, list(body))
             if j < n and lines[j].lstrip().startswith(_FENCE) and lines[j].count(_FENCE) == 1:
                 lines[j] = ""
@@ -333,6 +340,31 @@ def _end_before_tail(text: str, start: int, line_end: int) -> int:
     return tail.start() if tail else line_end
 
 
+_SENTENCE_AFTER = re.compile(r"[.!?][ \t]+[`*\"'(]{0,3}[A-Z0-9]")
+_SENTENCE_AFTER_LIST = re.compile(r"[.!?]?[ \t]+[`*\"'(]{0,3}[A-Z0-9]")
+"""A sentence after a call on its line (``f(a=1). This returns ...``; a bracket list needs no
+period: ``[f(a=1)] This call returns ...``)."""
+_SENTENCE_BREAK = re.compile(r"[.!?][ \t]+[`*]{0,3}")
+"""The start of a line's next sentence: a call may stand there (``Sure! [f(a=1)]``)."""
+MAX_SENTENCE_STARTS = 4
+"""Sentence starts tried per line (after the line's own start)."""
+
+
+def _end_before_sentence(text: str, start: int, opener: int, line_end: int) -> int | None:
+    """Where a call closing before a new sentence on its line ends, or ``None``."""
+    if not _SENTENCE_AFTER_LIST.search(text, opener, line_end):
+        return None
+    segment = balanced(text, opener, max_len=min(line_end - opener, MAX_CALL_CHARS))
+    if segment is None:
+        return None
+    end = opener + len(segment)
+    if start < opener and text.startswith("[", start):  # `[f(a=1)]`: the list's own bracket closes
+        close = text.find("]", end, line_end)
+        end = close + 1 if close >= 0 and not text[end:close].strip() else -1
+    after = _SENTENCE_AFTER_LIST if text.startswith("[", start) else _SENTENCE_AFTER
+    return end if end > 0 and after.match(text, end, line_end) else None
+
+
 def _statement_end(text: str, start: int, opener: int, line_end: int, budget: list[int]) -> int | None:
     """Where the statement opening its bracket at ``opener`` ends (the index after its closing
     bracket), or ``None``.  On its own line the closing bracket must end the line (before an
@@ -346,7 +378,7 @@ def _statement_end(text: str, start: int, opener: int, line_end: int, budget: li
     if closed and (depth <= 0 or well_formed(text[start:end])):  # a bracket inside a string: '"{"'
         return end
     if depth <= 0:
-        return None
+        return _end_before_sentence(text, start, opener, line_end)
     pos, lines = line_end + 1, 0
     n = len(text)
     while pos <= n and lines < MAX_CALL_LINES and pos - opener < MAX_CALL_CHARS and budget[0] > 0:
@@ -360,6 +392,17 @@ def _statement_end(text: str, start: int, opener: int, line_end: int, budget: li
             return end if end > pos and text[end - 1] in ")]" else None
         pos = nxt + 1
     return -min(pos, n + 1)  # never closes: the caller skips to here
+
+
+_NAMESPACE = re.compile(r"(?:default_api|functions)\.(?=[A-Za-z_])")
+_PRINT_WRAP = re.compile(r"print\(\s*((?:default_api|functions)\.[A-Za-z_][\w.]*\(.*\))\s*\)", re.DOTALL)
+"""``print(default_api.f(a=1))``: Gemma's ``tool_code`` convention prints the tool call it makes."""
+
+
+def _without_namespace(call: ParsedCall) -> ParsedCall:
+    """``default_api.f`` / ``functions.f`` (the namespaces tool prompts put tools in) -> ``f``."""
+    m = _NAMESPACE.match(call.name)
+    return ParsedCall(call.name[m.end() :], call.arguments, call.arguments_ok) if m else call
 
 
 _TOKEN = re.compile(r"[()\[\]{}\"'\\]")
@@ -439,11 +482,12 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
         line_end = n if line_end < 0 else line_end
         next_pos = line_end + 1
         holds_call = False
-        for lead in (_LEAD, _PREAMBLE):
-            m = lead.match(text, pos, line_end)
-            if m is None:
-                continue
-            start = m.end()
+        starts = [
+            m.end() for m in (_LEAD.match(text, pos, line_end), _PREAMBLE.match(text, pos, line_end)) if m
+        ]
+        sentences = _SENTENCE_BREAK.finditer(text, pos, min(line_end, pos + MAX_TAIL))
+        starts.extend(m.end() for m in islice(sentences, MAX_SENTENCE_STARTS))
+        for start in starts:
             head = _CALL_HEAD.match(text, start, line_end)
             opener = head.end() if head else (start if text.startswith("[", start) else -1)
             if opener < 0:
@@ -460,7 +504,14 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
                 next_pos = n + 1 if nxt < 0 else nxt + 1
             if not well_formed(segment):
                 continue
-            found = [c for c in calls_from_segment(segment) if is_tool_call(c, segment.startswith("["))]
+            wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
+            if wrapped is not None:
+                segment = wrapped.group(1)
+            found = [
+                _without_namespace(c)
+                for c in calls_from_segment(segment)
+                if is_tool_call(c, segment.startswith("["))
+            ]
             if found:
                 holds_call = True
                 preamble = text[pos:start].strip(" \t`*>#-+0123456789.)")

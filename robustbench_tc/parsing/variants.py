@@ -420,7 +420,8 @@ def _react_input(segment: str) -> tuple[dict, bool]:
             value = structured_value(segment_)
             if isinstance(value, dict):
                 return value, True
-    return arguments_from(body)
+    pairs = _pairs(body) if body[0] not in "{[" else {}
+    return (pairs, True) if pairs else arguments_from(body)
 
 
 _ACTION_NAME = re.compile(r"[`*]{0,3}([A-Za-z_][\w.\-]{0,255})(?:\(\))?[`*]{0,3}[ \t]*[.,;]?")
@@ -579,14 +580,22 @@ def _loose_arguments(text: str) -> tuple[dict, bool]:
         return {}, True
     if body[0] in "{[":
         return _react_input(body)
+    out = _pairs(body)
+    return (out, True) if out else arguments_from(body)
+
+
+def _pairs(body: str) -> dict[str, str]:
+    """``a=1&b=2`` or ``a=1, b=2`` on the first line, as strings; ``{}`` if none.
+
+    >>> _pairs("width=500&height=300"), _pairs("just text")
+    ({'width': '500', 'height': '300'}, {})
+    """
     first_line = body.split("\n", 1)[0].strip()
-    if "=" in first_line:
-        sep = "&" if "&" in first_line else ","
-        pairs = [p.split("=", 1) for p in first_line.split(sep) if "=" in p]
-        out = {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
-        if out:
-            return out, True
-    return arguments_from(body)
+    if "=" not in first_line:
+        return {}
+    sep = "&" if "&" in first_line else ","
+    pairs = [p.split("=", 1) for p in first_line.split(sep) if "=" in p]
+    return {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
 
 
 @VARIANTS.register("toolalpaca")
