@@ -216,12 +216,24 @@ class ScoreReport(BaseModel):
         return "\n".join(lines)
 
 
+_Scored = tuple[float, str, int, int]
+"""What a run keeps of one record's ``SampleScore``: correct, error mode, calls, ghost calls."""
+
+
 class _Run:
-    """One predictions file scored on the dataset's records, config by config."""
+    """One predictions file scored on the dataset's records, config by config.
+
+    ``cache`` (shared by the run and its reference) maps (record key, raw output) to what scoring
+    that output on that sample gave: ``score_sample`` is a pure function of the two, so a record
+    the reference repeats word for word is parsed and scored once."""
 
     def __init__(
-        self, samples: Mapping[str, Sequence[ScoringRow | Sample]], predictions: PredictionsFile
+        self,
+        samples: Mapping[str, Sequence[ScoringRow | Sample]],
+        predictions: PredictionsFile,
+        cache: dict[tuple[tuple[str, str], str], _Scored] | None = None,
     ) -> None:
+        cache = {} if cache is None else cache
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
@@ -244,10 +256,15 @@ class _Run:
                     self.missing.append(sample.key)
                     continue
                 n_pred += 1
-                result = score_sample(sample, record.raw_output)
-                vals.append(result.correct)
-                modes.append(result.error_mode)
-                calls.append((len(result.calls), result.ghost_calls))
+                memo_key = (sample.key, record.raw_output)
+                scored = cache.get(memo_key)
+                if scored is None:
+                    result = score_sample(sample, record.raw_output)
+                    scored = (result.correct, result.error_mode, len(result.calls), result.ghost_calls)
+                    cache[memo_key] = scored
+                vals.append(scored[0])
+                modes.append(scored[1])
+                calls.append((scored[2], scored[3]))
             self.calls[config] = calls
             self.values[config] = np.asarray(vals, dtype=np.float64)
             self.modes[config] = modes
@@ -304,8 +321,9 @@ def score_predictions(
     check_transition_protocol(samples, predictions)
     if reference is not None:
         check_transition_protocol(samples, reference, label="reference file: ")
-    run = _Run(samples, predictions)
-    ref = _Run(samples, reference) if reference is not None else None
+    cache: dict[tuple[tuple[str, str], str], _Scored] = {}
+    run = _Run(samples, predictions, cache)
+    ref = _Run(samples, reference, cache) if reference is not None else None
     configs = run.covered
     values = {}
     for c in configs:
