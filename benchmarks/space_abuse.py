@@ -43,6 +43,14 @@ launch(cfg, host="127.0.0.1", port=int(sys.argv[3]))
 """
 
 
+class Figures(dict):
+    """Each figure is printed as soon as it is measured (a run stopped by its deadline keeps them)."""
+
+    def __setitem__(self, name: str, values: object) -> None:
+        super().__setitem__(name, values)
+        print(f"{name}: {json.dumps(values, ensure_ascii=False)}", flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,6 +164,41 @@ def submit(url: str, path: Path, name: str, timeout: float) -> tuple[float, str]
     return time.perf_counter() - start, status
 
 
+def reading_figures(oracle: Path, junk: Path) -> dict[str, float]:
+    """``parse_predictions`` on the oracle file against its floor (plain ``json.loads`` of every
+    line), and on the junk file (refused), with tracemalloc's peak for the junk."""
+    import tracemalloc
+
+    from robustbench_tc.predictions import PredictionsError, parse_predictions
+
+    good, bad = oracle.read_bytes(), junk.read_bytes()
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    def refuse() -> None:
+        try:
+            parse_predictions(bad)
+        except PredictionsError:
+            return
+        raise AssertionError("the junk file was accepted")
+
+    parse_s = best(lambda: parse_predictions(good))
+    floor_s = best(lambda: [json.loads(line) for line in good.splitlines()])
+    tracemalloc.start()
+    refuse_s = best(refuse)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"oracle_parse_s": round(parse_s, 3), "oracle_json_loads_floor_s": round(floor_s, 3),
+            "ratio": round(parse_s / floor_s, 2), "junk_refusal_s": round(refuse_s, 4),
+            "junk_refusal_peak_MB_beyond_file": round(peak / 1e6, 1)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, required=True, help="built dataset folder")
@@ -178,7 +221,7 @@ def main() -> None:
     from robustbench_tc.predictions import write_predictions
     from robustbench_tc.scoring.oracle import oracle_header, oracle_records
 
-    print(f"code: {args.code}  load: {os.getloadavg()[0]:.2f}  cores: {os.cpu_count()}")
+    print(f"code: {args.code}  load: {os.getloadavg()[0]:.2f}  cores: {os.cpu_count()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         oracle = write_predictions(
@@ -188,8 +231,9 @@ def main() -> None:
         single.write_bytes(b"{}\n" * int(args.single_mb * 1e6 / 3))
         junk = tmp / "junk.jsonl"
         junk.write_bytes(b"{}\n" * int(args.junk_mb * 1e6 / 3))
-        figures: dict[str, object] = {}
+        figures = Figures()
 
+        figures["in-process reading (this checkout's robustbench_tc)"] = reading_figures(oracle, single)
         proc, url = start_server(args.code, args.dataset, tmp / "abuse.sqlite")
         try:
             idle = rss_mb(proc.pid)
@@ -245,8 +289,6 @@ def main() -> None:
             proc.kill()
             proc.wait()
     print(f"load after: {os.getloadavg()[0]:.2f}")
-    for name, values in figures.items():
-        print(f"{name}: {json.dumps(values, ensure_ascii=False)}")
 
 
 if __name__ == "__main__":
