@@ -199,6 +199,35 @@ def reading_figures(oracle: Path, junk: Path) -> dict[str, float]:
             "junk_refusal_peak_MB_beyond_file": round(peak / 1e6, 1)}  # fmt: skip
 
 
+def start_job(url: str, path: Path, name: str):
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False, download_files=False)
+    return client.submit(handle_file(str(path)), name, "", "", "", api_name="/submit"), time.perf_counter()
+
+
+def wait_until_queued(jobs, timeout: float) -> int:
+    """Wait until every job has uploaded its file and joined the queue (or finished); how many did."""
+    from gradio_client.utils import Status
+
+    waiting = {Status.STARTING, Status.JOINING_QUEUE}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        codes = [job.status().code for job, _ in jobs]
+        if not any(code in waiting for code in codes):
+            return len(codes)
+        time.sleep(0.05)
+    return sum(job.status().code not in waiting for job, _ in jobs)
+
+
+def finish_job(job, start: float, timeout: float) -> tuple[float, str]:
+    try:
+        status = job.result(timeout=timeout)[0]
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        status = f"no answer ({type(exc).__name__})"
+    return time.perf_counter() - start, status
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, required=True, help="built dataset folder")
@@ -249,20 +278,15 @@ def main() -> None:
             rec = json.loads(lines[1])
             rec["raw_output"] = "no call"
             other.write_text("\n".join([lines[0], json.dumps(rec), *lines[2:]]) + "\n", encoding="utf-8")
-            results: list[tuple[float, str]] = []
             with Sampler(proc.pid) as mem:
-                threads = [threading.Thread(target=lambda: results.append(submit(url, junk, "junk",
-                                                                                 args.request_timeout)))
-                           for _ in range(args.junk)]  # fmt: skip
-                for t in threads:
-                    t.start()
-                time.sleep(0.5)  # the junk is in flight
+                junk_jobs = [start_job(url, junk, "junk") for _ in range(args.junk)]
+                queued = wait_until_queued(junk_jobs, args.request_timeout)  # the junk is ahead in the queue
                 legit, status = submit(url, other, "legit under junk", args.request_timeout)
-                for t in threads:
-                    t.join(args.request_timeout)
+                results = [finish_job(job, start, args.request_timeout) for job, start in junk_jobs]
             figures[f"legit under {args.junk} x {args.junk_mb:g} MB junk"] = {
                 "seconds": round(legit, 2), "wait_s": round(legit - alone, 2), "peak_rss_MB": round(mem.peak),
-                "junk_refused": sum(s.startswith("Refused") for _, s in results), "status": status[:60],
+                "junk_queued_first": queued, "junk_refused": sum(s.startswith("Refused") for _, s in results),
+                "status": status[:60],
             }  # fmt: skip
         finally:
             proc.kill()
