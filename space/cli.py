@@ -100,6 +100,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="the served dataset folder (gold answers); default: $RBTC_DATASET",
     )
     r.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    r.add_argument(
+        "--paired-limit",
+        type=int,
+        default=20,
+        help=_help("paired_limit") + " (0 = all; default: %(default)s)",
+    )
     r.set_defaults(func=run_rescore)
 
 
@@ -170,7 +176,13 @@ def run_rescore(args: argparse.Namespace) -> int:
     from space.store import Store
 
     store = Store(args.db)
-    summary = rescore_store(store, GoldSet.load(dataset), n_boot=args.n_boot, progress=print)
+    summary = rescore_store(
+        store,
+        GoldSet.load(dataset),
+        n_boot=args.n_boot,
+        paired_limit=args.paired_limit or None,
+        progress=print,
+    )
     print("\n".join(summary.lines()))
     return 0
 

@@ -57,7 +57,9 @@ class BoardConfig:
     alpha: float = 0.05
     """Paired tests with p >= alpha count as 'not significantly different'."""
     sync_repo: str | None = None
-    """HF dataset repo (owner/name) that receives a JSONL export of the result rows after each submission."""
+    """Private HF dataset repo (owner/name) that mirrors every accepted submission; restored on start."""
+    rescore_on_start: bool = False
+    """At start, rescore (in the background) the submissions a previous scorer version scored."""
     on_space: bool = False
     """Running on a Hugging Face Space (HF OAuth login required to submit)."""
 
@@ -86,5 +88,7 @@ class BoardConfig:
             monitoring=env.get("RBTC_MONITORING", "").lower() in ("1", "true", "yes"),
             n_boot=int(env.get("RBTC_N_BOOT", defaults.n_boot)),
             sync_repo=env.get("RBTC_SYNC_REPO") or None,
+            rescore_on_start=env.get("RBTC_RESCORE_ON_START", "1" if on_space else "").lower()
+            in ("1", "true", "yes"),
             on_space=on_space,
         )

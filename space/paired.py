@@ -14,9 +14,11 @@ each perturbed config with indices shared by all runs, so the test is paired; th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from robustbench_tc.scoring.aggregate import aggregate
 from robustbench_tc.stats import bootstrap_sums, paired_p_value
 from robustbench_tc.taxonomy import CLEAN
 from space.store import Comparator
@@ -52,3 +54,61 @@ def pert_acc_comparator(
         }
 
     return compare
+
+
+class HeadToHead(NamedTuple):
+    """One metric of run A against run B on the same records (``diff`` = A − B)."""
+
+    metric: str
+    a: float
+    b: float
+    diff: float
+    p_value: float
+
+
+def head_to_head(
+    keys: Sequence[tuple[str, str]], a: np.ndarray, b: np.ndarray, *, n_boot: int, seed: int = 0
+) -> list[HeadToHead]:
+    """Clean, Pert. Acc., each component's Δ and every type's accuracy of A vs B, each with the
+    paired bootstrap p-value (records resampled within each config with shared indices, as the
+    scorer's ``reference`` test does). ``keys`` are ``(config, sample id)`` in store order.
+
+    >>> keys = [("CD", "a"), ("CD", "b"), ("clean", "a"), ("clean", "b")]
+    >>> rows = head_to_head(keys, np.array([1.0, 1.0, 1.0, 1.0]), np.array([1.0, 1.0, 1.0, 1.0]), n_boot=50)
+    >>> [(r.metric, r.diff, r.p_value) for r in rows][:2]
+    [('clean', 0.0, 1.0), ('pert_acc', 0.0, 1.0)]
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or len(keys) != len(a):
+        raise ValueError("head-to-head needs two runs scored on the same records")
+    configs = np.array([c for c, _ in keys])
+    names = sorted(set(configs.tolist()))
+    masks = {c: configs == c for c in names}
+    draws = bootstrap_sums({c: np.vstack([a[m], b[m]]) for c, m in masks.items()}, n_boot=n_boot, seed=seed)
+    counts = {c: draws[c][1] for c in names}
+    boot_a = aggregate({c: draws[c][0][0] for c in names}, counts)
+    boot_b = aggregate({c: draws[c][0][1] for c in names}, counts)
+    n = {c: float(m.sum()) for c, m in masks.items()}
+    point_a = aggregate({c: float(a[m].sum()) for c, m in masks.items()}, n)
+    point_b = aggregate({c: float(b[m].sum()) for c, m in masks.items()}, n)
+    rows: list[tuple[str, Any, Any, Any, Any]] = [
+        ("clean", point_a.clean, point_b.clean, boot_a.clean, boot_b.clean),
+        ("pert_acc", point_a.pert_acc, point_b.pert_acc, boot_a.pert_acc, boot_b.pert_acc),
+    ]
+    rows += [
+        (f"delta.{k}", v, point_b.delta[k], boot_a.delta[k], boot_b.delta[k])
+        for k, v in point_a.delta.items()
+    ]
+    rows += [
+        (f"acc.{c}", point_a.config_acc[c], point_b.config_acc[c], boot_a.config_acc[c], boot_b.config_acc[c])
+        for c in names
+        if c != CLEAN
+    ]
+    return [
+        HeadToHead(
+            name, float(pa), float(pb), float(pa) - float(pb), paired_p_value(np.asarray(ba) - np.asarray(bb))
+        )
+        for name, pa, pb, ba, bb in rows
+        if pa is not None and pb is not None
+    ]

@@ -248,5 +248,7 @@ def delta_figure(runs: Iterable[Run]) -> Figure:
         ax.set_ylabel(f"Δ{short} = Clean − Acc({title})")
         _size_axis(ax)
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:  # one legend for the four panels, above them: inside a panel it covered data/title
+        fig.legend(handles, labels, loc="outside upper center", ncols=len(handles), fontsize=9, frameon=False)
     return fig

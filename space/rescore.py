@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -80,7 +79,9 @@ def rescore_run(run: Run, raw: bytes, gold: GoldSet, *, n_boot: int) -> tuple[Ru
     fresh = _run_from_report(
         report, _meta_of(run), run.file_sha256 or "", gold.fingerprint, run.submitter or ""
     )
-    fresh = fresh.model_copy(update={"run_id": run.run_id, "metadata": run.metadata})
+    fresh = fresh.model_copy(
+        update={"run_id": run.run_id, "metadata": run.metadata, "scorer_version": SCORER_VERSION}
+    )
     return fresh, results_of(report)  # type: ignore[return-value]
 
 
@@ -88,16 +89,24 @@ def paired_tests(
     scores: dict[int, np.ndarray],
     keys: dict[int, list[tuple[str, str]]],
     fingerprints: dict[int, Any],
+    pert_acc: dict[int, float],
     *,
     n_boot: int,
+    limit: int | None = None,
 ) -> list[PairedResult]:
-    """Pert. Acc. paired tests between every two submissions on the same data (as at submission)."""
+    """Pert. Acc. paired tests as at submission: each submission against the earlier ones on the
+    same data, all of them or the ``limit`` closest in Pert. Acc."""
     out = []
-    for a, b in combinations(sorted(scores), 2):
-        if fingerprints[a] != fingerprints[b] or len(scores[a]) != len(scores[b]):
+    for b in sorted(scores):
+        earlier = [a for a in sorted(scores) if a < b and fingerprints[a] == fingerprints[b]
+                   and len(scores[a]) == len(scores[b])]  # fmt: skip
+        earlier.sort(key=lambda a: (abs(pert_acc[a] - pert_acc[b]), a))
+        chosen = earlier if limit is None else earlier[:limit]
+        if not chosen:
             continue
-        diff, p = pert_acc_comparator(keys[b], scores[b], n_boot=n_boot)({a: scores[a]})[a]
-        out.append(PairedResult(run_a=a, run_b=b, metric="pert_acc", diff=-diff, p_value=p))
+        tested = pert_acc_comparator(keys[b], scores[b], n_boot=n_boot)({a: scores[a] for a in chosen})
+        out += [PairedResult(run_a=a, run_b=b, metric="pert_acc", diff=-d, p_value=p)
+                for a, (d, p) in sorted(tested.items())]  # fmt: skip
     return out
 
 
@@ -106,6 +115,7 @@ def rescore_store(
     gold: GoldSet,
     *,
     n_boot: int,
+    paired_limit: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RescoreSummary:
     """Rescore every submission of ``store`` on ``gold``; all writes in one transaction."""
@@ -139,10 +149,38 @@ def rescore_store(
         )
     scores = {i: np.array([r[3] for r in rows], dtype=np.float64) for i, rows in results.items()}
     keys = {i: [(r[0], r[2]) for r in rows] for i, rows in results.items()}
-    tests = paired_tests(scores, keys, {i: r.dataset_fingerprint for i, r in runs.items()}, n_boot=n_boot)
+    pert = {i: (rescored[i][0] if i in rescored else r).pert_acc for i, r in runs.items()}
+    fingerprints = {i: r.dataset_fingerprint for i, r in runs.items()}
+    tests = paired_tests(scores, keys, fingerprints, pert, n_boot=n_boot, limit=paired_limit)
     try:
         summary.rescored = store.rescore(rescored, tests, expected=expected)
     except Exception as exc:  # noqa: BLE001 - reported as one line; the store rolled back
         raise RescoreError(f"rescoring {store.path} failed, nothing was written: {exc}") from None
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def stale_submissions(store: Store, gold: GoldSet) -> list[int]:
+    """Submissions on ``gold``'s build with a stored file that another scorer version scored."""
+    return [
+        r.run_id
+        for r in store.runs()
+        if r.origin == "submission" and r.run_id is not None and r.scorer_version != SCORER_VERSION
+        and r.dataset_fingerprint == gold.fingerprint and store.raw_predictions(r.run_id) is not None
+    ]  # fmt: skip
+
+
+def rescore_when_stale(
+    store: Store, gold: GoldSet, *, n_boot: int, paired_limit: int | None, attempts: int = 3
+) -> RescoreSummary | None:
+    """``rescore_store`` if some submission is stale (a Space restarted with a new scorer); a
+    submission arriving meanwhile aborts the transaction, so it is retried. None if nothing to do."""
+    for attempt in range(attempts):
+        if not stale_submissions(store, gold):
+            return None
+        try:
+            return rescore_store(store, gold, n_boot=n_boot, paired_limit=paired_limit)
+        except RescoreError:
+            if attempt == attempts - 1:
+                raise
+    return None

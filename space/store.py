@@ -396,12 +396,20 @@ class Store:
         ``details``, ``metadata``) are neither read nor decoded, so a render costs the same whatever
         they hold."""
         with self._read() as con:
-            rows = con.execute(f"SELECT {', '.join(_BOARD_COLUMNS)} FROM runs ORDER BY run_id").fetchall()
+            rows = con.execute(
+                f"SELECT {', '.join(_BOARD_COLUMNS)}, {', '.join(e for _, _, e in _BOARD_JSON)} FROM runs "
+                "ORDER BY run_id"
+            ).fetchall()
         out = []
+        n = len(_BOARD_COLUMNS)
         for row in rows:
-            data = dict(zip(_BOARD_COLUMNS, row, strict=True))
+            data = dict(zip(_BOARD_COLUMNS, row[:n], strict=True))
             data["group"] = data.pop("grp")
-            out.append(Run.model_construct(**data, **{f: {} for f in _JSON_FIELDS}))
+            blobs: dict[str, dict[str, Any]] = {f: {} for f in _JSON_FIELDS}
+            for (field, key, _), value in zip(_BOARD_JSON, row[n:], strict=True):
+                if value is not None:  # the few scalar fields the table shows, extracted by SQLite
+                    blobs[field][key] = value
+            out.append(Run.model_construct(**data, **blobs))
         return out
 
     def paper_names(self) -> list[str]:
@@ -720,6 +728,12 @@ def _insert_run(con: sqlite3.Connection, run: Run, *, client_key: str | None, ke
 
 
 _BOARD_COLUMNS = tuple(c for c in _RUN_COLUMNS if c not in _JSON_FIELDS)
+_BOARD_JSON = (
+    ("details", "n_records", "json_extract(details, '$.n_records')"),
+    ("metadata", "mode", "json_extract(metadata, '$.mode')"),
+    ("metadata", "trained_on_derived", "json_extract(metadata, '$.trained_on_derived')"),
+)
+"""Scalars inside the JSON columns that the board shows (data version, mode, training declaration)."""
 
 
 def _row_to_run(row: tuple[Any, ...]) -> Run:

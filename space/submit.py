@@ -372,6 +372,11 @@ def results_of(report: ScoreReport) -> list[tuple[Any, ...]]:
     return store_order((r.perturbation, r.id, r.correct, r.error_mode) for r in report.rows)
 
 
+def _ghost(score: Any) -> dict[str, Any]:
+    """The ghost-tool counts (App. N (7)) of a report or config score, as the store keeps them."""
+    return {k: getattr(score, k) for k in ("n_calls", "n_ghost_calls", "ghost_rate") if hasattr(score, k)}
+
+
 def _half(estimate: Any) -> float:
     return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
 
@@ -386,10 +391,11 @@ def _run_from_report(
         deltas[key] = float(report.delta[component].value or 0.0)
         deltas[f"{key}_ci"] = _half(report.delta[component])
     per_type = {
-        c.config: {"acc": c.acc.value, "acc_ci": c.acc.half_width, "n": c.n, "error_modes": c.error_modes}
+        c.config: {"acc": c.acc.value, "acc_ci": c.acc.half_width, "n": c.n, "error_modes": c.error_modes,
+                   **_ghost(c)}
         for c in report.configs
         if c.config != CLEAN
-    }
+    }  # fmt: skip
     header = report.header
     return Run(
         origin="submission",
@@ -412,6 +418,10 @@ def _run_from_report(
         metadata=submission_metadata(meta, header),
         details={
             "error_modes": report.error_modes,
+            "clean_error_modes": next((c.error_modes for c in report.configs if c.config == CLEAN), {}),
+            "n_clean": next((c.n for c in report.configs if c.config == CLEAN), 0),
+            "clean_ghost": next((_ghost(c) for c in report.configs if c.config == CLEAN), {}),
+            **_ghost(report),
             "n_records": report.n_records,
             "n_boot": report.n_boot,
             "component_acc": {k: v.value for k, v in report.component_acc.items()},

@@ -10,6 +10,8 @@ A call object names its tool under one of ``NAME_KEYS`` and its arguments under 
 [ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
 >>> calls_from_json({"action": "search_city", "action_input": {"query": "Madrid"}})[0].name
 'search_city'
+>>> calls_from_json({"type": "tool_use", "name": "f", "input": {"a": 1}})[0].arguments
+{'a': 1}
 >>> calls_from_json({"name": "John", "age": 30})   # a plain record, not a call
 []
 """
@@ -30,6 +32,8 @@ MAX_CALLS = 64
 """More calls than this in one output are cut off (no benchmark sample needs more than 5)."""
 MAX_NAME_LEN = 256
 _NAME_RE = re.compile(r"[^\s<>{}()\[\]\"'`,;]{1,256}")
+_SPACED_NAME_RE = re.compile(r"[^\s<>{}()\[\]\"'`,;]{1,128}(?: [^\s<>{}()\[\]\"'`,;]{1,128}){0,7}")
+"""Inside a JSON call object a name may hold single spaces (ToolRL's RL data: "Search Managers")."""
 
 
 @dataclass(slots=True)
@@ -49,8 +53,9 @@ class ParsedCall:
         return {"name": self.name, "arguments": self.arguments}
 
 
-def clean_name(raw: Any) -> str | None:
+def clean_name(raw: Any, spaces: bool = False) -> str | None:
     """A tool name as written, trimmed of quotes/backticks/markup; ``None`` if implausible.
+    ``spaces``: single spaces between words are allowed (a name read from a JSON call object).
 
     >>> clean_name(" `mutation_type.find` "), clean_name("**search_city**"), clean_name("two words")
     ('mutation_type.find', 'search_city', None)
@@ -60,8 +65,11 @@ def clean_name(raw: Any) -> str | None:
     name = raw.strip().strip("`'\"*").strip()
     if name.endswith("()"):
         name = name[:-2]
-    if not name or len(name) > MAX_NAME_LEN or not _NAME_RE.fullmatch(name):
+    pattern = _SPACED_NAME_RE if spaces and " " in name else _NAME_RE
+    if not name or len(name) > MAX_NAME_LEN or not pattern.fullmatch(name):
         return None
+    if " " in name and not all(any(ch.isalpha() for ch in word) for word in name.split(" ")):
+        return None  # "... ...": a placeholder
     return name
 
 
@@ -108,10 +116,13 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
     inner = obj.get("function")
     if isinstance(inner, dict) and "name" in inner:
         return call_from_mapping(inner, depth + 1)
-    name = next((clean_name(obj[k]) for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
+    arg_key = next((k for k in ARGUMENT_KEYS if k in obj), None)
+    spaces = arg_key is not None  # {"name": "Search Managers", "parameters": {...}} is a call object
+    name = next((clean_name(obj[k], spaces) for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
     if name is None:
         return None
-    arg_key = next((k for k in ARGUMENT_KEYS if k in obj), None)
+    if arg_key is None and isinstance(obj.get("input"), dict):  # Anthropic ``tool_use``: {"name", "input"}
+        arg_key = "input"
     if arg_key is None:
         if set(obj) - set(NAME_KEYS) - _HARMLESS_KEYS:
             return None

@@ -29,8 +29,10 @@ import builtins
 import math
 import re
 from functools import lru_cache
+from itertools import islice
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
+from robustbench_tc.parsing.scan import balanced
 
 MAX_LINES = 2000
 """Line visits spent looking for standalone calls in one output (later lines are not read);
@@ -71,9 +73,13 @@ WRAPPERS = frozenset({"print", "exec", "eval", "open", "input", "compile", "__im
 
 _ESCAPE = re.compile(r"(?<!\\)\\([_*\[\]()#`])")
 _SPECIAL_TOKENS = re.compile(
-    r"<\|python_tag\|>|<\|eom_id\|>|<\|eot_id\|>|<\|im_end\|>|<\|end\|>|\[TOOL_CALLS\]|<\|tool_call\|>"
-    r"|<\|/tool_call\|>|<end_of_turn>|</s>"
+    r"<(?:\|/?[A-Za-z_][\w.\-]{0,40}\||｜[^｜\n]{1,40}｜|<[A-Za-z_]\w{0,30}>|bot_end|end_of_turn|/s)>"
+    r"|\[/?[A-Z][A-Z_]{1,30}\]"
 )
+_LEADING_PROMPT = re.compile(r"^[ \t]*>>>(?=[A-Za-z_])", re.MULTILINE)
+"""Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
+DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
+leading ``>>>``, NexusRaven's ``<bot_end>``."""
 _FENCE = "```"
 _OTHER_LANGUAGES = frozenset(
     "javascript js typescript ts bash sh shell zsh console curl http java go golang rust ruby php c cpp "
@@ -158,12 +164,13 @@ def quoted_at(text: str, start: int) -> bool:
     >>> quoted_at(t, t.index("[")), quoted_at("Let me retry:\n[f(a=1)]", 14)
     (True, False)
     """
-    line_start = text.rfind("\n", 0, start) + 1
-    before = text[line_start:start]
-    if before.strip(" \t`*>#-+0123456789.)"):
+    floor = max(0, start - MAX_LOOK_BACK)
+    newline = text.rfind("\n", floor, start)
+    line_start = newline + 1 if newline >= 0 else floor
+    before = text[max(line_start, start - MAX_TAIL) : start]
+    if before.strip(" \t`*>#-+0123456789.)") or (newline < 0 and floor > 0):
         return looks_back(before)
     end = line_start - 1
-    floor = max(0, start - MAX_LOOK_BACK)
     while end > floor:
         prev_start = text.rfind("\n", floor, end) + 1
         line = text[prev_start:end]
@@ -194,6 +201,8 @@ def _mask_listing(lines: list[str], idx: list[int]) -> None:
 
 _OPENS_CALL = re.compile(r"[(\[{][ \t]*$")
 """A line ending in an open bracket: the first line of a pretty-printed multi-line call."""
+_CALL_TAG = re.compile(r"[ \t]*<(?:tool_call|toolcall|function_call|function=|tool[ \t>])", re.IGNORECASE)
+"""A fence body opening with a tool-call tag is a tool-call block, whatever the fence's label."""
 _ANY_BRACKET = re.compile(r"[()\[\]{}]")
 
 
@@ -238,8 +247,8 @@ def prepare(text: str) -> str:
     statement that is not a call (``def``, ``import``, an assignment...), and outside fences a run
     of code lines holding such a statement.
 
-    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip()
-    'f(a=1)'
+    >>> prepare("<|python_tag|>f(a=1)<|eom_id|>").strip(), prepare("[TOOL_CALLS]f[ARGS]{}").split()
+    ('f(a=1)', ['f', '{}'])
     >>> prepare("```bash\\ncurl -X POST api(x)\\n```").strip(), prepare("```json\\nf(a=1)\\n```").strip()
     ('', 'f(a=1)')
     >>> prepare("def get_uv(location):\\n    return requests.get(url)\\n\\nget_uv(location='x')").strip()
@@ -247,7 +256,10 @@ def prepare(text: str) -> str:
     >>> prepare("get_uv(\\n    location='x',\\n)").split()
     ['get_uv(', "location='x',", ')']
     """
-    text = undo_markdown_escapes(_SPECIAL_TOKENS.sub("\n", text))
+    text = _SPECIAL_TOKENS.sub("\n", text)
+    if ">>>" in text:
+        text = _LEADING_PROMPT.sub("\n", text)
+    text = undo_markdown_escapes(text)
     if _FENCE not in text and not _STATEMENT_LINE.search(text):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")
@@ -275,7 +287,10 @@ def prepare(text: str) -> str:
                 j += 1
             body = range(i + 1, j)
             fence_statements = _Statements()
-            if language in _OTHER_LANGUAGES or any([fence_statements.is_statement(lines[k]) for k in body]):
+            first = next((lines[k] for k in body if lines[k].strip()), "")
+            if _CALL_TAG.match(first):  # ```xml around <tool_call>...: the call block itself
+                pass
+            elif language in _OTHER_LANGUAGES or any([fence_statements.is_statement(lines[k]) for k in body]):
                 _mask_listing(lines, list(body))
             if j < n and lines[j].lstrip().startswith(_FENCE) and lines[j].count(_FENCE) == 1:
                 lines[j] = ""
@@ -328,6 +343,31 @@ def _end_before_tail(text: str, start: int, line_end: int) -> int:
     return tail.start() if tail else line_end
 
 
+_SENTENCE_AFTER = re.compile(r"[.!?][ \t]+[`*\"'(]{0,3}[A-Z0-9]")
+_SENTENCE_AFTER_LIST = re.compile(r"[.!?]?[ \t]+[`*\"'(]{0,3}[A-Z0-9]")
+"""A sentence after a call on its line (``f(a=1). This returns ...``; a bracket list needs no
+period: ``[f(a=1)] This call returns ...``)."""
+_SENTENCE_BREAK = re.compile(r"[.!?][ \t]+[`*]{0,3}")
+"""The start of a line's next sentence: a call may stand there (``Sure! [f(a=1)]``)."""
+MAX_SENTENCE_STARTS = 4
+"""Sentence starts tried per line (after the line's own start)."""
+
+
+def _end_before_sentence(text: str, start: int, opener: int, line_end: int) -> int | None:
+    """Where a call closing before a new sentence on its line ends, or ``None``."""
+    if not _SENTENCE_AFTER_LIST.search(text, opener, line_end):
+        return None
+    segment = balanced(text, opener, max_len=min(line_end - opener, MAX_CALL_CHARS))
+    if segment is None:
+        return None
+    end = opener + len(segment)
+    if start < opener and text.startswith("[", start):  # `[f(a=1)]`: the list's own bracket closes
+        close = text.find("]", end, line_end)
+        end = close + 1 if close >= 0 and not text[end:close].strip() else -1
+    after = _SENTENCE_AFTER_LIST if text.startswith("[", start) else _SENTENCE_AFTER
+    return end if end > 0 and after.match(text, end, line_end) else None
+
+
 def _statement_end(text: str, start: int, opener: int, line_end: int, budget: list[int]) -> int | None:
     """Where the statement opening its bracket at ``opener`` ends (the index after its closing
     bracket), or ``None``.  On its own line the closing bracket must end the line (before an
@@ -341,7 +381,7 @@ def _statement_end(text: str, start: int, opener: int, line_end: int, budget: li
     if closed and (depth <= 0 or well_formed(text[start:end])):  # a bracket inside a string: '"{"'
         return end
     if depth <= 0:
-        return None
+        return _end_before_sentence(text, start, opener, line_end)
     pos, lines = line_end + 1, 0
     n = len(text)
     while pos <= n and lines < MAX_CALL_LINES and pos - opener < MAX_CALL_CHARS and budget[0] > 0:
@@ -355,6 +395,17 @@ def _statement_end(text: str, start: int, opener: int, line_end: int, budget: li
             return end if end > pos and text[end - 1] in ")]" else None
         pos = nxt + 1
     return -min(pos, n + 1)  # never closes: the caller skips to here
+
+
+_NAMESPACE = re.compile(r"(?:default_api|functions)\.(?=[A-Za-z_])")
+_PRINT_WRAP = re.compile(r"print\(\s*((?:default_api|functions)\.[A-Za-z_][\w.]*\(.*\))\s*\)", re.DOTALL)
+"""``print(default_api.f(a=1))``: Gemma's ``tool_code`` convention prints the tool call it makes."""
+
+
+def _without_namespace(call: ParsedCall) -> ParsedCall:
+    """``default_api.f`` / ``functions.f`` (the namespaces tool prompts put tools in) -> ``f``."""
+    m = _NAMESPACE.match(call.name)
+    return ParsedCall(call.name[m.end() :], call.arguments, call.arguments_ok) if m else call
 
 
 _TOKEN = re.compile(r"[()\[\]{}\"'\\]")
@@ -434,11 +485,12 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
         line_end = n if line_end < 0 else line_end
         next_pos = line_end + 1
         holds_call = False
-        for lead in (_LEAD, _PREAMBLE):
-            m = lead.match(text, pos, line_end)
-            if m is None:
-                continue
-            start = m.end()
+        starts = [
+            m.end() for m in (_LEAD.match(text, pos, line_end), _PREAMBLE.match(text, pos, line_end)) if m
+        ]
+        sentences = _SENTENCE_BREAK.finditer(text, pos, min(line_end, pos + MAX_TAIL))
+        starts.extend(m.end() for m in islice(sentences, MAX_SENTENCE_STARTS))
+        for start in starts:
             head = _CALL_HEAD.match(text, start, line_end)
             opener = head.end() if head else (start if text.startswith("[", start) else -1)
             if opener < 0:
@@ -455,7 +507,14 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
                 next_pos = n + 1 if nxt < 0 else nxt + 1
             if not well_formed(segment):
                 continue
-            found = [c for c in calls_from_segment(segment) if is_tool_call(c, segment.startswith("["))]
+            wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
+            if wrapped is not None:
+                segment = wrapped.group(1)
+            found = [
+                _without_namespace(c)
+                for c in calls_from_segment(segment)
+                if is_tool_call(c, segment.startswith("["))
+            ]
             if found:
                 holds_call = True
                 preamble = text[pos:start].strip(" \t`*>#-+0123456789.)")

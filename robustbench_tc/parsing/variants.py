@@ -246,6 +246,59 @@ _CUT_CALL = re.compile(r"""\s*(?:```\w*\s*)?\{\s*"(?:name|function|tool_name)"\s
 """The start of a call object whose JSON never closes (``{"name": "f", "parameters": {...`` cut off)."""
 
 
+_FUNCTION_TAG = re.compile(r"<function=([A-Za-z_][\w.\-]{0,255})>")
+_FUNCTION_CLOSE = re.compile(r"</function>")
+_PARAMETER_TAG = re.compile(r"<parameter=([A-Za-z_][\w.\-]{0,255})>(.*?)</parameter>", re.DOTALL)
+MAX_PARAMETER_CHARS = 100_000
+"""Characters of one ``<function=...>`` body searched for parameter tags."""
+
+
+def _parameter_value(raw: str) -> object:
+    """A ``<parameter=k>`` value: JSON when it reads as a JSON number, boolean, null, object or list;
+    otherwise the text itself (Qwen3-Coder writes strings unquoted).
+
+    >>> _parameter_value(" 2 "), _parameter_value("Paris, France"), _parameter_value('["a"]')
+    (2, 'Paris, France', ['a'])
+    """
+    value = raw.strip()
+    if value[:1] in "{[-0123456789tfn" and value:
+        found = json_at(value, 0)
+        if found is not None and found[1] == len(value):
+            return found[0]
+    return value
+
+
+def function_tags(text: str) -> list[ParsedCall]:
+    """Qwen3-Coder / Qwen3.5's ``<function=f><parameter=a>1</parameter></function>`` and Llama 3.1's
+    ``<function=f>{"a": 1}</function>``.
+
+    >>> function_tags("<function=f>\\n<parameter=a>\\n1\\n</parameter>\\n</function>")
+    [ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
+    >>> function_tags('<function=g>{"b": "x"}</function>')[0].arguments
+    {'b': 'x'}
+    """
+    calls: list[ParsedCall] = []
+    if "<function=" not in text:
+        return calls
+    for m in islice(_FUNCTION_TAG.finditer(text), MAX_CALLS):
+        close = _FUNCTION_CLOSE.search(text, m.end(), m.end() + MAX_PARAMETER_CHARS)
+        nxt = _FUNCTION_TAG.search(text, m.end(), close.start() if close else m.end() + MAX_PARAMETER_CHARS)
+        end = (
+            nxt.start()
+            if nxt
+            else (close.start() if close else min(len(text), m.end() + MAX_PARAMETER_CHARS))
+        )
+        body = text[m.end() : end]
+        if "<parameter=" in body:
+            arguments = {p.group(1): _parameter_value(p.group(2)) for p in _PARAMETER_TAG.finditer(body)}
+            calls.append(ParsedCall(m.group(1), arguments, True))
+        elif body.strip():
+            calls.append(ParsedCall(m.group(1), *_arguments_of(_first_json_object(body))))
+        else:
+            calls.append(ParsedCall(m.group(1), {}, True))
+    return calls
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -284,6 +337,9 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             calls.append(ParsedCall(name, arguments, ok))
             continue
         body = strip_code_fences(content)
+        if "<function=" in body:
+            calls.extend(function_tags(body))
+            continue
         bare = clean_name(body) if tag == "tool" else None
         if bare is not None:
             # <tool>X</tool> then the arguments as JSON right after the closing tag
@@ -313,12 +369,14 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
             found_calls = standalone_calls(body.strip())
         if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
             cut = _CUT_CALL.match(body)
-            name = clean_name(cut.group(1)) if cut else None
+            name = clean_name(cut.group(1), spaces=True) if cut else None
             if name is not None:
                 found_calls = [ParsedCall(name, {}, False)]
         calls.extend(found_calls)
         if len(calls) >= MAX_CALLS:
             break
+    if not calls:  # no tool_call tags: Llama 3.1's bare `<function=f>{json}</function>`
+        calls = function_tags(text)
     return calls[:MAX_CALLS]
 
 
@@ -362,7 +420,30 @@ def _react_input(segment: str) -> tuple[dict, bool]:
             value = structured_value(segment_)
             if isinstance(value, dict):
                 return value, True
-    return arguments_from(body)
+    pairs = _pairs(body) if body[0] not in "{[" else {}
+    return (pairs, True) if pairs else arguments_from(body)
+
+
+_ACTION_NAME = re.compile(r"[`*]{0,3}([A-Za-z_][\w.\-]{0,255})(?:\(\))?[`*]{0,3}[ \t]*[.,;]?")
+_NULL_ACTIONS = frozenset("none null nil n/a na nothing no noop no_action no-action no_tool".split())
+
+
+def _action_name(value: str) -> str | None:
+    """The tool an ``Action:`` value names: one identifier (backticks, bold, a trailing ``()``
+    allowed), or an identifier-shaped first token followed by prose; ``None`` for a null word
+    (``None``, ``N/A``), ``Final Answer`` or prose.
+
+    >>> [_action_name(v) for v in ("`search_city`", "None", "Final Answer", "get_weather for Paris", "N/A")]
+    ['search_city', None, None, 'get_weather', None]
+    """
+    whole = _ACTION_NAME.fullmatch(value.strip())
+    if whole is not None:
+        name = whole.group(1)
+        return None if name.lower() in _NULL_ACTIONS else clean_name(name)
+    first = _ACTION_NAME.match(value.strip())
+    if first is not None and _IDENTIFIER_SHAPED.fullmatch(first.group(1)):
+        return clean_name(first.group(1))
+    return None
 
 
 @VARIANTS.register("react")
@@ -383,7 +464,13 @@ def react(text: str) -> list[ParsedCall]:
         if inline and (inline[0].arguments or inp is None):
             calls.append(inline[0])
             continue
-        name = clean_name(raw_name.split()[0] if raw_name.split() else "")
+        if raw_name.startswith(("```", "{", "[")):
+            # Command-R's `Action: ```json [{"tool_name": ...}]````: the calls are in the body
+            body = strip_code_fences(text[m.start(1) : block_end])
+            for value in json_values(body, keys=_CALL_KEY, max_attempts=16):
+                calls.extend(calls_from_json(value))
+            continue
+        name = _action_name(raw_name)
         if name is None:
             continue
         if inp is not None:
@@ -426,8 +513,17 @@ def _labels_before_objects(text: str) -> Iterator[tuple[str, int]]:
             yield label, m.end() - 1
 
 
-_NATIVE_NAME_JSON = re.compile(r"^[ \t]*`?([A-Za-z_][\w.\-]{0,255})`?[ \t]*\n[ \t]*(?=\{)", re.MULTILINE)
-"""A model's native ``name\\n{json}`` form: a line holding only the tool name, its arguments below."""
+_NATIVE_NAME_JSON = re.compile(
+    r"^[ \t]*(?:[A-Za-z]{1,20}[ \t]+to=(?:functions\.)?|function=)?`?([A-Za-z_][\w.\-]{0,255})`?[ \t]*\n"
+    r"((?:[ \t]*(?:json)?[ \t]*\n){0,3})[ \t]*(?=\{)",
+    re.MULTILINE,
+)
+"""A model's native ``name\\n{json}`` form: a line holding only the tool name (or gpt-oss's
+``commentary to=functions.name``), its arguments below; between them at most a few blank lines (a
+dropped fence marker, a control token) or a ``json`` label line."""
+_IDENTIFIER_SHAPED = re.compile(r"[\w\-]*(?:[_.]|[a-z][A-Z])[\w.\-]*")
+"""A name that cannot be a plain word (``get_weather``, ``getWeather``, ``a.b``): needed when lines
+stand between it and its JSON."""
 _LANGUAGE_LABELS = frozenset(
     {
         "json",
@@ -467,7 +563,8 @@ def _query_strings(text: str) -> Iterator[tuple[str, str]]:
 
 _RESERVED_LABELS = frozenset(
     "action input actioncode thought observation parameters arguments args params function tool "
-    "response output answer json result example note tool_call call data body payload".split()
+    "response output answer json result example note tool_call call data body payload"
+    " assistant user system ipython analysis commentary final".split()  # chat-template role/channel words
 )
 
 
@@ -484,14 +581,22 @@ def _loose_arguments(text: str) -> tuple[dict, bool]:
         return {}, True
     if body[0] in "{[":
         return _react_input(body)
+    out = _pairs(body)
+    return (out, True) if out else arguments_from(body)
+
+
+def _pairs(body: str) -> dict[str, str]:
+    """``a=1&b=2`` or ``a=1, b=2`` on the first line, as strings; ``{}`` if none.
+
+    >>> _pairs("width=500&height=300"), _pairs("just text")
+    ({'width': '500', 'height': '300'}, {})
+    """
     first_line = body.split("\n", 1)[0].strip()
-    if "=" in first_line:
-        sep = "&" if "&" in first_line else ","
-        pairs = [p.split("=", 1) for p in first_line.split(sep) if "=" in p]
-        out = {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
-        if out:
-            return out, True
-    return arguments_from(body)
+    if "=" not in first_line:
+        return {}
+    sep = "&" if "&" in first_line else ","
+    pairs = [p.split("=", 1) for p in first_line.split(sep) if "=" in p]
+    return {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
 
 
 @VARIANTS.register("toolalpaca")
@@ -532,6 +637,8 @@ def toolalpaca(text: str) -> list[ParsedCall]:
     for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if "{" in text and "\n" in text else ():
         name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
+            continue
+        if m.group(2) and not _IDENTIFIER_SHAPED.fullmatch(name):
             continue
         found = json_at(text, m.end())
         if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):

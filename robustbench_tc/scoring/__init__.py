@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCORER_VERSION = 3
+SCORER_VERSION = 7
 """Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
 
 2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
 math, example code or give-ups no longer count; tool schemas echoed back are not calls; "wrong" is
-split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition records are checked."""
+split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition records are checked.
+3: a quoted failed call is a mention when its introducer looks back; gcd/lcm keyword calls are tools.
+4: names with spaces inside JSON call objects are tool names ("Search Managers")."""
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.

@@ -19,12 +19,15 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from robustbench_tc.gold import ScoringRow
+
+if TYPE_CHECKING:
+    from robustbench_tc.records import Sample
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
 from robustbench_tc.scoring.aggregate import Aggregates, aggregate
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
@@ -216,7 +219,9 @@ class ScoreReport(BaseModel):
 class _Run:
     """One predictions file scored on the dataset's records, config by config."""
 
-    def __init__(self, samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile) -> None:
+    def __init__(
+        self, samples: Mapping[str, Sequence[ScoringRow | Sample]], predictions: PredictionsFile
+    ) -> None:
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
@@ -261,7 +266,13 @@ def _estimate(value: float | None, draws: np.ndarray | None, n: int, level: floa
     return Estimate(value=float(value), lo=interval.lo, hi=interval.hi, half_width=interval.half_width, n=n)
 
 
-def _ghosts(calls: Sequence[tuple[int, int]]) -> dict[str, object]:
+class _GhostCounts(TypedDict):
+    n_calls: int
+    n_ghost_calls: int
+    ghost_rate: float | None
+
+
+def _ghosts(calls: Sequence[tuple[int, int]]) -> _GhostCounts:
     n_calls = sum(k[0] for k in calls)
     n_ghost = sum(k[1] for k in calls)
     return {
@@ -276,7 +287,7 @@ def _keys(keys: Sequence[tuple[str, str]]) -> list[RecordKey]:
 
 
 def score_predictions(
-    samples: Mapping[str, Sequence[ScoringRow]],
+    samples: Mapping[str, Sequence[ScoringRow | Sample]],
     predictions: PredictionsFile,
     *,
     reference: PredictionsFile | None = None,

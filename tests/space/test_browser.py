@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -167,6 +168,110 @@ def test_board_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
             _screenshot(page, tmp_path, "plots.png")
         finally:
             browser.close()
+
+
+def _grid_text(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id}").inner_text()
+
+
+def test_detail_downloads_and_head_to_head_in_chromium(page_url: str, oracle_file: Path, tmp_path: Path):
+    """The done-when of issue 15: an oracle submission's detail view, its per-sample file, the board
+    CSV, and a head-to-head against another submission, in real Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.space.helpers import corrupt_records
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    broken = corrupt_records(oracle_file, tmp_path / "broken.jsonl", list(range(0, 4000, 40)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
+            page.goto(page_url)
+            page.wait_for_selector("#leaderboard-table [role=row][aria-rowindex='2']", timeout=60_000)
+            header = page.locator("body").inner_text()
+            assert "Rows are comparable only within one data version" in header
+            assert "paper release (3,721 rows, LLM-generated)" in header
+
+            # before any upload the Submit tab shows no placeholder tables ("1 2 3" headers)
+            page.get_by_role("tab", name="Submit").click()
+            page.wait_for_selector("#predictions-upload", timeout=30_000)
+            for elem in ("submit-components", "submit-modes", "submit-per-type"):
+                assert not page.locator(f"#{elem}").is_visible(), elem
+            _screenshot(page, shots, "submit_empty.png")
+
+            status = _submit(page, oracle_file, "oracle")
+            assert status.startswith("Accepted as submission #22"), status
+            page.wait_for_selector("#submit-components", state="visible", timeout=30_000)
+
+            # the detail view of the oracle submission
+            page.get_by_role("tab", name="Submission detail").click()
+            page.wait_for_function(
+                "() => document.querySelector('#detail-title textarea').value.startsWith('#22 oracle')",
+                timeout=60_000,
+            )
+            page.wait_for_function("() => document.querySelector('#detail-types').innerText.includes('Typo')")
+            types = _grid_text(page, "detail-types")
+            assert "1.000 ± 0.000" in types and "omitted" in types
+            summary = _grid_text(page, "detail-summary")
+            assert "Data fingerprint" in summary and "oracle" in summary
+            _screenshot(page, shots, "detail.png")
+
+            # its per-sample verdicts
+            page.locator("#per-sample-button").click()
+            link = page.locator("#per-sample-file a").first
+            link.wait_for(state="visible", timeout=60_000)
+            with page.expect_download() as info:
+                link.click()
+            per_sample = tmp_path / "per-sample.jsonl"
+            info.value.save_as(per_sample)
+            records = [json.loads(line) for line in per_sample.read_text(encoding="utf-8").splitlines()]
+            assert len(records) > 4000 and all(r["correct"] == 1.0 for r in records)
+            assert set(records[0]) == {"id", "perturbation", "correct", "error_mode", "calls"}
+
+            # a second submission, compared head to head with the oracle
+            status = _submit(page, broken, "broken run")
+            assert status.startswith("Accepted as submission #23"), status
+            page.get_by_role("tab", name="Submission detail").click()
+            page.wait_for_function(
+                "() => document.querySelector('#detail-title textarea').value.startsWith('#23 broken run')",
+                timeout=60_000,
+            )
+            page.locator("#compare-button").click()
+            page.wait_for_function(
+                "() => document.querySelector('#compare-note textarea').value.startsWith('A = #23')",
+                timeout=60_000,
+            )
+            page.wait_for_function(
+                "() => document.querySelector('#compare-table').innerText.includes('Pert. Acc.')"
+            )
+            compare = _grid_text(page, "compare-table")
+            assert "Acc Typo" in compare and "p (paired bootstrap)" in compare
+            assert "B = #22 oracle" in page.locator("#compare-note textarea").input_value()
+            _screenshot(page, shots, "compare.png")
+
+            # the board as CSV, with the data version column and the hidden columns
+            page.get_by_role("tab", name="Leaderboard").click()
+            page.locator("#download-csv").click()
+            link = page.locator("#board-download a").first
+            link.wait_for(state="visible", timeout=60_000)
+            with page.expect_download() as info:
+                link.click()
+            board_csv = tmp_path / "board.csv"
+            info.value.save_as(board_csv)
+            import pandas as pd
+
+            frame = pd.read_csv(board_csv, dtype=str, keep_default_na=False)
+            assert len(frame) == 23 and {"Data", "data_fingerprint", "scorer_version"} <= set(frame.columns)
+            assert frame["Model"].tolist()[:2] == ["oracle", "broken run"]
+            page.evaluate("() => window.scrollTo(0, 0)")
+            _screenshot(page, shots, "board_versions.png")
+            assert "build " in _grid_text(page, "leaderboard-table")
+        finally:
+            browser.close()
+    assert sorted(p.name for p in shots.iterdir()) == ["board_versions.png", "compare.png", "detail.png",
+                                                      "submit_empty.png"]  # fmt: skip
 
 
 def test_stated_upload_limit_is_the_one_the_browser_enforces(built_dataset: Path, tmp_path: Path):

@@ -62,5 +62,20 @@ def test_retention_formulas():
 
 def test_figure3_families():
     fig = plots.delta_figure(PAPER)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == list(plots.FIGURE3_FAMILIES)
+    (legend,) = fig.legends  # one figure legend above the four panels
+    assert [t.get_text() for t in legend.get_texts()] == list(plots.FIGURE3_FAMILIES)
+
+
+def test_figure3_legend_covers_no_panel_or_title():
+    """The legend used to sit inside the ΔObservation panel, over its title and data."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plots.delta_figure(PAPER)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.title.get_window_extent(renderer)), ax.title.get_text()
+        assert not box.overlaps(ax.get_window_extent(renderer)), ax.title.get_text()
+    assert all(ax.get_legend() is None for ax in fig.axes)

@@ -1,57 +1,178 @@
-"""The optional Hub sync, offline: HfApi is replaced by a recording fake."""
+"""The Hub mirror, offline: a local stand-in of the four HfApi calls the sync uses, backed by a folder.
+
+The stand-in receives the real ``huggingface_hub.CommitOperationAdd`` objects the sync builds and
+keeps one folder per repo, so a second board started on a fresh database (a restarted Space)
+restores from exactly what was committed.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
-from space.app import create_board, submit_handler
+import pytest
+
+from space.app import create_board, leaderboard_frame, per_sample_handler, submit_handler
+from space.board import BoardFilter
+from tests.space.helpers import corrupt_records
+
+LOCAL = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"))
 
 
-class FakeApi:
-    instances: list[FakeApi] = []
+class LocalHub:
+    """What the sync needs of the Hub API: create_repo, create_commit, list_repo_files, hf_hub_download."""
 
-    def __init__(self, token=None, fail=False):
-        self.token = token
-        self.calls: list[dict] = []
-        self.fail = fail
-        FakeApi.instances.append(self)
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.repos: dict[str, dict] = {}
+        self.commits: list[tuple[str, list[str], str]] = []
+        self.fail = False
+        self.tokens: list[str | None] = []
 
-    def upload_file(self, **kwargs):
+    def api(self, token=None) -> LocalHub:
+        self.tokens.append(token)
+        return self
+
+    def _folder(self, repo_id: str) -> Path:
+        return self.root / repo_id.replace("/", "__")
+
+    def create_repo(self, repo_id, *, repo_type=None, private=None, exist_ok=False, **_):
         if self.fail:
             raise OSError("Hub unreachable")
-        self.calls.append(kwargs)
+        assert repo_type == "dataset"
+        if repo_id in self.repos and not exist_ok:
+            raise FileExistsError(repo_id)
+        self.repos.setdefault(repo_id, {"private": private})
+        self._folder(repo_id).mkdir(parents=True, exist_ok=True)
+
+    def create_commit(self, repo_id, operations, *, commit_message, repo_type=None, **_):
+        if self.fail:
+            raise OSError("Hub unreachable")
+        assert repo_type == "dataset" and repo_id in self.repos
+        paths = []
+        for op in operations:
+            target = self._folder(repo_id) / op.path_in_repo
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(op.path_or_fileobj)
+            paths.append(op.path_in_repo)
+        self.commits.append((repo_id, paths, commit_message))
+
+    def list_repo_files(self, repo_id, *, repo_type=None, **_):
+        if self.fail:
+            raise OSError("Hub unreachable")
+        folder = self._folder(repo_id)
+        return (
+            sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+            if folder.is_dir()
+            else []
+        )
+
+    def hf_hub_download(self, repo_id, filename, *, repo_type=None, **_):
+        if self.fail:
+            raise OSError("Hub unreachable")
+        return str(self._folder(repo_id) / filename)
 
 
-def test_each_submission_uploads_the_results_table(board_config, gold, oracle_file: Path, monkeypatch):
+@pytest.fixture
+def hub(tmp_path: Path) -> LocalHub:
+    return LocalHub(tmp_path / "hub")
+
+
+def _board(board_config, gold, hub: LocalHub, db: Path):
+    config = replace(board_config, sync_repo="org/board-results", db_path=db)
+    return create_board(config, gold=gold, sync_api_factory=hub.api)
+
+
+def test_submissions_are_mirrored_and_restored_on_a_fresh_start(
+    board_config, gold, hub: LocalHub, oracle_file: Path, tmp_path: Path, monkeypatch
+):
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    board = create_board(
-        replace(board_config, sync_repo="org/board-results"), gold=gold, sync_api_factory=FakeApi
-    )
-    status, *_ = submit_handler(board, str(oracle_file), "<b>oracle</b>", "", "3", "", None, None)
+    first = _board(board_config, gold, hub, tmp_path / "first.sqlite")
+    broken = corrupt_records(oracle_file, tmp_path / "broken.jsonl", list(range(0, 4000, 50)))
+    for path, name in ((oracle_file, "<b>oracle</b>"), (broken, "broken")):
+        status, *_ = submit_handler(first, str(path), name, "", "3", "", LOCAL, None, license="mit")
+        assert status.startswith("Accepted"), status
+        first.sync.wait(60)
+    assert hub.tokens == ["hf_test_token"] and hub.repos["org/board-results"]["private"] is True
+    assert [len(paths) for _, paths, _ in hub.commits] == [2, 2]  # each commit: the submission + the table
+    files = hub.list_repo_files("org/board-results", repo_type="dataset")
+    assert files == ["results.jsonl", "submissions/000022-" + first.store.runs()[-2].file_sha256[:16] + ".json.gz",
+                     "submissions/000023-" + first.store.runs()[-1].file_sha256[:16] + ".json.gz"]  # fmt: skip
+    table = [
+        json.loads(line)
+        for line in (hub._folder("org/board-results") / "results.jsonl").read_text().splitlines()
+    ]
+    assert len(table) == 23 and all("file_sha256" not in r and "client_key" not in r for r in table)
+    mirrored = json.loads(gzip.decompress((hub._folder("org/board-results") / files[1]).read_bytes()))
+    assert mirrored["run"]["model"] == "<b>oracle</b>" and len(mirrored["results"]) == gold.n_records
+
+    # the Space restarts: its disk is empty, the board restores from the repo
+    second = _board(board_config, gold, hub, tmp_path / "second.sqlite")
+    assert second.store.submission_ids() == first.store.submission_ids() == [22, 23]
+    for run_id in (22, 23):
+        a, b = first.store.submission_record(run_id), second.store.submission_record(run_id)
+        assert a == b  # row, client key, per-sample results, raw predictions, history, paired tests
+    assert leaderboard_frame(second, BoardFilter()).equals(leaderboard_frame(first, BoardFilter()))
+    status, path = per_sample_handler(second, "23", LOCAL, None)  # still the submitter's own download
+    assert path is not None and sum(1 for _ in open(path, encoding="utf-8")) == gold.n_records
+    assert len(hub.commits) == 2  # restoring commits nothing
+
+    third = _board(board_config, gold, hub, tmp_path / "second.sqlite")  # restore is idempotent
+    assert third.store.count_runs("submission") == 2
+
+
+def test_hub_outage_never_breaks_a_submission_and_the_next_commit_catches_up(
+    board_config, gold, hub: LocalHub, oracle_file: Path, tmp_path: Path
+):
+    board = _board(board_config, gold, hub, tmp_path / "b.sqlite")
+    hub.fail = True
+    status, *_ = submit_handler(board, str(oracle_file), "m", "", "", "", LOCAL, None)
     assert status.startswith("Accepted")
-    board.sync.wait(30)
-    api = board.sync.api
-    assert api.token == "hf_test_token"
-    (call,) = api.calls
-    assert (call["repo_id"], call["repo_type"], call["path_in_repo"]) == (
-        "org/board-results",
-        "dataset",
+    board.sync.wait(60)
+    assert hub.commits == [] and board.store.count_runs("submission") == 1
+    hub.fail = False
+    other = corrupt_records(oracle_file, tmp_path / "o.jsonl", [3])
+    assert submit_handler(board, str(other), "n", "", "", "", LOCAL, None)[0].startswith("Accepted")
+    board.sync.wait(60)
+    (commit,) = hub.commits
+    assert sorted(p.split("-")[0] for p in commit[1]) == [
         "results.jsonl",
+        "submissions/000022",
+        "submissions/000023",
+    ]
+
+
+def test_a_start_during_a_hub_outage_keeps_what_the_store_has(
+    board_config, gold, hub: LocalHub, tmp_path: Path
+):
+    hub.fail = True
+    board = _board(board_config, gold, hub, tmp_path / "b.sqlite")
+    assert board.store.count_runs("paper") == 21 and board.store.count_runs("submission") == 0
+
+
+def test_a_restart_with_a_new_scorer_rescores_and_re_mirrors(
+    board_config, gold, hub: LocalHub, oracle_file: Path, tmp_path: Path, monkeypatch
+):
+    import space.rescore
+
+    first = _board(board_config, gold, hub, tmp_path / "first.sqlite")
+    assert submit_handler(first, str(oracle_file), "m", "", "", "", LOCAL, None)[0].startswith("Accepted")
+    first.sync.wait(60)
+    old_version = first.store.runs()[-1].scorer_version
+    monkeypatch.setattr(space.rescore, "SCORER_VERSION", old_version + 1)  # the Space redeployed
+    config = replace(board_config, sync_repo="org/board-results", db_path=tmp_path / "second.sqlite",
+                     rescore_on_start=True)  # fmt: skip
+    second = create_board(config, gold=gold, sync_api_factory=hub.api)
+    for thread in second.background:
+        thread.join(120)
+    (run,) = [r for r in second.store.runs() if r.origin == "submission"]
+    assert run.scorer_version == old_version + 1
+    assert [h.scorer_version for h in second.store.history(run.run_id)] == [old_version]
+    assert hub.commits[-1][2].startswith("Rescore with scorer version")
+    mirrored = json.loads(
+        gzip.decompress((hub._folder("org/board-results") / hub.commits[-1][1][0]).read_bytes())
     )
-    rows = [json.loads(line) for line in call["path_or_fileobj"].decode().splitlines()]
-    assert len(rows) == 22
-    mine = [r for r in rows if r["origin"] == "submission"]
-    assert mine[0]["model"] == "<b>oracle</b>" and mine[0]["clean"] == 1.0
-    assert all("file_sha256" not in r and "client_key" not in r for r in rows)
-
-
-def test_sync_failure_never_breaks_a_submission(board_config, gold, oracle_file: Path):
-    board = create_board(replace(board_config, sync_repo="org/x"), gold=gold,
-                         sync_api_factory=lambda token=None: FakeApi(token, fail=True))  # fmt: skip
-    status, *_ = submit_handler(board, str(oracle_file), "m", "", "", "", None, None)
-    assert status.startswith("Accepted")
-    board.sync.wait(30)
-    assert board.sync.push() is False
-    assert board.store.count_runs("submission") == 1
+    assert mirrored["run"]["scorer_version"] == old_version + 1 and len(mirrored["history"]) == 1

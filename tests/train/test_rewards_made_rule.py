@@ -15,6 +15,7 @@ COMPLETIONS = [
     '<think>call f(a=1) maybe</think>\n<tool_call>\n{"name": "QueryBalance", "parameters": {"token": "t"}}\n'
     "</tool_call>\n<response>Done.</response>",
     '<tool_call>\n{"name": "h", "arguments": {}}\n</tool_call>',
+    '<think>x</think>\n<tool_call>\n{"name": "Search Managers", "parameters": {"q": "a"}}\n</tool_call>',
 ]
 
 

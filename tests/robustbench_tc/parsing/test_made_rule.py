@@ -126,13 +126,16 @@ MENTIONS = [
     ("bfcl_v3", '```bash\ncurl -X POST https://api.example.com/get_weather -d \'{"city": "Paris"}\'\n```'),
     ("bfcl_v3", '```javascript\nconst r = await fetch("/weather?city=Paris");\n```'),
     ("bfcl_v3", '```javascript\nfetch("/weather")\n```'),
-    # --- tool schemas echoed back, placeholders
+    # --- tool schemas echoed back
     (
         "bfcl_v3",
         '{"name": "get_weather", "description": "Get the weather", "parameters": {"type": "object", '
         '"properties": {"city": {"type": "string"}}}}',
     ),  # fmt: skip
-    ("apibank", '<tool_call>\n{"name": "Tool name", "parameters": {"... ...": "... ..."}}\n</tool_call>'),
+    (
+        "apibank",
+        '<tool_call>\n{"name": "... ...", "parameters": {"... ...": "... ..."}}\n</tool_call>',
+    ),  # a placeholder
     # --- builtins
     ("bfcl_v3", 'print("hello")'),
     ("bfcl_v3", "len(items)"),
