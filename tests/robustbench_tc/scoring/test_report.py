@@ -107,6 +107,17 @@ def test_paired_test_identical_and_very_different_runs(samples, oracle):
     assert tests["clean"].lo > 0
 
 
+def test_reference_sharing_outputs_scores_each_file_as_alone(samples, oracle):
+    """The run and its reference share one memo of (record, output) -> score: every row, mode and
+    aggregate of each file is what scoring that file alone gives."""
+    run, ref = _corrupt(oracle, every=2), _corrupt(oracle, every=3)
+    paired = score_predictions(samples, run, reference=ref, n_boot=N_BOOT)
+    for alone, file in ((paired, run), (score_predictions(samples, ref, reference=run, n_boot=N_BOOT), ref)):
+        single = score_predictions(samples, file, n_boot=N_BOOT)
+        assert [r.model_dump() for r in alone.rows] == [r.model_dump() for r in single.rows]
+        assert alone.error_modes == single.error_modes and alone.pert_acc.value == single.pert_acc.value
+
+
 def test_bootstrap_is_deterministic(samples, oracle):
     run = _corrupt(oracle, every=3)
     a = score_predictions(samples, run, n_boot=N_BOOT, seed=1)
