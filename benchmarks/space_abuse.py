@@ -43,6 +43,14 @@ launch(cfg, host="127.0.0.1", port=int(sys.argv[3]))
 """
 
 
+class Figures(dict):
+    """Each figure is printed as soon as it is measured (a run stopped by its deadline keeps them)."""
+
+    def __setitem__(self, name: str, values: object) -> None:
+        super().__setitem__(name, values)
+        print(f"{name}: {json.dumps(values, ensure_ascii=False)}", flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,6 +164,70 @@ def submit(url: str, path: Path, name: str, timeout: float) -> tuple[float, str]
     return time.perf_counter() - start, status
 
 
+def reading_figures(oracle: Path, junk: Path) -> dict[str, float]:
+    """``parse_predictions`` on the oracle file against its floor (plain ``json.loads`` of every
+    line), and on the junk file (refused), with tracemalloc's peak for the junk."""
+    import tracemalloc
+
+    from robustbench_tc.predictions import PredictionsError, parse_predictions
+
+    good, bad = oracle.read_bytes(), junk.read_bytes()
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    def refuse() -> None:
+        try:
+            parse_predictions(bad)
+        except PredictionsError:
+            return
+        raise AssertionError("the junk file was accepted")
+
+    parse_s = best(lambda: parse_predictions(good))
+    floor_s = best(lambda: [json.loads(line) for line in good.splitlines()])
+    tracemalloc.start()
+    refuse_s = best(refuse)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"oracle_parse_s": round(parse_s, 3), "oracle_json_loads_floor_s": round(floor_s, 3),
+            "ratio": round(parse_s / floor_s, 2), "junk_refusal_s": round(refuse_s, 4),
+            "junk_refusal_peak_MB_beyond_file": round(peak / 1e6, 1)}  # fmt: skip
+
+
+def start_job(url: str, path: Path, name: str):
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False, download_files=False)
+    return client.submit(handle_file(str(path)), name, "", "", "", api_name="/submit"), time.perf_counter()
+
+
+def wait_until_queued(jobs, timeout: float) -> int:
+    """Wait until every job has uploaded its file and joined the queue (or finished); how many did."""
+    from gradio_client.utils import Status
+
+    waiting = {Status.STARTING, Status.JOINING_QUEUE}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        codes = [job.status().code for job, _ in jobs]
+        if not any(code in waiting for code in codes):
+            return len(codes)
+        time.sleep(0.05)
+    return sum(job.status().code not in waiting for job, _ in jobs)
+
+
+def finish_job(job, start: float, timeout: float) -> tuple[float, str]:
+    try:
+        status = job.result(timeout=timeout)[0]
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        status = f"no answer ({type(exc).__name__})"
+    return time.perf_counter() - start, status
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, required=True, help="built dataset folder")
@@ -178,7 +250,7 @@ def main() -> None:
     from robustbench_tc.predictions import write_predictions
     from robustbench_tc.scoring.oracle import oracle_header, oracle_records
 
-    print(f"code: {args.code}  load: {os.getloadavg()[0]:.2f}  cores: {os.cpu_count()}")
+    print(f"code: {args.code}  load: {os.getloadavg()[0]:.2f}  cores: {os.cpu_count()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         oracle = write_predictions(
@@ -188,8 +260,9 @@ def main() -> None:
         single.write_bytes(b"{}\n" * int(args.single_mb * 1e6 / 3))
         junk = tmp / "junk.jsonl"
         junk.write_bytes(b"{}\n" * int(args.junk_mb * 1e6 / 3))
-        figures: dict[str, object] = {}
+        figures = Figures()
 
+        figures["in-process reading (this checkout's robustbench_tc)"] = reading_figures(oracle, single)
         proc, url = start_server(args.code, args.dataset, tmp / "abuse.sqlite")
         try:
             idle = rss_mb(proc.pid)
@@ -205,20 +278,15 @@ def main() -> None:
             rec = json.loads(lines[1])
             rec["raw_output"] = "no call"
             other.write_text("\n".join([lines[0], json.dumps(rec), *lines[2:]]) + "\n", encoding="utf-8")
-            results: list[tuple[float, str]] = []
             with Sampler(proc.pid) as mem:
-                threads = [threading.Thread(target=lambda: results.append(submit(url, junk, "junk",
-                                                                                 args.request_timeout)))
-                           for _ in range(args.junk)]  # fmt: skip
-                for t in threads:
-                    t.start()
-                time.sleep(0.5)  # the junk is in flight
+                junk_jobs = [start_job(url, junk, "junk") for _ in range(args.junk)]
+                queued = wait_until_queued(junk_jobs, args.request_timeout)  # the junk is ahead in the queue
                 legit, status = submit(url, other, "legit under junk", args.request_timeout)
-                for t in threads:
-                    t.join(args.request_timeout)
+                results = [finish_job(job, start, args.request_timeout) for job, start in junk_jobs]
             figures[f"legit under {args.junk} x {args.junk_mb:g} MB junk"] = {
                 "seconds": round(legit, 2), "wait_s": round(legit - alone, 2), "peak_rss_MB": round(mem.peak),
-                "junk_refused": sum(s.startswith("Refused") for _, s in results), "status": status[:60],
+                "junk_queued_first": queued, "junk_refused": sum(s.startswith("Refused") for _, s in results),
+                "status": status[:60],
             }  # fmt: skip
         finally:
             proc.kill()
@@ -245,8 +313,6 @@ def main() -> None:
             proc.kill()
             proc.wait()
     print(f"load after: {os.getloadavg()[0]:.2f}")
-    for name, values in figures.items():
-        print(f"{name}: {json.dumps(values, ensure_ascii=False)}")
 
 
 if __name__ == "__main__":

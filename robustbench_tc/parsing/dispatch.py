@@ -28,11 +28,19 @@ def strip_reasoning(raw: str) -> str:
 
     >>> strip_reasoning("<think>maybe f()</think> [g()]"), strip_reasoning("<think>cut off")
     (' [g()]', '')
+    >>> strip_reasoning('[f(a="<think>")]')
+    '[f(a="<think>")]'
+
     """
     end = raw.rfind("</think>")
     if end >= 0:
         return raw[end + len("</think>") :]
     start = raw.find("<think>")
+    while (
+        start >= 0
+        and raw[raw.rfind("\n", max(0, start - 200), start) + 1 or max(0, start - 200) : start].strip()
+    ):
+        start = raw.find("<think>", start + 1)  # `f(a="<think>")`: inside a line, not a reasoning block
     return raw[:start] if start >= 0 else raw
 
 

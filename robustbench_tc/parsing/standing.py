@@ -73,10 +73,10 @@ WRAPPERS = frozenset({"print", "exec", "eval", "open", "input", "compile", "__im
 
 _ESCAPE = re.compile(r"(?<!\\)\\([_*\[\]()#`])")
 _SPECIAL_TOKENS = re.compile(
-    r"<\|/?[A-Za-z_][\w.\-]{0,40}\|>|<｜[^｜\n]{1,40}｜>|\[/?[A-Z][A-Z_]{1,30}\]|<<[A-Za-z_]\w{0,30}>>"
-    r"|^[ \t]*>>>(?=[A-Za-z_])|<bot_end>|<end_of_turn>|</s>",
-    re.MULTILINE,
+    r"<(?:\|/?[A-Za-z_][\w.\-]{0,40}\||｜[^｜\n]{1,40}｜|<[A-Za-z_]\w{0,30}>|bot_end|end_of_turn|/s)>"
+    r"|\[/?[A-Z][A-Z_]{1,30}\]"
 )
+_LEADING_PROMPT = re.compile(r"^[ \t]*>>>(?=[A-Za-z_])", re.MULTILINE)
 """Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
 DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
 leading ``>>>``, NexusRaven's ``<bot_end>``."""
@@ -256,7 +256,10 @@ def prepare(text: str) -> str:
     >>> prepare("get_uv(\\n    location='x',\\n)").split()
     ['get_uv(', "location='x',", ')']
     """
-    text = undo_markdown_escapes(_SPECIAL_TOKENS.sub("\n", text))
+    text = _SPECIAL_TOKENS.sub("\n", text)
+    if ">>>" in text:
+        text = _LEADING_PROMPT.sub("\n", text)
+    text = undo_markdown_escapes(text)
     if _FENCE not in text and not _STATEMENT_LINE.search(text):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")

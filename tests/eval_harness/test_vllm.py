@@ -18,6 +18,7 @@ from robustbench_tc.cli import main
 from robustbench_tc.predictions import PredictionRecord, RunHeader
 from robustbench_tc.taxonomy import TRANSITION_ERRORS
 from robustbench_tc.testing.mini_dataset import score_file
+from tests.eval_harness.forced_pass2 import as_protocol_writes
 
 pytestmark = pytest.mark.vllm
 
@@ -72,7 +73,7 @@ def test_offline_vllm_backend(
     transition = [r for r in records if r.perturbation in TRANSITION_ERRORS]
     assert transition and all(r.transition_injected and r.first_pass_output is not None for r in transition)
     assert all(r.meta["first_pass"]["prompt_tokens"] < r.meta["prompt_tokens"] for r in transition)
-    _score(mini_dataset, out_fc)
+    _score(mini_dataset, as_protocol_writes(mini_dataset, CONFIGS, out_fc, tmp_path / "fc.scored.jsonl"))
 
 
 def _free_port() -> int:

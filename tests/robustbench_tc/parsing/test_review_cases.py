@@ -67,6 +67,13 @@ VARIATIONS = [
         ["search"],
     ),
     ("rotbench", "Thought: nothing to do.\nAction: no_action\nAction Input: {}", []),
+    ("bfcl_v3", '<|im_start|>assistant\n{"location": "Paris"}<|im_end|>', []),  # a role word, not a tool
+    ("bfcl_v3", '<|start|>assistant<|channel|>final<|message|>{"a": 1}<|end|>', []),
+    (
+        "bfcl_v3",
+        '<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris"}<|call|>',
+        ["get_weather"],
+    ),
     ("bfcl_v3", "[sqrt(x=16)]", ["sqrt"]),
     ("bfcl_v3", "The root is sqrt(16) = 4.\nsqrt(16)", []),
 ]
