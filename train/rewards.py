@@ -333,7 +333,12 @@ def retry_aware_scores(
 
     - No fault injected: ToolRL's reward of turn 1, unchanged (a DR-Full row).
     - After a fault, giving up (no later turn makes a call: Appendix L's "omitted") earns the
-      correctness floor, and the format score of its last turn.
+      correctness floor, and the format score of its final call, which is then the failed turn-1
+      call: the call was an action the world failed, not the model, so it keeps the format credit
+      ToolRL gives any call, and a call-then-give-up episode earns more than never calling (format
+      0) but less than any retry ToolRL can read. (The first version scored the give-up turn's
+      format instead, so call-then-give-up tied never-calling and GRPO groups on call rows carried
+      no signal; docs/training.md, DR+T.)
     - After a fault, the final call (the last turn that made one) is scored by ToolRL's format and
       correctness reward: the right tool with the right arguments earns the full reward, a wrong call
       what ToolRL gives it.
@@ -346,7 +351,7 @@ def retry_aware_scores(
     >>> retry_aware_scores([call, call], [1, 1], gold, fault_injected=True)
     (1.0, 3.0)
     >>> retry_aware_scores([call, "<think>x</think>\\n<response>later</response>"], [1, 0], gold, fault_injected=True)
-    (0.0, -3.0)
+    (1.0, -3.0)
     """
     if len(turns) != len(calls) or not turns:
         raise ValueError(
@@ -356,11 +361,13 @@ def retry_aware_scores(
         return format_score(turns[0], target), correctness_score(turns[0], target)
     after = [(text, n) for text, n in zip(turns[1:], calls[1:], strict=True) if n > 0]
     final = after[-1][0] if after else turns[-1]
-    fmt = format_score(final, target)
     gold_calls = gold_call_count(target)
     if gold_calls == 0:
-        return fmt, correctness_score(final, target)
-    correct = correctness_score(final, target) if after else CORRECT_MIN
+        return format_score(final, target), correctness_score(final, target)
+    if not after:  # gave up: the final call is the failed first one
+        return format_score(turns[0], target), CORRECT_MIN
+    fmt = format_score(final, target)
+    correct = correctness_score(final, target)
     extra = max(0, sum(calls) - 2 * gold_calls)
     return fmt, max(CORRECT_MIN, correct - extra_call_cost * extra)
 
