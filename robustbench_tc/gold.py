@@ -147,8 +147,12 @@ def scoring_tool(tool: Tool) -> Tool:
     return Tool.model_validate(_scoring_tool_dict(tool.model_dump()))
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` without building an encoder per call."""
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], fingerprint: str) -> dict[str, Any]:

@@ -18,10 +18,13 @@ import json
 import random
 from typing import Any
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+"""``json.dumps(value, sort_keys=True, ensure_ascii=False)``, its encoder built once."""
+
 
 def stable_hash(value: Any) -> str:
     """sha256 hex digest of a string, or of the canonical JSON of any JSON-able value."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = value if isinstance(value, str) else _CANONICAL(value)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
