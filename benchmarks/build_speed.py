@@ -21,14 +21,14 @@ import argparse
 import filecmp
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+# _timing sits beside this script (its folder is first on sys.path)
+from _timing import REPO, load_line, run_timed, summary, target_line
+
 TARGET_S = 3.0
 
 
@@ -37,18 +37,6 @@ def _sources(arg: str | None) -> Path:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     sys.exit("upstream sources not found: pass --sources DIR or set RBTC_SOURCES")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def _run(cmd: list[str]) -> tuple[float, str]:
-    start = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=_env(), cwd=REPO).stdout
-    return time.perf_counter() - start, out
 
 
 def same_tree(a: Path, b: Path) -> bool:
@@ -89,10 +77,6 @@ def floors(sources: Path, out: Path) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- driver
-def _summary(values: list[float]) -> str:
-    return f"min {min(values):7.3f}  median {statistics.median(values):7.3f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", help="folder of the pinned upstream sources")
@@ -119,37 +103,35 @@ def main(argv: list[str] | None = None) -> int:
         first = tmp / "first"
         for i in range(max(1, args.repeat)):
             out = first if i == 0 else tmp / f"build{i}"
-            wall, _ = _run(
+            wall, _ = run_timed(
                 [py, "-m", "robustbench_tc", "build", "--sources", str(sources), "--out", str(out), "--quiet"]
             )
             walls["build CLI (whole process)"].append(wall)
-            walls["floor: python -c pass"].append(_run([py, "-c", "pass"])[0])
+            walls["floor: python -c pass"].append(run_timed([py, "-c", "pass"])[0])
             staged = tmp / f"staged{i}"
             for cmd in ([py, __file__, "--stages", str(sources), str(staged)],
                         [py, __file__, "--floors", str(sources), str(staged)]):  # fmt: skip
-                for name, value in json.loads(_run(cmd)[1].strip().splitlines()[-1]).items():
+                for name, value in json.loads(run_timed(cmd)[1].strip().splitlines()[-1]).items():
                     stage_times.setdefault(name, []).append(value)
             identical &= same_tree(first, out) and same_tree(first, staged)
         matches_compare = same_tree(first, args.compare) if args.compare else None
     load_after = os.getloadavg()
 
     print(f"full offline build (23 configs), {args.repeat} interleaved rounds; cpus {os.cpu_count()}")
-    print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-          f"after: {', '.join(f'{x:.2f}' for x in load_after)}")  # fmt: skip
+    print(load_line(load_before, load_after))
     print("\nwhole process (s)")
     for name, values in walls.items():
-        print(f"  {name:<36} {_summary(values)}")
+        print(f"  {name:<36} {summary(values)}")
     build = walls["build CLI (whole process)"]
-    print(f"  target {TARGET_S:.1f} s: ratio min {min(build) / TARGET_S:.2f}, median "
-          f"{statistics.median(build) / TARGET_S:.2f} (<= 1 meets it)")  # fmt: skip
+    print(target_line(build, TARGET_S))
     print("\nstages, one fresh process per round (s)")
     for name, values in stage_times.items():
         if not name.startswith("json"):
-            print(f"  {name:<36} {_summary(values)}")
+            print(f"  {name:<36} {summary(values)}")
     print("\nfloors (s)")
     for name, values in stage_times.items():
         if name.startswith("json"):
-            print(f"  {name:<36} {_summary(values)}")
+            print(f"  {name:<36} {summary(values)}")
     print(f"\noutputs byte-identical across the {2 * args.repeat} builds: {identical}")
     if matches_compare is not None:
         print(f"byte-identical to {args.compare}: {matches_compare}")

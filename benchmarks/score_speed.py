@@ -26,13 +26,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+# _timing sits beside this script (its folder is first on sys.path)
+from _timing import load_line, run_timed, summary, target_line
+
 TARGET_S = 1.0
 
 
@@ -54,22 +55,12 @@ def corrupted(records, share: float, seed: int):
     return out
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
 def _wall(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=REPO
-    )
-    return time.perf_counter() - start
+    return run_timed(cmd, keep_output=False)[0]
 
 
 def _child(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=_env(), cwd=REPO).stdout
+    out = run_timed(cmd)[1]
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -152,10 +143,6 @@ def floors(dataset: Path, run: Path, ref: Path) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- driver
-def _summary(values: list[float]) -> str:
-    return f"min {min(values):7.3f}  median {statistics.median(values):7.3f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, help="built dataset folder")
@@ -231,14 +218,12 @@ def main() -> None:
     n_rec = len(gold)
     print(f"records: {n_rec} in {len(samples)} configs; B={args.n_boot}; paired test vs a reference run; "
           f"{args.repeat} interleaved rounds; cpus {os.cpu_count()}")  # fmt: skip
-    print(f"load average before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-          f"after: {', '.join(f'{x:.2f}' for x in load_after)}")  # fmt: skip
+    print(load_line(load_before, load_after))
     print("\nwhole process (s)")
     for name, values in walls.items():
-        print(f"  {name:<34} {_summary(values)}")
+        print(f"  {name:<34} {summary(values)}")
     score = walls["score CLI (whole process)"]
-    print(f"  target {TARGET_S:.1f} s: ratio min {min(score) / TARGET_S:.2f}, median "
-          f"{statistics.median(score) / TARGET_S:.2f} (<= 1 meets it)")  # fmt: skip
+    print(target_line(score, TARGET_S))
     print("\nstages, one fresh process per round (s)")
     floor_of = {"load gold": "json.loads gold index", "read run": "json.loads run",
                 "read reference": "json.loads reference"}  # fmt: skip
@@ -249,14 +234,14 @@ def main() -> None:
         if name in floor_of:
             floor = stage_times[floor_of[name]]
             ratio = f"  ratio to {floor_of[name]}: median {statistics.median(values) / statistics.median(floor):.1f}x"
-        print(f"  {name:<34} {_summary(values)}{ratio}")
+        print(f"  {name:<34} {summary(values)}{ratio}")
     total = [
         sum(stage_times[k][i] for k in stage_times if not k.startswith("json")) for i in range(args.repeat)
     ]
-    print(f"  {'sum of stages':<34} {_summary(total)}")
+    print(f"  {'sum of stages':<34} {summary(total)}")
     print("\nfloors (s)")
     for name in ("json.loads run", "json.loads reference", "json.loads gold index", "json.loads data files"):
-        print(f"  {name:<34} {_summary(stage_times[name])}")
+        print(f"  {name:<34} {summary(stage_times[name])}")
     print(f"  (the data files are what score parsed before the gold index: "
           f"{statistics.median(stage_times['json.loads data files']) / statistics.median(stage_times['load gold']):.1f}x "
           "the median gold load)")  # fmt: skip
