@@ -1,22 +1,27 @@
 """ToolRL-DR+T on CPU: does a short DR+T run raise the retry-after-fault rate on held-out rows more
 than the same number of DR-Full steps from the same start? (issue 16, deliverable 4)
 
-    nice -n 5 python benchmarks/drt_retry.py --out runs/drt-evidence [--steps 16] [--heldout 40]
+    nice -n 5 env OMP_NUM_THREADS=1 python benchmarks/drt_retry.py --out runs/drt-evidence \
+        --steps 24 --transition-ratio 1.0 --lr 5e-4 --heldout 28 --train-rows 9 [--seed 0]
 
-1. Training rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) whose prompt
-   fits ``--max-prompt-tokens`` of the tiny tokenizer; held-out rows: validation rows (other rlla
-   items) with a gold call, same length cap.
-2. Start: the tiny model of ``tests/train/test_grpo_cpu.py`` warm-started on both answer layouts
-   (``tests/support/warm_start.py``), so groups have differing rewards.
+1. Training rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) with at most
+   ``--max-calls`` gold calls whose prompt fits ``--max-prompt-tokens`` of the tiny tokenizer;
+   held-out rows: validation rows (other rlla items) with a gold call, same length cap.
+2. Start (``--start after-fault``): the tiny model of ``tests/train/test_grpo_cpu.py``, warm-started
+   (``tests/support/warm_start.py``) to answer each training row in ToolRL's layout naming the row's
+   tools, and, after a fault, to retry that call or give up with equal weight. A retry can then earn
+   more than giving up (right tool names earn partial ToolRL correctness; a retry of a made-up call
+   earns exactly what giving up earns, which is why the first attempts' ``--start layout`` warm start,
+   whose only call was a made-up ``ok`` tool, gave DR+T nothing to learn from).
 3. Two arms from that start, same seed, same steps, same hyperparameters (``tiny_cpu.yaml`` with lr
-   1e-3, entropy and weight decay off, as the reward test): DR-Full (single turn, ToolRL reward) and
-   DR+T (``tiny_cpu_dr_t.yaml``: transition rollouts at ``transition_ratio`` and the retry-aware
-   reward).
-4. Each checkpoint (and the start) answers every held-out row ``--samples`` times at temperature 1
-   with every first call faulted. Turn 1 is fixed to the call the warm-started model writes when it
-   calls (``--own-first-turn``: the model writes it), so every row gets its fault; the retry rate is
-   retried / injected, with a 95% bootstrap interval over rows, and the paired DR+T − DR-Full
-   difference.
+   ``--lr``, entropy and weight decay off): DR-Full (single turn, ToolRL reward) and DR+T
+   (``tiny_cpu_dr_t.yaml``: transition rollouts at ``transition_ratio`` and the retry-aware reward).
+4. Each checkpoint (and the start) answers every held-out row ``--samples`` times at ``--temperature``
+   with every first call faulted. Turn 1 is fixed (``--first-turn gold``: the row's own tools in
+   the warm start's layout), so every row gets its fault and the rate measures only the decision
+   after it. ``retried``: a later turn made a call (the benchmark's rule); ``right_tool``: it called
+   exactly the row's tools. Rates are pooled over rows with a 95% bootstrap interval that resamples
+   rows, plus the paired DR+T − DR-Full difference.
 
 Prints one JSON object (also written to ``OUT/drt_retry.json``), including each arm's optimizer
 step times and the machine load.
@@ -65,7 +70,8 @@ def pick_rows(data: Path, tokenizer_dir: Path, args: argparse.Namespace) -> tupl
                                             return_dict=True)["input_ids"]  # fmt: skip
         return len(ids) <= args.max_prompt_tokens
 
-    train = [r for r in splits["train"] if short(r)][: args.train_rows]
+    train = [r for r in splits["train"] if gold_call_count(r["ground_truth"]) <= args.max_calls and short(r)]
+    train = train[: args.train_rows]
     heldout = [r for r in splits["validation"] if gold_call_count(r["ground_truth"]) > 0 and short(r)]
     return train, heldout[: args.heldout]
 
@@ -85,9 +91,11 @@ def train_arm(name: str, config: str, start: Path, subset: Path, out: Path, args
         "--weight_decay", "0",
         "--max_completion_length", str(args.max_completion_length),
         "--seed", str(args.seed),
+        "--temperature", str(args.temperature),
     ]  # fmt: skip
     if name == "dr_t":
         argv += ["--transition_ratio", str(args.transition_ratio)]
+    argv += args.grpo_args
     started = time.perf_counter()
     ckpt = grpo_main(argv)
     wall = time.perf_counter() - started
@@ -105,6 +113,39 @@ def train_arm(name: str, config: str, start: Path, subset: Path, out: Path, args
     }
 
 
+def evaluate_arms(checkpoints: dict[str, Path], heldout: list[dict], args: argparse.Namespace) -> dict:
+    from tests.support.warm_start import CALL, named_turn
+    from train.retry_eval import evaluate_retry, paired_difference, rate_with_interval
+
+    first_turn = {"gold": lambda row: named_turn(row["ground_truth"]), "layout": CALL, "model": None}[
+        args.first_turn
+    ]
+    evals: dict[str, dict] = {}
+    outcomes: dict[str, dict[str, dict[str, list[int]]]] = {}
+    for name, ckpt in checkpoints.items():
+        t0 = time.perf_counter()
+        result = evaluate_retry(
+            ckpt, heldout, samples=args.samples, seed=args.seed, max_new_tokens=args.eval_tokens,
+            first_turn=first_turn, temperature=args.temperature,
+        )  # fmt: skip
+        outcomes[name] = {"retried": result.retried, "right_tool": result.right_tool}
+        evals[name] = {"episodes": result.episodes, "faults_injected": result.injected,
+                       "rows_with_fault": sum(1 for r in result.retried.values() if r)}  # fmt: skip
+        for measure, per_row in outcomes[name].items():
+            rate, lo, hi = rate_with_interval(per_row, n_boot=args.n_boot, seed=args.seed)
+            evals[name][measure] = {"rate": round(rate, 4), "ci95": [round(lo, 4), round(hi, 4)]}
+        evals[name]["eval_s"] = round(time.perf_counter() - t0, 1)
+    for measure in ("retried", "right_tool"):
+        diff, lo, hi = paired_difference(
+            outcomes["dr_full"][measure], outcomes["dr_t"][measure], n_boot=args.n_boot, seed=args.seed
+        )
+        evals[f"dr_t_minus_dr_full_{measure}"] = {
+            "diff": round(diff, 4),
+            "ci95": [round(lo, 4), round(hi, 4)],
+        }
+    return evals
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -116,19 +157,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=8, help="episodes per held-out row")
     parser.add_argument("--max-prompt-tokens", type=int, default=1500)
     parser.add_argument("--max-completion-length", type=int, default=160)
+    parser.add_argument("--eval-tokens", type=int, default=96, help="new tokens per evaluated turn")
     parser.add_argument("--transition-ratio", type=float, default=0.5)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-boot", type=int, default=5000)
-    parser.add_argument("--own-first-turn", action="store_true", help="the model writes turn 1 itself")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--temperature", type=float, default=0.3,
+        help="sampling temperature of both arms' rollouts and of the evaluation (at 1 the tiny model "
+        "garbles the tool names it learned, so a retry rarely earns more than giving up)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--start", choices=("after-fault", "layout"), default="after-fault",
+        help="warm start: gold answers plus a 50/50 retry-or-give-up after a fault (after-fault), or "
+        "the two fixed layouts only (layout: the first attempts', whose made-up call earns the same "
+        "after a retry as after giving up)",
+    )  # fmt: skip
+    parser.add_argument("--warm-steps", type=int, default=1200)
+    parser.add_argument("--warm-lr", type=float, default=2e-3)
+    parser.add_argument(
+        "--max-calls", type=int, default=1,
+        help="training rows: at most this many gold calls (the tiny model learns one tool name per row; "
+        "held-out rows are not filtered)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--first-turn", choices=("gold", "layout", "model"), default="gold",
+        help="turn 1 of an evaluated episode: the row's gold call, the layout warm start's fixed call, "
+        "or what the model writes",
+    )  # fmt: skip
+    args, args.grpo_args = parser.parse_known_args(argv)  # the rest goes to both arms' grpo.py
 
     os.chdir(ROOT)
     import datasets
 
     from robustbench_tc.testing.tiny_model import build_tiny_model
-    from tests.support.warm_start import CALL, warm_start
-    from train.retry_eval import evaluate_retry, paired_difference, rate_with_interval
+    from tests.support.warm_start import warm_start, warm_start_after_fault
 
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.data or build_data(args.out / "data", args.sources)
@@ -139,50 +202,34 @@ def main(argv: list[str] | None = None) -> int:
         train=datasets.Dataset.from_list(train_rows), validation=datasets.Dataset.from_list(heldout)
     ).save_to_disk(str(subset))
     t0 = time.perf_counter()
-    warm_start(start, train_rows, seed=args.seed)
+    if args.start == "after-fault":
+        warm_start_after_fault(start, train_rows, steps=args.warm_steps, lr=args.warm_lr, seed=args.seed)
+    else:
+        warm_start(start, train_rows, seed=args.seed)
     warm_s = time.perf_counter() - t0
 
     arms = {
         "dr_full": train_arm("dr_full", "tiny_cpu", start, subset, args.out, args),
         "dr_t": train_arm("dr_t", "tiny_cpu_dr_t", start, subset, args.out, args),
     }
-    # Turn 1 is the call the warm-started model writes when it calls (held-out prompts rarely get
-    # one from a model warm-started on 16 others): every row gets its fault, and the rate measures
-    # only what the model does after it. --own-first-turn lets the model write turn 1 itself.
-    first_turn = None if args.own_first_turn else CALL
-    evals = {}
-    for name, ckpt in (("start", start), *((n, Path(a["checkpoint"])) for n, a in arms.items())):
-        t0 = time.perf_counter()
-        result = evaluate_retry(
-            ckpt, heldout, samples=args.samples, seed=args.seed, max_new_tokens=64, first_turn=first_turn
-        )
-        rate, lo, hi = rate_with_interval(result.retried, n_boot=args.n_boot, seed=args.seed)
-        evals[name] = {
-            "retry_after_fault": round(rate, 4),
-            "ci95": [round(lo, 4), round(hi, 4)],
-            "rows_with_fault": sum(1 for r in result.retried.values() if r),
-            "episodes": result.episodes,
-            "faults_injected": result.injected,
-            "eval_s": round(time.perf_counter() - t0, 1),
-        }
-        evals[name]["_retried"] = result.retried
-    diff, lo, hi = paired_difference(
-        evals["dr_full"]["_retried"], evals["dr_t"]["_retried"], n_boot=args.n_boot, seed=args.seed
-    )
-    for e in evals.values():
-        e.pop("_retried")
+    checkpoints = {"start": start, **{n: Path(a["checkpoint"]) for n, a in arms.items()}}
     report = {
         "heldout_rows": len(heldout),
         "train_rows": len(train_rows),
         "samples_per_row": args.samples,
         "steps_per_arm": args.steps,
         "transition_ratio": args.transition_ratio,
-        "first_turn": "model" if args.own_first_turn else "fixed: the warm start's call layout",
+        "lr": args.lr,
+        "temperature": args.temperature,
+        "grpo_args": args.grpo_args,
+        "reward_version": __import__("train.rewards", fromlist=["DRT_REWARD_VERSION"]).DRT_REWARD_VERSION,
+        "seed": args.seed,
+        "start": args.start,
+        "first_turn": args.first_turn,
         "torch_threads": __import__("torch").get_num_threads(),
         "warm_start_s": round(warm_s, 1),
         "train": arms,
-        "retry_after_fault": evals,
-        "dr_t_minus_dr_full": {"diff": round(diff, 4), "ci95": [round(lo, 4), round(hi, 4)]},
+        "retry_after_fault": evaluate_arms(checkpoints, heldout, args),
         "load_avg": os.getloadavg(),
     }
     text = json.dumps(report, indent=2)

@@ -13,12 +13,13 @@ interval that resamples held-out rows (clusters), so several samples of one row 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from train.rewards import parse_tool_calls, predicted_calls
 from train.transition import Episode, TransitionConfig, run_episodes
 
 
@@ -30,6 +31,8 @@ class RetryEval:
     """Per row: 1/0 per injected episode (retried after the fault or not)."""
     episodes: int
     injected: int
+    right_tool: dict[str, list[int]] = field(default_factory=dict)
+    """Per row: 1/0 per injected episode (a later turn called the target's tools, by name)."""
 
 
 def hf_generate(model: Any, tokenizer: Any, *, max_new_tokens: int, temperature: float = 1.0) -> Callable:
@@ -81,6 +84,31 @@ def forced_first_turn(generate: Callable, first: list[int]) -> Callable:
     return wrapped
 
 
+def episode_outcomes(episodes: Sequence[Episode], ground_truth: str) -> tuple[list[int], list[int]]:
+    """``(retried, right_tool)``, 1/0 per episode whose first call got a fault: a later turn made a
+    call, and a later turn called exactly the target's tools (by name, ToolRL's reader; never for a
+    response-only target).
+
+    >>> from train.transition import ToolWorld
+    >>> gold = '<think>t</think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>'
+    >>> retry = '<think>r</think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>'
+    >>> ep = Episode(ToolWorld(["f"], "500"), [], turns=[retry, retry], calls=[1, 1], observations=["HTTP 500"])
+    >>> episode_outcomes([ep, Episode(ToolWorld(["f"]), [], turns=[retry], calls=[1])], gold)
+    ([1], [1])
+    """
+    gold = sorted(c["name"] for c in parse_tool_calls(ground_truth) or [])
+    faulted = [e for e in episodes if e.observations]
+    retried = [int(any(n > 0 for n in e.calls[1:])) for e in faulted]
+    right_tool = [
+        int(
+            bool(gold)
+            and any(sorted(c["name"] for c in predicted_calls(t) or []) == gold for t in e.turns[1:])
+        )
+        for e in faulted
+    ]
+    return retried, right_tool
+
+
 def evaluate_retry(
     model_dir: Path | str,
     rows: Sequence[dict[str, Any]],
@@ -89,21 +117,24 @@ def evaluate_retry(
     seed: int = 0,
     max_new_tokens: int = 64,
     fault_seed: int = 0,
-    first_turn: str | None = None,
+    first_turn: str | Callable[[dict[str, Any]], str] | None = None,
+    temperature: float = 1.0,
 ) -> RetryEval:
-    """Sample ``samples`` episodes per row (temperature 1) with every first call faulted.
+    """Sample ``samples`` episodes per row (at ``temperature``) with every first call faulted.
 
-    ``first_turn`` fixes turn 1 to that text (a call), so that every row gets its fault and the
-    rate measures only the decision after it; None lets the model write turn 1 itself."""
+    ``first_turn`` fixes turn 1 to that text (a call), or to what it returns for the row (e.g. the
+    row's gold call), so that every row gets its fault and the rate measures only the decision after
+    it; None lets the model write turn 1 itself."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    generate = hf_generate(model, tokenizer, max_new_tokens=max_new_tokens)
+    generate = hf_generate(model, tokenizer, max_new_tokens=max_new_tokens, temperature=temperature)
     config = TransitionConfig(fault_probability=1.0, max_turns=2, seed=fault_seed)
     retried: dict[str, list[int]] = {}
+    right_tool: dict[str, list[int]] = {}
     n_episodes = n_injected = 0
     for row in rows:
         prompt_ids = tokenizer.apply_chat_template(
@@ -111,7 +142,8 @@ def evaluate_retry(
         )["input_ids"]
         policy = generate
         if first_turn is not None:
-            forced = tokenizer(first_turn, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+            text = first_turn if isinstance(first_turn, str) else first_turn(row)
+            forced = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
             policy = forced_first_turn(generate, forced)
         episodes: list[Episode] = run_episodes(
             [row["prompt"]] * samples,
@@ -123,10 +155,9 @@ def evaluate_retry(
             max_completion_length=2 * max_new_tokens + 128,
         )
         n_episodes += len(episodes)
-        outcomes = [int(any(n > 0 for n in e.calls[1:])) for e in episodes if e.observations]
-        n_injected += len(outcomes)
-        retried[row["id"]] = outcomes
-    return RetryEval(retried=retried, episodes=n_episodes, injected=n_injected)
+        retried[row["id"]], right_tool[row["id"]] = episode_outcomes(episodes, row["ground_truth"])
+        n_injected += len(retried[row["id"]])
+    return RetryEval(retried=retried, episodes=n_episodes, injected=n_injected, right_tool=right_tool)
 
 
 def rate_with_interval(

@@ -317,6 +317,10 @@ def gold_call_count(target: str) -> int:
     return len(parse_tool_calls(target) or [])
 
 
+DRT_REWARD_VERSION = 3
+"""Bumped when ``retry_aware_scores`` changes a score (docs/training.md lists the versions)."""
+
+
 def retry_aware_scores(
     turns: list[str],
     calls: list[int],
@@ -333,12 +337,12 @@ def retry_aware_scores(
 
     - No fault injected: ToolRL's reward of turn 1, unchanged (a DR-Full row).
     - After a fault, giving up (no later turn makes a call: Appendix L's "omitted") earns the
-      correctness floor, and the format score of its final call, which is then the failed turn-1
-      call: the call was an action the world failed, not the model, so it keeps the format credit
-      ToolRL gives any call, and a call-then-give-up episode earns more than never calling (format
-      0) but less than any retry ToolRL can read. (The first version scored the give-up turn's
-      format instead, so call-then-give-up tied never-calling and GRPO groups on call rows carried
-      no signal; docs/training.md, DR+T.)
+      correctness floor and the format score of its final turn, which made no call: 0 on a target
+      with calls, so giving up earns what never calling earns (-3) and less than any retry ToolRL
+      can read (>= -2). On a transient fault trying again is never worse than giving up, whatever
+      the retry's quality. (Version 2 credited the failed first call's format instead: giving up
+      then risked nothing while a retry risked its own format, so a policy unsure of its retry
+      learned to give up; docs/training.md, DR+T.)
     - After a fault, the final call (the last turn that made one) is scored by ToolRL's format and
       correctness reward: the right tool with the right arguments earns the full reward, a wrong call
       what ToolRL gives it.
@@ -351,7 +355,7 @@ def retry_aware_scores(
     >>> retry_aware_scores([call, call], [1, 1], gold, fault_injected=True)
     (1.0, 3.0)
     >>> retry_aware_scores([call, "<think>x</think>\\n<response>later</response>"], [1, 0], gold, fault_injected=True)
-    (1.0, -3.0)
+    (0.0, -3.0)
     """
     if len(turns) != len(calls) or not turns:
         raise ValueError(
@@ -364,8 +368,8 @@ def retry_aware_scores(
     gold_calls = gold_call_count(target)
     if gold_calls == 0:
         return format_score(final, target), correctness_score(final, target)
-    if not after:  # gave up: the final call is the failed first one
-        return format_score(turns[0], target), CORRECT_MIN
+    if not after:  # gave up
+        return format_score(turns[-1], target), CORRECT_MIN
     fmt = format_score(final, target)
     correct = correctness_score(final, target)
     extra = max(0, sum(calls) - 2 * gold_calls)

@@ -72,3 +72,91 @@ def warm_start(
         optimizer.step()
         optimizer.zero_grad()
     model.save_pretrained(model_dir)
+
+
+GIVE_UP = "<think>ok</think>\n<response>The tool failed. Please try again later.</response>"
+"""A give-up after a fault (Appendix L's "omitted"): no call, in ToolRL's response layout."""
+
+
+def named_turn(ground_truth: str) -> str:
+    """A short answer in the target's layout that names the target's tools with no arguments.
+
+    Short and the same apart from the tool names, so a few hundred steps teach it to the tiny model;
+    ToolRL's correctness gives it partial credit (right names), so retrying it after a fault earns
+    more than giving up, which a made-up name (``CALL``) does not.
+
+    >>> named_turn('<think>t</think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>')
+    '<think>ok</think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>'
+    >>> named_turn("<think>t</think>\\n<response>Hi there</response>") == RESPONSE
+    True
+    """
+    import json
+
+    from train.rewards import parse_tool_calls, target_shape
+
+    has_call, has_response = target_shape(ground_truth)
+    if not has_call:
+        return RESPONSE
+    lines = [json.dumps({"name": c["name"], "parameters": {}}) for c in parse_tool_calls(ground_truth) or []]
+    block = "<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
+    return "<think>ok</think>\n" + block + ("\n<response>ok</response>" if has_response else "")
+
+
+def warm_start_after_fault(
+    model_dir: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    steps: int = 600,
+    lr: float = 1e-3,
+    seed: int = 0,
+    retry_share: float = 0.5,
+    first_share: float = 0.5,
+) -> None:
+    """Train ``model_dir`` in place to answer each row with its tools (``named_turn``) and, after a
+    fault answering that call, to retry it (the same turn again) or give up (``GIVE_UP``) with
+    equal weight: a start that calls right and is undecided after a fault, so that a retry-aware
+    reward has something to decide and a retry can earn more than giving up (a retry of a made-up
+    call scores what giving up scores). ``first_share`` of the steps train the first turn, the rest
+    the turn after a fault. Loss on the answer turns only."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from robustbench_tc.taxonomy import TRANSITION_ERRORS
+    from train.rewards import gold_call_count
+    from train.transition import FAULT_CODES, observation_suffix_ids
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    eos = tokenizer.eos_token_id
+
+    def ids(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"]) + [eos]
+
+    first: list[tuple[list[int], list[int]]] = []
+    after: list[tuple[list[int], list[int], list[int]]] = []
+    for row in rows:
+        prompt = list(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True)["input_ids"])  # fmt: skip
+        answer = ids(named_turn(row["ground_truth"]))
+        first.append((prompt, answer))
+        if gold_call_count(row["ground_truth"]):
+            after.append((prompt, answer, ids(GIVE_UP)))
+    suffixes = [observation_suffix_ids(tokenizer, TRANSITION_ERRORS[code]) for code in FAULT_CODES]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    model.train()
+    for _ in range(steps):
+        if after and rng.random() >= first_share:
+            prompt, answer, give_up = rng.choice(after)
+            context = prompt + answer + rng.choice(suffixes)
+            target = answer if rng.random() < retry_share else give_up
+        else:
+            context, target = rng.choice(first)
+        batch = torch.tensor([context + target])
+        labels = torch.tensor([[-100] * len(context) + target])
+        loss = model(input_ids=batch, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(model_dir)

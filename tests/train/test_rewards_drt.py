@@ -42,16 +42,15 @@ CASES = [
     ("turn 1 made no call, so no fault", [GAVE_UP], [0], GOLD, False, 0.1, (0.0, CORRECT_MIN)),
     ("fault, retried right tool and args", [RIGHT, RIGHT], [1, 1], GOLD, True, 0.1, (1.0, 3.0)),
     ("fault, wrong first call then right retry", [WRONG_TOOL, RIGHT], [1, 1], GOLD, True, 0.1, (1.0, 3.0)),
-    ("fault, gave up with a response: the failed call keeps its format", [RIGHT, GAVE_UP], [1, 0], GOLD, True, 0.1,
-     (1.0, CORRECT_MIN)),
-    ("fault, gave up with a thought only", [RIGHT, THOUGHT_ONLY], [1, 0], GOLD, True, 0.1, (1.0, CORRECT_MIN)),
-    ("fault, gave up in an empty turn", [RIGHT, ""], [1, 0], GOLD, True, 0.1, (1.0, CORRECT_MIN)),
-    ("fault, wrong first call then gave up: format only", [WRONG_TOOL, GAVE_UP], [1, 0], GOLD, True, 0.1,
-     (1.0, CORRECT_MIN)),
-    ("fault, unreadable first call then gave up: ToolRL format 0", [BFCL_STYLE, GAVE_UP], [1, 0], GOLD, True, 0.1,
+    ("fault, gave up with a response: no call, format 0", [RIGHT, GAVE_UP], [1, 0], GOLD, True, 0.1,
+     (0.0, CORRECT_MIN)),
+    ("fault, gave up with a thought only", [RIGHT, THOUGHT_ONLY], [1, 0], GOLD, True, 0.1, (0.0, CORRECT_MIN)),
+    ("fault, gave up in an empty turn", [RIGHT, ""], [1, 0], GOLD, True, 0.1, (0.0, CORRECT_MIN)),
+    ("fault, wrong first call then gave up", [WRONG_TOOL, GAVE_UP], [1, 0], GOLD, True, 0.1, (0.0, CORRECT_MIN)),
+    ("fault, unreadable first call then gave up", [BFCL_STYLE, GAVE_UP], [1, 0], GOLD, True, 0.1,
      (0.0, CORRECT_MIN)),
     ("fault, gave up over two turns", [RIGHT, THOUGHT_ONLY, GAVE_UP], [1, 0, 0], GOLD, True, 0.1,
-     (1.0, CORRECT_MIN)),
+     (0.0, CORRECT_MIN)),
     ("fault, retried the wrong tool", [RIGHT, WRONG_TOOL], [1, 1], GOLD, True, 0.1,
      (1.0, correctness_score(WRONG_TOOL, GOLD))),
     ("fault, retried with wrong args", [RIGHT, WRONG_ARGS], [1, 1], GOLD, True, 0.1,
@@ -97,9 +96,11 @@ def test_giving_up_earns_the_floor_and_retrying_right_the_maximum() -> None:
     wrong_args = retry_aware_scores([RIGHT, WRONG_ARGS], [1, 1], GOLD, fault_injected=True)
     wrong_tool = retry_aware_scores([RIGHT, WRONG_TOOL], [1, 1], GOLD, fault_injected=True)
     never_called = retry_aware_scores([GAVE_UP], [0], GOLD, fault_injected=False)
-    assert sum(never_called) < sum(gave_up) < sum(wrong_args) < sum(retried) == 4.0
-    assert sum(gave_up) <= sum(wrong_tool)  # ToolRL gives a wrong tool name the floor too
-    assert gave_up[1] == CORRECT_MIN  # the correctness floor: only the call's format is credited
+    unreadable = retry_aware_scores([RIGHT, BFCL_STYLE], [1, 1], GOLD, fault_injected=True)
+    assert sum(never_called) == sum(gave_up) == sum(unreadable) == CORRECT_MIN
+    # a retry is never worse than giving up; one ToolRL can read is better, a right one the best
+    assert sum(gave_up) < sum(wrong_tool) <= sum(wrong_args) < sum(retried) == 4.0
+    assert gave_up == (0.0, CORRECT_MIN)  # the correctness floor, and no call: no format
 
 
 def test_without_a_fault_it_is_toolrl_exactly() -> None:
@@ -123,7 +124,7 @@ def test_trl_wrappers_read_the_trajectory_not_the_decoded_completion() -> None:
         {"turns": [RIGHT, RIGHT], "calls": [1, 1], "fault_injected": True},
     ]
     assert drt_correctness_reward(decoded, [GOLD, GOLD], trajectories) == [CORRECT_MIN, 3.0]
-    assert drt_format_reward(decoded, [GOLD, GOLD], trajectories) == [1.0, 1.0]  # the failed call's format
+    assert drt_format_reward(decoded, [GOLD, GOLD], trajectories) == [0.0, 1.0]  # gave up: no call, format 0
     assert retry_after_fault(decoded, trajectories) == [0.0, 1.0]
     assert retry_after_fault(decoded[:1], [{"turns": [RIGHT], "calls": [1], "fault_injected": False}]) == [
         None
