@@ -32,6 +32,7 @@ from functools import lru_cache
 from itertools import islice
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
+from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.scan import balanced
 
 MAX_LINES = 2000
@@ -473,6 +474,12 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
     # imported here: variants imports this module
     from robustbench_tc.parsing.variants import calls_from_segment
 
+    if text.startswith("[") and text.endswith("]") and "\n" not in text:
+        # The whole output is one plain BFCL list: the line loop below would read exactly this.
+        parsed = fast_calls(text)
+        found = [_without_namespace(c) for c in parsed if is_tool_call(c, True)] if parsed else []
+        if found:
+            return tuple(found[:MAX_CALLS])
     calls: list[ParsedCall] = []
     pos, n = 0, len(text)
     budget = [MAX_LINES]  # line visits, the multi-line scans' included
@@ -505,16 +512,15 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
             if end > line_end:
                 nxt = text.find("\n", end)
                 next_pos = n + 1 if nxt < 0 else nxt + 1
-            if not well_formed(segment):
-                continue
-            wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
-            if wrapped is not None:
-                segment = wrapped.group(1)
-            found = [
-                _without_namespace(c)
-                for c in calls_from_segment(segment)
-                if is_tool_call(c, segment.startswith("["))
-            ]
+            parsed = fast_calls(segment)  # the plain layout: well formed, no print wrapper
+            if parsed is None:
+                if not well_formed(segment):
+                    continue
+                wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
+                if wrapped is not None:
+                    segment = wrapped.group(1)
+                parsed = calls_from_segment(segment, fast_tried=wrapped is None)
+            found = [_without_namespace(c) for c in parsed if is_tool_call(c, segment.startswith("["))]
             if found:
                 holds_call = True
                 preamble = text[pos:start].strip(" \t`*>#-+0123456789.)")

@@ -43,6 +43,7 @@ from robustbench_tc.parsing.calls import (
     clean_name,
     flattened_call,
 )
+from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.scan import (
     MAX_ATTEMPTS,
     NOT_A_LITERAL,
@@ -104,6 +105,14 @@ def _calls_from_expression(source: str) -> list[ParsedCall]:
     >>> _calls_from_expression('[book(from="NYC", to="LA")]')[0].arguments
     {'from': 'NYC', 'to': 'LA'}
     """
+    fast = fast_calls(source)  # the plain layout, read without building a syntax tree
+    if fast is not None:
+        return fast
+    return _calls_from_tree(source)
+
+
+def _calls_from_tree(source: str) -> list[ParsedCall]:
+    """``_calls_from_expression`` through ``ast.parse`` (any layout)."""
     node = parse_expression(source)
     if node is None and "=" in source:
         patched = _KEYWORD_ARG.sub(rf"\1{_KEYWORD_MARK}\2\3", source)
@@ -146,10 +155,13 @@ def _keyword_list_variant(segment: str) -> list[ParsedCall]:
 
 
 # --------------------------------------------------------------------------- the variants
-def calls_from_segment(segment: str) -> list[ParsedCall]:
+def calls_from_segment(segment: str, fast_tried: bool = False) -> list[ParsedCall]:
     """Calls from one statement: ``f(a=1)``, ``[f(a=1), g()]``, ``[f(a:1)]`` or
-    ``[func_name="X", params={...}]``; ``[]`` if it is none of these."""
-    calls = _calls_from_expression(segment) or _colon_variant(segment)
+    ``[func_name="X", params={...}]``; ``[]`` if it is none of these.  ``fast_tried``: the
+    caller already knows ``fast_calls(segment)`` is ``None``."""
+    calls = (_calls_from_tree(segment) if fast_tried else _calls_from_expression(segment)) or _colon_variant(
+        segment
+    )
     if not calls and segment.startswith("[") and segment.endswith("]"):
         calls = _keyword_list_variant(segment)
     return calls

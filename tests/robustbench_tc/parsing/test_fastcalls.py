@@ -1,0 +1,170 @@
+"""``fast_calls`` gives exactly what the ``ast`` path gives, or ``None``: fixed cases, every string of
+the parser corpora, and generated call texts (grammar-built, then mutated character by character)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from robustbench_tc.parsing.fastcalls import fast_calls
+from robustbench_tc.parsing.standing import _PRINT_WRAP, well_formed
+from robustbench_tc.parsing.variants import _calls_from_tree
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parent / "corpus" / "smollm2_outputs.jsonl"
+REVIEW = HERE / "data" / "review_cases.jsonl"
+
+
+def assert_agrees(text: str) -> None:
+    fast = fast_calls(text)
+    if fast is None:
+        return
+    assert fast, "fast_calls never returns []"
+    assert fast == _calls_from_tree(text), text
+    assert well_formed(text), text
+    assert _PRINT_WRAP.fullmatch(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ('[f(a=1, b="x")]', True),
+        ("[f(a='x'), g.h(b=[1, 2.5, -3], c={'k': [None, true, False]})]", True),
+        ("f(unit=celsius, v=-0.0, w=1E5, x=NULL, y={})", True),
+        ("[f( a = 1 ,\n b = [ ] )]", True),
+        ("[f()]", True),
+        ("[f(1)]", False),  # positional
+        ('[f(a="\\n")]', False),  # an escape
+        ("[f(a=1, a=2)]", False),  # repeated keyword: a syntax error
+        ("[f(from=1)]", False),  # a keyword as a parameter: the keyword patch decides
+        ("[f(a=(1, 2))]", False),  # a tuple
+        ("[f(a={1, 2})]", False),  # a set
+        ("[f(a={1: 2})]", False),  # a non-string key
+        ("[f(a=01)]", False),
+        ("[f(a=1_0)]", False),
+        ("[f(a=.5)]", False),
+        ("[f(a=1.)]", False),
+        ('[f(a="""x""")]', False),
+        ('[f(a="x" "y")]', False),
+        ('[f(a=r"x")]', False),
+        ("[f(a=True.real)]", False),
+        ("[f(a=x.if)]", False),
+        ("[f(),]", False),
+        ("[f(a=1,)]", False),
+        ("[]", False),
+        (" f(a=1)", False),
+        ("f(a=1) ", False),
+        ("f(a=1) # comment", False),
+        ("[f(a='\x00')]", False),
+        ("[f(a='\ud800')]", False),
+        ("[f(a=f(b=1))]", False),
+        ("[print(default_api.f(a=1))]", False),
+        ("[f(a=" + "[" * 20 + "]" * 20 + ")]", False),
+        ("[" + ", ".join(["f()"] * 65) + "]", False),
+        ("None(a=1)", False),
+        ("f(__debug__=1)", False),
+    ],
+)
+def test_fixed_cases(text: str, read: bool) -> None:
+    assert (fast_calls(text) is not None) is read
+    assert_agrees(text)
+
+
+def test_every_corpus_string_and_its_lines() -> None:
+    texts = [json.loads(line)["raw_output"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts += [json.loads(line)["raw"] for line in REVIEW.read_text(encoding="utf-8").splitlines()]
+    read = 0
+    for text in texts:
+        for piece in [text, text.strip(), *text.split("\n")]:
+            assert_agrees(piece)
+            assert_agrees(piece.strip().strip("`").strip())
+            read += fast_calls(piece.strip()) is not None
+    assert read > 20  # the corpora hold plain BFCL lists, so the fast path is exercised
+
+
+_CHARS = st.sampled_from(list("ab Z_09é'\"\\\t\n{}[](),:=.-+#") + ["\x00", "\x0c", "\ud800", "\u2028"])
+_PLAIN_CHARS = st.sampled_from(list("ab Z_09é,:()[]{}=.-+#'") + ["\u2028"])
+"""Mostly what a plain string holds, so that most generated texts take the fast path; the edits
+and the rarer odd pieces below reach the boundary of the subset."""
+
+
+def _mostly(plain: list[str], odd: list[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(plain), st.sampled_from(plain), st.sampled_from(plain), st.sampled_from(odd)
+    )
+
+
+_STRINGS = st.one_of(
+    st.text(_PLAIN_CHARS, max_size=6), st.text(_PLAIN_CHARS, max_size=6), st.text(_CHARS, max_size=4)
+)
+_NUMBERS = _mostly(
+    ["0", "1", "-1", "1.5", "-0.0", "1e5", "1E-3", "12345678901234567890", "-2.25e+2"],
+    ["00", "01", "1.", ".5", "1e", "1_0", "0x1", "1j", "- 1", "--1"],
+)
+_NAMES = _mostly(
+    ["x", "true", "False", "None", "NULL", "celsius", "a.b", "match", "__debug__", "Null"],
+    ["if", "a.if", "True.real", "é", "a . b", "x()"],
+)
+_SCALARS = st.one_of(
+    _STRINGS.map(lambda s: '"' + s.replace('"', "") + '"'),
+    _STRINGS.map(lambda s: "'" + s.replace("'", "") + "'"),
+    _STRINGS.map(lambda s: '"' + s + '"'),
+    _NUMBERS,
+    _NAMES,
+)
+_SPACE = _mostly(["", "", " ", "\n", "\t", "  "], ["\x0c", "#c\n", "\\\n", "\r\n"])
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.tuples(st.lists(inner, max_size=3), _SPACE).map(lambda t: "[" + (t[1] + ", ").join(t[0]) + "]"),
+        st.lists(st.tuples(_SCALARS, inner), max_size=3).map(
+            lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"
+        ),
+        st.lists(inner, max_size=2).map(lambda xs: "(" + ", ".join(xs) + ")"),
+    ),
+    max_leaves=6,
+)
+_KWARGS = st.lists(
+    st.tuples(
+        _mostly(["a", "b", "c_1", "_rbtc_kw_a", "_", "match"], ["from", "True", "__debug__", "a b"]),
+        _SPACE,
+        _VALUES,
+    ),
+    max_size=3,
+).map(lambda kws: ", ".join(f"{k}{sp}={sp}{v}" for k, sp, v in kws))
+_CALLS = st.tuples(_mostly(["f", "a.b", "print", "g_1"], ["if", "x.True", "f ", "é"]), _KWARGS).map(
+    lambda t: f"{t[0]}({t[1]})"
+)
+_TEXTS = st.one_of(
+    _CALLS,
+    st.tuples(st.lists(_CALLS, min_size=1, max_size=3), _SPACE).map(
+        lambda t: "[" + ", ".join(t[0]) + t[1] + "]"
+    ),
+)
+
+
+def test_generated_texts_mostly_take_the_fast_path() -> None:
+    """The generator below is not vacuous: a good share of its texts are read by ``fast_calls``."""
+    seen: list[bool] = []
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(_TEXTS)
+    def sample(text: str) -> None:
+        seen.append(fast_calls(text) is not None)
+
+    sample()
+    assert sum(seen) > len(seen) // 20
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_TEXTS, st.lists(st.tuples(st.integers(0, 200), _CHARS, st.booleans()), max_size=3))
+def test_generated_texts_agree_with_the_ast_path(text: str, edits: list[tuple[int, str, bool]]) -> None:
+    assert_agrees(text)
+    for at, ch, insert in edits:
+        i = at % (len(text) + 1)
+        text = text[:i] + ch + text[i + (0 if insert else 1) :]
+        assert_agrees(text)
