@@ -41,111 +41,95 @@ _KEYWORDS = frozenset(keyword.kwlist)
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = rf"{_IDENT}(?:\.{_IDENT})*"
 _WS = r"[ \t\n]*"
-_STRING = (
-    r'"([^"\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)"'  # 1: double-quoted
-    r"|'([^'\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)'"  # 2: single-quoted
+_SCALAR = (
+    r'"([^"\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)"'  # a double-quoted string
+    r"|'([^'\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)'"  # a single-quoted string
+    r"|(-?(?:0|[1-9][0-9]{0,40})(?:\.[0-9]{1,40}(?:[eE][+-]?[0-9]{1,3})?|[eE][+-]?[0-9]{1,3}))"  # a float
+    r"|(-?(?:0|[1-9][0-9]{0,40}))"  # an int
+    rf"|({_DOTTED})"  # a name
 )
-_VALUE = (
-    _STRING + r"|(-?(?:0|[1-9][0-9]{0,40})(?:\.[0-9]{1,40})?(?:[eE][+-]?[0-9]{1,3})?)"  # 3: a number
-    rf"|({_DOTTED})"  # 4: a name
-    r"|([\[{])"  # 5: a container
-)
+_SEP = rf"{_WS}([,)\]}}])"
 _HEAD = re.compile(rf"({_DOTTED})\(")
-_ARG = re.compile(rf"{_WS}({_IDENT}){_WS}={_WS}(?:{_VALUE})")
-_ITEM = re.compile(rf"{_WS}(?:{_VALUE})")
-_KEY = re.compile(rf"{_WS}(?:{_STRING}){_WS}:")
-_SEP = re.compile(rf"{_WS}([,)\]}}])")
+_ARG = re.compile(rf"{_WS}({_IDENT}){_WS}={_WS}(?:{_SCALAR}){_SEP}")
+"""A keyword argument with a scalar value, and the separator after it."""
+_ARG_OPEN = re.compile(rf"{_WS}({_IDENT}){_WS}={_WS}([\[{{])")
+"""A keyword argument whose value opens a list or a dict."""
+_ITEM = re.compile(rf"{_WS}(?:{_SCALAR}){_SEP}")
+_ITEM_OPEN = re.compile(rf"{_WS}([\[{{])")
+_KEY = re.compile(
+    rf'{_WS}(?:"([^"\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)"|\'([^\'\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)\'){_WS}:'
+)
+_AFTER = re.compile(_SEP)
 _CLOSE = re.compile(rf"{_WS}([)\]}}])")
 _NAMED = {"true": True, "false": False, "null": None, "none": None}
+_CONSTANTS = {"True": True, "False": False, "None": None}
+_NOT_FAST: Any = object()
 
 
-def _name_value(name: str) -> Any:
-    """What ``scan.ast_value`` makes of a bare (dotted) name; ``None`` marks a keyword (not fast).
-    ``True``/``False``/``None`` come back boxed in a list so that ``None`` stays a value."""
+def _scalar(dq: str | None, sq: str | None, flt: str | None, integer: str | None, name: str | None) -> Any:
+    """The value of one matched scalar, as ``scan.ast_value`` reads it; ``_NOT_FAST`` for a
+    keyword used as a name."""
+    if dq is not None:
+        return dq
+    if sq is not None:
+        return sq
+    if integer is not None:
+        return int(integer)
+    if flt is not None:
+        return float(flt)
+    assert name is not None
     if "." in name:
-        return None if any(part in _KEYWORDS for part in name.split(".")) else [name]
+        return _NOT_FAST if any(part in _KEYWORDS for part in name.split(".")) else name
     if name in _KEYWORDS:
-        return (
-            [{"True": True, "False": False, "None": None}[name]]
-            if name in ("True", "False", "None")
-            else None
-        )
-    return [_NAMED.get(name.lower(), name)]
+        return _CONSTANTS.get(name, _NOT_FAST)
+    return _NAMED.get(name.lower(), name)
 
 
-def _scalar(m: re.Match[str], base: int) -> list[Any] | None:
-    """The value of a matched string/number/name (boxed), ``None`` if not fast."""
-    text = m.group(base + 1)
-    if text is not None:
-        return [text]
-    text = m.group(base + 2)
-    if text is not None:
-        return [text]
-    text = m.group(base + 3)
-    if text is not None:
-        return [float(text) if "." in text or "e" in text or "E" in text else int(text)]
-    return _name_value(m.group(base + 4))
-
-
-def _value(text: str, m: re.Match[str], base: int, depth: int) -> tuple[Any, int] | None:
-    """The value matched by ``m`` (groups from ``base``), and where it ends; ``None`` if not fast."""
-    opener = m.group(base + 5)
-    if opener is None:
-        boxed = _scalar(m, base)
-        return None if boxed is None else (boxed[0], m.end())
-    if depth >= MAX_FAST_DEPTH:
+def _container(text: str, opener: str, pos: int, depth: int) -> tuple[Any, int] | None:
+    """The list or dict opened just before ``pos``, and where it ends; ``None`` if not fast."""
+    if depth > MAX_FAST_DEPTH:
         return None
-    return _list(text, m.end(), depth + 1) if opener == "[" else _dict(text, m.end(), depth + 1)
-
-
-def _list(text: str, pos: int, depth: int) -> tuple[Any, int] | None:
-    out: list[Any] = []
     close = _CLOSE.match(text, pos)
     if close is not None:
-        return (out, close.end()) if close.group(1) == "]" else None
-    while True:
-        m = _ITEM.match(text, pos)
-        if m is None:
+        if close.group(1) != ("]" if opener == "[" else "}"):
             return None
-        read = _value(text, m, 0, depth)
-        if read is None:
-            return None
-        out.append(read[0])
-        sep = _SEP.match(text, read[1])
-        if sep is None:
-            return None
-        if sep.group(1) == "]":
-            return out, sep.end()
-        if sep.group(1) != ",":
-            return None
-        pos = sep.end()
-
-
-def _dict(text: str, pos: int, depth: int) -> tuple[Any, int] | None:
+        return ([] if opener == "[" else {}), close.end()
+    end_mark = "]" if opener == "[" else "}"
+    items: list[Any] = []
     out: dict[str, Any] = {}
-    close = _CLOSE.match(text, pos)
-    if close is not None:
-        return (out, close.end()) if close.group(1) == "}" else None
     while True:
-        k = _KEY.match(text, pos)
-        if k is None:
+        if opener == "{":
+            k = _KEY.match(text, pos)
+            if k is None:
+                return None
+            key = k.group(1) if k.group(1) is not None else k.group(2)
+            pos = k.end()
+        m = _ITEM.match(text, pos)
+        if m is not None:
+            value = _scalar(*m.group(1, 2, 3, 4, 5))
+            if value is _NOT_FAST:
+                return None
+            sep, pos = m.group(6), m.end()
+        else:
+            m = _ITEM_OPEN.match(text, pos)
+            if m is None:
+                return None
+            read = _container(text, m.group(1), m.end(), depth + 1)
+            if read is None:
+                return None
+            value = read[0]
+            after = _AFTER.match(text, read[1])
+            if after is None:
+                return None
+            sep, pos = after.group(1), after.end()
+        if opener == "{":
+            out[key] = value
+        else:
+            items.append(value)
+        if sep == end_mark:
+            return (items if opener == "[" else out), pos
+        if sep != ",":
             return None
-        key = k.group(1) if k.group(1) is not None else k.group(2)
-        m = _ITEM.match(text, k.end())
-        if m is None:
-            return None
-        read = _value(text, m, 0, depth)
-        if read is None:
-            return None
-        out[key] = read[0]
-        sep = _SEP.match(text, read[1])
-        if sep is None:
-            return None
-        if sep.group(1) == "}":
-            return out, sep.end()
-        if sep.group(1) != ",":
-            return None
-        pos = sep.end()
 
 
 def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
@@ -158,30 +142,40 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
         return None
     arguments: dict[str, Any] = {}
     pos = head.end()
-    close = _CLOSE.match(text, pos)
-    if close is not None:
-        return (ParsedCall(name, arguments, True), close.end()) if close.group(1) == ")" else None
+    if text.startswith(")", pos):
+        return ParsedCall(name, arguments, True), pos + 1
     seen: set[str] = set()
     while True:
         m = _ARG.match(text, pos)
-        if m is None:
-            return None
-        kw = m.group(1)
+        if m is not None:
+            kw = m.group(1)
+            value = _scalar(*m.group(2, 3, 4, 5, 6))
+            if value is _NOT_FAST:
+                return None
+            sep, pos = m.group(7), m.end()
+        else:
+            m = _ARG_OPEN.match(text, pos)
+            if m is None:
+                close = _CLOSE.match(text, pos)  # `f( )`
+                ok = close is not None and close.group(1) == ")" and not seen
+                return (ParsedCall(name, arguments, True), close.end()) if ok and close else None
+            kw = m.group(1)
+            read = _container(text, m.group(2), m.end(), 1)
+            if read is None:
+                return None
+            value = read[0]
+            after = _AFTER.match(text, read[1])
+            if after is None:
+                return None
+            sep, pos = after.group(1), after.end()
         if kw in _KEYWORDS or kw == "__debug__" or kw in seen:
             return None  # a keyword or a repeated keyword: a syntax error for the compiler
         seen.add(kw)
-        read = _value(text, m, 1, 0)
-        if read is None:
+        arguments[kw.removeprefix("_rbtc_kw_")] = value
+        if sep == ")":
+            return ParsedCall(name, arguments, True), pos
+        if sep != ",":
             return None
-        arguments[kw.removeprefix("_rbtc_kw_")] = read[0]
-        sep = _SEP.match(text, read[1])
-        if sep is None:
-            return None
-        if sep.group(1) == ")":
-            return ParsedCall(name, arguments, True), sep.end()
-        if sep.group(1) != ",":
-            return None
-        pos = sep.end()
 
 
 def fast_calls(text: str) -> list[ParsedCall] | None:
@@ -201,12 +195,12 @@ def fast_calls(text: str) -> list[ParsedCall] | None:
         if read is None:
             return None
         calls.append(read[0])
-        sep = _SEP.match(text, read[1])
-        if sep is None:
+        after = _AFTER.match(text, read[1])
+        if after is None:
             return None
-        if sep.group(1) == "]":
+        if after.group(1) == "]":
             break
-        if sep.group(1) != "," or len(calls) >= MAX_CALLS:
+        if after.group(1) != "," or len(calls) >= MAX_CALLS:
             return None
-        pos = sep.end()
-    return calls if sep.end() == len(text) else None
+        pos = after.end()
+    return calls if after.end() == len(text) else None

@@ -77,6 +77,30 @@ _SPECIAL_TOKENS = re.compile(
     r"<(?:\|/?[A-Za-z_][\w.\-]{0,40}\||｜[^｜\n]{1,40}｜|<[A-Za-z_]\w{0,30}>|bot_end|end_of_turn|/s)>"
     r"|\[/?[A-Z][A-Z_]{1,30}\]"
 )
+MAX_TOKEN_CHECKS = 16
+"""``[`` seen by ``_may_hold_special_token`` before it leaves the answer to the regex."""
+
+
+def _may_hold_special_token(text: str) -> bool:
+    """Whether ``_SPECIAL_TOKENS`` can match: every token opens with ``<``, or with ``[`` then an
+    upper-case letter or ``/`` (a cheaper test than the regex's search of every position).
+
+    >>> _may_hold_special_token('[f(a="x")]'), _may_hold_special_token("[TOOL_CALLS]f")
+    (False, True)
+    """
+    if "<" in text:
+        return True
+    at = text.find("[")
+    for _ in range(MAX_TOKEN_CHECKS):
+        if at < 0:
+            return False
+        after = text[at + 1 : at + 2]
+        if after == "/" or "A" <= after <= "Z":
+            return True
+        at = text.find("[", at + 1)
+    return at >= 0
+
+
 _LEADING_PROMPT = re.compile(r"^[ \t]*>>>(?=[A-Za-z_])", re.MULTILINE)
 """Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
 DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
@@ -257,11 +281,14 @@ def prepare(text: str) -> str:
     >>> prepare("get_uv(\\n    location='x',\\n)").split()
     ['get_uv(', "location='x',", ')']
     """
-    text = _SPECIAL_TOKENS.sub("\n", text)
+    if _may_hold_special_token(text):
+        text = _SPECIAL_TOKENS.sub("\n", text)
     if ">>>" in text:
         text = _LEADING_PROMPT.sub("\n", text)
     text = undo_markdown_escapes(text)
-    if _FENCE not in text and not _STATEMENT_LINE.search(text):
+    if _FENCE not in text and not (
+        _STATEMENT_LINE.search(text) if "\n" in text else _STATEMENT.match(text)  # one line: `^` is 0
+    ):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")
     n = min(len(lines), MAX_LINES)
@@ -340,8 +367,38 @@ def _end_before_tail(text: str, start: int, line_end: int) -> int:
     end = len(text[start:line_end].rstrip(" \t`*;.,\r")) + start
     if end > start and text[end - 1] in ")]":
         return end
-    tail = _TAIL_AT_END.search(text, max(start, line_end - MAX_TAIL), line_end)
-    return tail.start() if tail else line_end
+    return tail_start(text, max(start, line_end - MAX_TAIL), line_end)
+
+
+def tail_start(text: str, lo: int, hi: int) -> int:
+    """Where ``_TAIL_AT_END`` first matches in ``text[lo:hi]`` (one line: no newline in it), found
+    from the right in a few steps instead of by a regex search that retries every position.
+
+    The tail is ``_`` ``[`*]{0,3}`` ``_`` ``[;.,]?`` ``_`` (``_``: spaces and tabs), then an optional
+    ``# comment``.  Without a ``#`` the leftmost match starts where the longest such suffix
+    starts; with one, the comment starts at the first ``#`` (a later ``#`` or the comment-free
+    suffix starts after it), preceded by the longest such suffix of the text before it.
+
+    >>> t = "f(a=1) `;  # note"
+    >>> tail_start(t, 0, len(t)), _TAIL_AT_END.search(t, 0, len(t)).start()
+    (6, 6)
+    """
+    hash_at = text.find("#", lo, hi)
+    i = hash_at if hash_at >= 0 else hi
+    while i > lo and text[i - 1] in " \t":
+        i -= 1
+    if i > lo and text[i - 1] in ";.,":
+        i -= 1
+        while i > lo and text[i - 1] in " \t":
+            i -= 1
+    marks = 0
+    while marks < 3 and i > lo and text[i - 1] in "`*":
+        i -= 1
+        marks += 1
+    if marks:
+        while i > lo and text[i - 1] in " \t":
+            i -= 1
+    return i
 
 
 _SENTENCE_AFTER = re.compile(r"[.!?][ \t]+[`*\"'(]{0,3}[A-Z0-9]")

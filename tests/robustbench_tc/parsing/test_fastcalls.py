@@ -1,5 +1,7 @@
-"""``fast_calls`` gives exactly what the ``ast`` path gives, or ``None``: fixed cases, every string of
-the parser corpora, and generated call texts (grammar-built, then mutated character by character)."""
+"""The parser's fast paths give exactly what the slow ones give.  ``fast_calls`` matches the ``ast``
+path or returns ``None`` (fixed cases, every string of the parser corpora, and generated call texts,
+grammar-built then mutated character by character); ``tail_start`` is the tail regex's search; the
+special-token precheck never misses a token."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from robustbench_tc.parsing import standing
 from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.standing import _PRINT_WRAP, well_formed
 from robustbench_tc.parsing.variants import _calls_from_tree
@@ -168,3 +171,30 @@ def test_generated_texts_agree_with_the_ast_path(text: str, edits: list[tuple[in
         i = at % (len(text) + 1)
         text = text[:i] + ch + text[i + (0 if insert else 1) :]
         assert_agrees(text)
+
+
+_LINE_CHARS = st.sampled_from(list(" \t`*;.,#)]a(\r"))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(_LINE_CHARS, max_size=14), st.integers(0, 14))
+def test_tail_start_is_the_tail_regex_search(line: str, lo: int) -> None:
+    lo = min(lo, len(line))
+    assert (
+        standing.tail_start(line, lo, len(line)) == standing._TAIL_AT_END.search(line, lo, len(line)).start()
+    )
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(st.sampled_from(list("[]</|sATZ_az\n>｜")), max_size=40))
+def test_special_token_check_never_misses_a_token(text: str) -> None:
+    if not standing._may_hold_special_token(text):
+        assert standing._SPECIAL_TOKENS.search(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["[f(a=1)]", "x = f(a=1)", "import os", "  if x:", "f(a=1)\nx = 2", "a, b = f()"]
+)
+def test_one_line_statement_check_is_the_multiline_search(text: str) -> None:
+    one_line = standing._STATEMENT.match(text) if "\n" not in text else standing._STATEMENT_LINE.search(text)
+    assert bool(one_line) == bool(standing._STATEMENT_LINE.search(text))
