@@ -95,11 +95,11 @@ def made_calls(raw: str, source: str | None = None) -> list[ParsedCall]:
     []
     """
     order = _order(source)
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str) or not raw or raw.isspace():  # `isspace`: what `strip` removes
         return []
 
     text = prepare(strip_reasoning(raw))
-    if not text.strip():
+    if not text or text.isspace():
         return []
 
     lowered: list[str] = []  # text.lower(), computed once if a gate needs it

@@ -181,8 +181,8 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
 def fast_calls(text: str) -> list[ParsedCall] | None:
     """The calls of ``[f(a=1), g()]`` or ``f(a=1)`` in the plain layout (see the module), or
     ``None`` when the text is anything else (then ``ast.parse`` decides)."""
-    if len(text) > MAX_FAST_LEN or not text:
-        return None
+    if len(text) > MAX_FAST_LEN or not text or text.count('"') % 2 or text.count("'") % 2:
+        return None  # an odd quote count: mostly a broken string (rarely `"it's"`: the ast path reads it)
     if text[0] != "[":
         read = _call(text, 0)
         return [read[0]] if read is not None and read[1] == len(text) else None

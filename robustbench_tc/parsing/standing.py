@@ -531,12 +531,20 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
     # imported here: variants imports this module
     from robustbench_tc.parsing.variants import calls_from_segment
 
-    if text.startswith("[") and text.endswith("]") and "\n" not in text:
-        # The whole output is one plain BFCL list: the line loop below would read exactly this.
-        parsed = fast_calls(text)
-        found = [_without_namespace(c) for c in parsed if is_tool_call(c, True)] if parsed else []
-        if found:
-            return tuple(found[:MAX_CALLS])
+    whole_not_fast = False  # `fast_calls(text)` is known to be None
+    if text.startswith("[") and "\n" not in text:
+        # One line opening with "[": the loop's first candidate is the list's own bracket at 0.
+        # A plain list that `fast_calls` reads (so `well_formed` accepts it) is taken whole,
+        # unless none of its calls is a tool; a bracket that never closes ends the scan.
+        if text.endswith("]"):
+            parsed = fast_calls(text)
+            found = [_without_namespace(c) for c in parsed if is_tool_call(c, True)] if parsed else []
+            if found:
+                return tuple(found[:MAX_CALLS])
+            whole_not_fast = parsed is None
+        first_end = _statement_end(text, 0, 0, len(text), [MAX_LINES])
+        if first_end is not None and first_end < 0:
+            return ()
     calls: list[ParsedCall] = []
     pos, n = 0, len(text)
     budget = [MAX_LINES]  # line visits, the multi-line scans' included
@@ -569,7 +577,8 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
             if end > line_end:
                 nxt = text.find("\n", end)
                 next_pos = n + 1 if nxt < 0 else nxt + 1
-            parsed = fast_calls(segment)  # the plain layout: well formed, no print wrapper
+            # the plain layout: well formed, no print wrapper
+            parsed = None if whole_not_fast and end - start == n else fast_calls(segment)
             if parsed is None:
                 if not well_formed(segment):
                     continue
