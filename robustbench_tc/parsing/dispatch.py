@@ -71,6 +71,25 @@ _GATES: dict[Variant, Callable[[str, list[str]], bool]] = {
 would return ``[]``, so it is not run.  A variant registered under another function has no gate."""
 
 
+_Step = tuple[str, Variant | None, Callable[[str, list[str]], bool] | None]
+_PLANS: dict[tuple[str, ...], tuple[int, tuple[_Step, ...]]] = {}
+
+
+def _plan(order: tuple[str, ...]) -> tuple[_Step, ...]:
+    """``(name, variant, gate)`` for each variant of ``order`` (``None`` for a name not registered),
+    kept until the registry changes."""
+    kept = _PLANS.get(order)
+    if kept is not None and kept[0] == VARIANTS.version:
+        return kept[1]
+    steps = []
+    for name in order:
+        variant = VARIANTS.get(name) if name in VARIANTS else None
+        steps.append((name, variant, _GATES.get(variant) if variant is not None else None))
+    plan = tuple(steps)
+    _PLANS[order] = (VARIANTS.version, plan)
+    return plan
+
+
 def _order(source: str | None) -> tuple[str, ...]:
     """The variant order of a source (its row's ``parser_order``); ``None``: the paper's order."""
     return PAPER_ORDER if source is None else get_source(source).parser_order
@@ -103,9 +122,9 @@ def made_calls(raw: str, source: str | None = None) -> list[ParsedCall]:
         return []
 
     lowered: list[str] = []  # text.lower(), computed once if a gate needs it
-    for name in order:
-        variant = VARIANTS.get(name)
-        gate = _GATES.get(variant)
+    for name, variant, gate in _plan(order):
+        if variant is None:
+            variant = VARIANTS.get(name)  # not registered: raises, naming close names
         if gate is not None and not gate(text, lowered):
             continue
         try:

@@ -66,9 +66,22 @@ _CONSTANTS = {"True": True, "False": False, "None": None}
 _NOT_FAST: Any = object()
 
 
-def _scalar(dq: str | None, sq: str | None, flt: str | None, integer: str | None, name: str | None) -> Any:
-    """The value of one matched scalar, as ``scan.ast_value`` reads it; ``_NOT_FAST`` for a
+_BAD_PARAMETERS = _KEYWORDS | {"__debug__"}
+"""Parameter names the compiler rejects (``f(if=1)``, ``f(__debug__=1)``)."""
+
+
+def _name(name: str) -> Any:
+    """The value of a bare (dotted) name, as ``scan.ast_value`` reads it; ``_NOT_FAST`` for a
     keyword used as a name."""
+    if "." in name:
+        return name if _KEYWORDS.isdisjoint(name.split(".")) else _NOT_FAST
+    if name in _KEYWORDS:
+        return _CONSTANTS.get(name, _NOT_FAST)
+    return _NAMED.get(name.lower(), name)
+
+
+def _scalar(dq: str | None, sq: str | None, flt: str | None, integer: str | None, name: str | None) -> Any:
+    """The value of one matched scalar (``_NOT_FAST``: not read here)."""
     if dq is not None:
         return dq
     if sq is not None:
@@ -77,12 +90,7 @@ def _scalar(dq: str | None, sq: str | None, flt: str | None, integer: str | None
         return int(integer)
     if flt is not None:
         return float(flt)
-    assert name is not None
-    if "." in name:
-        return _NOT_FAST if any(part in _KEYWORDS for part in name.split(".")) else name
-    if name in _KEYWORDS:
-        return _CONSTANTS.get(name, _NOT_FAST)
-    return _NAMED.get(name.lower(), name)
+    return _name(name) if name is not None else _NOT_FAST
 
 
 def _container(text: str, opener: str, pos: int, depth: int) -> tuple[Any, int] | None:
@@ -138,7 +146,7 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
     if head is None:
         return None
     name = head.group(1)
-    if (name in _KEYWORDS) if "." not in name else any(p in _KEYWORDS for p in name.split(".")):
+    if (name in _KEYWORDS) if "." not in name else not _KEYWORDS.isdisjoint(name.split(".")):
         return None
     arguments: dict[str, Any] = {}
     pos = head.end()
@@ -148,11 +156,20 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
     while True:
         m = _ARG.match(text, pos)
         if m is not None:
-            kw = m.group(1)
-            value = _scalar(*m.group(2, 3, 4, 5, 6))
-            if value is _NOT_FAST:
-                return None
-            sep, pos = m.group(7), m.end()
+            kw, dq, sq, flt, integer, bare, sep = m.groups()
+            if dq is not None:
+                value = dq
+            elif sq is not None:
+                value = sq
+            elif integer is not None:
+                value = int(integer)
+            elif flt is not None:
+                value = float(flt)
+            else:
+                value = _name(bare)
+                if value is _NOT_FAST:
+                    return None
+            pos = m.end()
         else:
             m = _ARG_OPEN.match(text, pos)
             if m is None:
@@ -168,10 +185,10 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
             if after is None:
                 return None
             sep, pos = after.group(1), after.end()
-        if kw in _KEYWORDS or kw == "__debug__" or kw in seen:
+        if kw in _BAD_PARAMETERS or kw in seen:
             return None  # a keyword or a repeated keyword: a syntax error for the compiler
         seen.add(kw)
-        arguments[kw.removeprefix("_rbtc_kw_")] = value
+        arguments[kw.removeprefix("_rbtc_kw_") if kw[0] == "_" else kw] = value
         if sep == ")":
             return ParsedCall(name, arguments, True), pos
         if sep != ",":

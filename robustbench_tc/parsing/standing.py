@@ -265,6 +265,17 @@ class _Statements:
         return statement
 
 
+def _holds_statement(text: str) -> bool:
+    """``_STATEMENT_LINE.search(text)``: a statement at some line start (one line: at 0).
+
+    >>> _holds_statement("[f(a=1)]"), _holds_statement("Sure.\\n  x = f(a=1)\\nDone."), _holds_statement("a\\n")
+    (False, True, False)
+    """
+    if "\n" in text:
+        return _STATEMENT_LINE.search(text) is not None
+    return _STATEMENT.match(text) is not None
+
+
 def prepare(text: str) -> str:
     """The text the variants read: special tool tokens (``<|python_tag|>``, ``[TOOL_CALLS]``) become
     line breaks, markdown escapes are undone, code-fence marker lines are dropped, and example
@@ -286,9 +297,7 @@ def prepare(text: str) -> str:
     if ">>>" in text:
         text = _LEADING_PROMPT.sub("\n", text)
     text = undo_markdown_escapes(text)
-    if _FENCE not in text and not (
-        _STATEMENT_LINE.search(text) if "\n" in text else _STATEMENT.match(text)  # one line: `^` is 0
-    ):
+    if _FENCE not in text and not _holds_statement(text):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")
     n = min(len(lines), MAX_LINES)

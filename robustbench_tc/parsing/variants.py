@@ -29,6 +29,7 @@ import ast
 import keyword
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import islice
 from urllib.parse import parse_qsl
 
@@ -311,6 +312,11 @@ def function_tags(text: str) -> list[ParsedCall]:
     return calls
 
 
+@lru_cache(maxsize=64)
+def _closing_tag(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"</\s*{re.escape(tag)}\s*>", re.IGNORECASE)
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -330,7 +336,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
         attrs, after, self_closing = read
         content, pos = "", after
         if not self_closing:
-            close = re.compile(rf"</\s*{re.escape(m.group(1))}\s*>", re.IGNORECASE).search(text, after)
+            close = _closing_tag(m.group(1)).search(text, after)
             nxt = _XML_OPEN.search(text, after)
             end = close.start() if close else (nxt.start() if nxt else len(text))
             if close and nxt and nxt.start() < close.start():

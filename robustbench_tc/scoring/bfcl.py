@@ -69,7 +69,7 @@ def bfcl_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
     if depth > MAX_COMPARE_DEPTH:
         return False
     if isinstance(gold, str):
-        return isinstance(pred, str) and bfcl_standardize(pred) == bfcl_standardize(gold)
+        return isinstance(pred, str) and (pred == gold or bfcl_standardize(pred) == bfcl_standardize(gold))
     if isinstance(gold, bool) or isinstance(pred, bool):
         return isinstance(gold, bool) and isinstance(pred, bool) and gold == pred
     if isinstance(gold, (int, float)):
@@ -125,7 +125,7 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
                 break
         else:
             return False
-    return all(p in expected for p in pred)
+    return pred.keys() <= expected.keys()  # no parameter outside the possible answer
 
 
 def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:

@@ -192,9 +192,16 @@ def test_special_token_check_never_misses_a_token(text: str) -> None:
         assert standing._SPECIAL_TOKENS.search(text) is None
 
 
-@pytest.mark.parametrize(
-    "text", ["[f(a=1)]", "x = f(a=1)", "import os", "  if x:", "f(a=1)\nx = 2", "a, b = f()"]
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["[f(a=1)]", "x = f(a=1)", "import os", "  if x:", "a, b = f()", "", " ", "def g():", "ok:"]
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["\n", "\r\n", "\n\n"]),
 )
-def test_one_line_statement_check_is_the_multiline_search(text: str) -> None:
-    one_line = standing._STATEMENT.match(text) if "\n" not in text else standing._STATEMENT_LINE.search(text)
-    assert bool(one_line) == bool(standing._STATEMENT_LINE.search(text))
+def test_statement_check_is_the_multiline_search(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    assert standing._holds_statement(text) == bool(standing._STATEMENT_LINE.search(text))
