@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import islice
 
@@ -78,26 +79,40 @@ _SPECIAL_TOKENS = re.compile(
     r"|\[/?[A-Z][A-Z_]{1,30}\]"
 )
 MAX_TOKEN_CHECKS = 16
-"""``[`` seen by ``_may_hold_special_token`` before it leaves the answer to the regex."""
+"""``<`` or ``[`` seen by ``_may_hold_special_token`` (each) before it leaves the answer to the regex."""
 
 
 def _may_hold_special_token(text: str) -> bool:
-    """Whether ``_SPECIAL_TOKENS`` can match: every token opens with ``<``, or with ``[`` then an
-    upper-case letter or ``/`` (a cheaper test than the regex's search of every position).
+    """Whether ``_SPECIAL_TOKENS`` can match (a cheaper test than the regex's search of every
+    position): every token opens with ``<`` then ``|``, ``｜``, ``<``, ``b`` (``bot_end``), ``e``
+    (``end_of_turn``) or ``</s>``, or with ``[`` then an upper-case letter or ``/``.
 
     >>> _may_hold_special_token('[f(a="x")]'), _may_hold_special_token("[TOOL_CALLS]f")
     (False, True)
+    >>> _may_hold_special_token("<tool_call>{}</tool_call>"), _may_hold_special_token("x</s>")
+    (False, True)
     """
-    if "<" in text:
-        return True
-    at = text.find("[")
+    return _may_open(text, "<", _opens_angle_token) or _may_open(text, "[", _opens_bracket_token)
+
+
+def _opens_angle_token(text: str, at: int) -> bool:
+    after = text[at + 1 : at + 2]
+    return after in ("|", "｜", "<", "b", "e") or text.startswith("</s>", at)
+
+
+def _opens_bracket_token(text: str, at: int) -> bool:
+    after = text[at + 1 : at + 2]
+    return after == "/" or "A" <= after <= "Z"
+
+
+def _may_open(text: str, opener: str, opens: Callable[[str, int], bool]) -> bool:
+    at = text.find(opener)
     for _ in range(MAX_TOKEN_CHECKS):
         if at < 0:
             return False
-        after = text[at + 1 : at + 2]
-        if after == "/" or "A" <= after <= "Z":
+        if opens(text, at):
             return True
-        at = text.find("[", at + 1)
+        at = text.find(opener, at + 1)
     return at >= 0
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from robustbench_tc.parsing import standing
+from robustbench_tc.parsing import scan, standing
 from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.standing import _PRINT_WRAP, well_formed
 from robustbench_tc.parsing.variants import _calls_from_tree
@@ -186,7 +186,12 @@ def test_tail_start_is_the_tail_regex_search(line: str, lo: int) -> None:
 
 
 @settings(max_examples=800, deadline=None)
-@given(st.text(st.sampled_from(list("[]</|sATZ_az\n>｜")), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from([*"[]</|sATZ_az\n>｜be", "bot_end", "end_of_turn", "<|", "TOOL_CALLS", "eom_id"]),
+        max_size=24,
+    ).map("".join)
+)
 def test_special_token_check_never_misses_a_token(text: str) -> None:
     if not standing._may_hold_special_token(text):
         assert standing._SPECIAL_TOKENS.search(text) is None
@@ -205,3 +210,38 @@ def test_special_token_check_never_misses_a_token(text: str) -> None:
 def test_statement_check_is_the_multiline_search(lines: list[str], newline: str) -> None:
     text = newline.join(lines)
     assert standing._holds_statement(text) == bool(standing._STATEMENT_LINE.search(text))
+
+
+def balanced_by_characters(text: str, start: int, max_len: int = scan.MAX_SEGMENT) -> str | None:
+    """``scan.balanced`` as it was written before: a walk over every character."""
+    if start >= len(text) or text[start] not in scan._OPENERS:
+        return None
+    stack: list[str] = []
+    quote = ""
+    i, stop = start, min(len(text), start + max_len)
+    while i < stop:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in scan._OPENERS:
+            stack.append(scan._OPENERS[ch])
+        elif ch in ")]}":
+            if not stack or stack.pop() != ch:
+                return None
+            if not stack:
+                return text[start : i + 1]
+        i += 1
+    return None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(st.sampled_from(list("()[]{}\"'\\ax")), max_size=30), st.integers(0, 5), st.integers(1, 40))
+def test_balanced_is_the_character_walk(text: str, start: int, max_len: int) -> None:
+    assert scan.balanced(text, start, max_len) == balanced_by_characters(text, start, max_len)
+    assert scan.balanced(text, start) == balanced_by_characters(text, start)
