@@ -42,8 +42,8 @@ _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = rf"{_IDENT}(?:\.{_IDENT})*"
 _WS = r"[ \t\n]*"
 _SCALAR = (
-    r'"([^"\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)"'  # a double-quoted string
-    r"|'([^'\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)'"  # a single-quoted string
+    r'"([^"\\\x00-\x08\x0a-\x1f]*)"'  # a double-quoted string
+    r"|'([^'\\\x00-\x08\x0a-\x1f]*)'"  # a single-quoted string
     r"|(-?(?:0|[1-9][0-9]{0,40})(?:\.[0-9]{1,40}(?:[eE][+-]?[0-9]{1,3})?|[eE][+-]?[0-9]{1,3}))"  # a float
     r"|(-?(?:0|[1-9][0-9]{0,40}))"  # an int
     rf"|({_DOTTED})"  # a name
@@ -57,7 +57,7 @@ _ARG_OPEN = re.compile(rf"{_WS}({_IDENT}){_WS}={_WS}([\[{{])")
 _ITEM = re.compile(rf"{_WS}(?:{_SCALAR}){_SEP}")
 _ITEM_OPEN = re.compile(rf"{_WS}([\[{{])")
 _KEY = re.compile(
-    rf'{_WS}(?:"([^"\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)"|\'([^\'\\\x00-\x08\x0a-\x1f\ud800-\udfff]*)\'){_WS}:'
+    rf'{_WS}(?:"([^"\\\x00-\x08\x0a-\x1f]*)"|\'([^\'\\\x00-\x08\x0a-\x1f]*)\'){_WS}:'
 )
 _AFTER = re.compile(_SEP)
 _CLOSE = re.compile(rf"{_WS}([)\]}}])")
@@ -195,11 +195,21 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
             return None
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def fast_calls(text: str) -> list[ParsedCall] | None:
     """The calls of ``[f(a=1), g()]`` or ``f(a=1)`` in the plain layout (see the module), or
     ``None`` when the text is anything else (then ``ast.parse`` decides)."""
     if len(text) > MAX_FAST_LEN or not text or text.count('"') % 2 or text.count("'") % 2:
         return None  # an odd quote count: mostly a broken string (rarely `"it's"`: the ast path reads it)
+    if not text.isascii() and not _encodable(text):
+        return None  # a lone surrogate: the compiler cannot encode the text
     if text[0] != "[":
         read = _call(text, 0)
         return [read[0]] if read is not None and read[1] == len(text) else None
