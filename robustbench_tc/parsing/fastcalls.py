@@ -56,9 +56,7 @@ _ARG_OPEN = re.compile(rf"{_WS}({_IDENT}){_WS}={_WS}([\[{{])")
 """A keyword argument whose value opens a list or a dict."""
 _ITEM = re.compile(rf"{_WS}(?:{_SCALAR}){_SEP}")
 _ITEM_OPEN = re.compile(rf"{_WS}([\[{{])")
-_KEY = re.compile(
-    rf'{_WS}(?:"([^"\\\x00-\x08\x0a-\x1f]*)"|\'([^\'\\\x00-\x08\x0a-\x1f]*)\'){_WS}:'
-)
+_KEY = re.compile(rf'{_WS}(?:"([^"\\\x00-\x08\x0a-\x1f]*)"|\'([^\'\\\x00-\x08\x0a-\x1f]*)\'){_WS}:')
 _AFTER = re.compile(_SEP)
 _CLOSE = re.compile(rf"{_WS}([)\]}}])")
 _NAMED = {"true": True, "false": False, "null": None, "none": None}
