@@ -280,15 +280,29 @@ class _Statements:
         return statement
 
 
+_STATEMENT_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_@$")
+"""What a statement line starts with after its indentation (every ``_STATEMENT`` branch)."""
+MAX_LINE_STARTS = 64
+"""Lines whose first character ``_holds_statement`` looks at before it runs the regex."""
+
+
 def _holds_statement(text: str) -> bool:
-    """``_STATEMENT_LINE.search(text)``: a statement at some line start (one line: at 0).
+    """``_STATEMENT_LINE.search(text)``: a statement at some line start (one line: at 0).  The
+    regex search tries every position; it is skipped when no line can start a statement (a
+    ``<tool_call>`` block, a JSON object).
 
     >>> _holds_statement("[f(a=1)]"), _holds_statement("Sure.\\n  x = f(a=1)\\nDone."), _holds_statement("a\\n")
     (False, True, False)
+    >>> _holds_statement('<tool_call>\\n{"name": "f"}\\n</tool_call>')
+    False
     """
-    if "\n" in text:
-        return _STATEMENT_LINE.search(text) is not None
-    return _STATEMENT.match(text) is not None
+    if "\n" not in text:
+        return _STATEMENT.match(text) is not None
+    if text.count("\n") <= MAX_LINE_STARTS and not any(
+        line.lstrip(" \t")[:1] in _STATEMENT_FIRST for line in text.split("\n")
+    ):
+        return False
+    return _STATEMENT_LINE.search(text) is not None
 
 
 def prepare(text: str) -> str:

@@ -202,8 +202,19 @@ def test_special_token_check_never_misses_a_token(text: str) -> None:
     st.lists(
         st.sampled_from(
             ["[f(a=1)]", "x = f(a=1)", "import os", "  if x:", "a, b = f()", "", " ", "def g():", "ok:"]
+            + [
+                "<tool_call>",
+                '{"name": "f"}',
+                "\t$ curl x",
+                "@app",
+                "  _x = 1",
+                "\r",
+                "é = 1",
+                "1 = 2",
+                "\tFoo = 1",
+            ]
         ),
-        max_size=6,
+        max_size=8,
     ),
     st.sampled_from(["\n", "\r\n", "\n\n"]),
 )
