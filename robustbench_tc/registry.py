@@ -27,6 +27,8 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self.version = 0
+        """Bumped by every change, so that a caller may keep what it derived from the entries."""
 
     @overload
     def register(self, name: str) -> Callable[[T], T]: ...
@@ -37,6 +39,7 @@ class Registry(Generic[T]):
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
             self._items[name] = item
+            self.version += 1
             return item
 
         return add(obj) if obj is not None else add
@@ -44,9 +47,11 @@ class Registry(Generic[T]):
     def unregister(self, name: str) -> T:
         """Remove and return an entry (a plugin or test that registered it at run time)."""
         try:
-            return self._items.pop(name)
+            item = self._items.pop(name)
         except KeyError:
             raise KeyError(unknown_name_message(self.kind, name, self._items)) from None
+        self.version += 1
+        return item
 
     def get(self, name: str) -> T:
         try:

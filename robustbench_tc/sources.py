@@ -84,7 +84,11 @@ class SourceInfo:
 
     @property
     def parser_order(self) -> tuple[str, ...]:
-        return (*self.first_variants, *(v for v in PAPER_ORDER if v not in self.first_variants))
+        order = self._cache.get("parser_order")
+        if order is None:
+            order = (*self.first_variants, *(v for v in PAPER_ORDER if v not in self.first_variants))
+            self._cache["parser_order"] = order
+        return order
 
     def codec_module(self) -> Any:
         return self._resolve("codec")

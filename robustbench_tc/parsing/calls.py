@@ -101,12 +101,13 @@ def is_tool_definition(obj: dict[str, Any]) -> bool:
     >>> is_tool_definition({"name": "f", "parameters": {"type": "object"}})
     False
     """
-    if "description" in obj and any(k in obj for k in ("parameters", "properties", "required")):
+    if "description" in obj and ("parameters" in obj or "properties" in obj or "required" in obj):
         return True
-    params = next((obj[k] for k in ARGUMENT_KEYS if isinstance(obj.get(k), dict)), None)
-    return (
-        params is not None and params.get("type") == "object" and isinstance(params.get("properties"), dict)
-    )
+    for key in ARGUMENT_KEYS:
+        params = obj.get(key)
+        if isinstance(params, dict):
+            return params.get("type") == "object" and isinstance(params.get("properties"), dict)
+    return False
 
 
 def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
@@ -116,9 +117,18 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
     inner = obj.get("function")
     if isinstance(inner, dict) and "name" in inner:
         return call_from_mapping(inner, depth + 1)
-    arg_key = next((k for k in ARGUMENT_KEYS if k in obj), None)
+    arg_key = None
+    for key in ARGUMENT_KEYS:
+        if key in obj:
+            arg_key = key
+            break
     spaces = arg_key is not None  # {"name": "Search Managers", "parameters": {...}} is a call object
-    name = next((clean_name(obj[k], spaces) for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
+    name = None
+    for key in NAME_KEYS:  # the first name key holding a string decides
+        value = obj.get(key)
+        if isinstance(value, str):
+            name = clean_name(value, spaces)
+            break
     if name is None:
         return None
     if arg_key is None and isinstance(obj.get("input"), dict):  # Anthropic ``tool_use``: {"name", "input"}

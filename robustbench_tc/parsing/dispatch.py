@@ -17,9 +17,12 @@ Before parsing, reasoning is removed: text up to the last ``</think>``; an unclo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from robustbench_tc.parsing import variants
 from robustbench_tc.parsing.calls import ParsedCall
 from robustbench_tc.parsing.standing import prepare
-from robustbench_tc.parsing.variants import VARIANTS
+from robustbench_tc.parsing.variants import VARIANTS, Variant
 from robustbench_tc.sources import PAPER_ORDER, get_source
 
 
@@ -42,6 +45,49 @@ def strip_reasoning(raw: str) -> str:
     ):
         start = raw.find("<think>", start + 1)  # `f(a="<think>")`: inside a line, not a reasoning block
     return raw[:start] if start >= 0 else raw
+
+
+def _lower(text: str, lowered: list[str]) -> str:
+    if not lowered:
+        lowered.append(text.lower())
+    return lowered[0]
+
+
+def _may_stand(text: str, _lowered: list[str]) -> bool:
+    return "(" in text or "[" in text  # every standalone call or list opens one
+
+
+_GATES: dict[Variant, Callable[[str, list[str]], bool]] = {
+    variants.bfcl_ast: _may_stand,
+    variants.python_call: _may_stand,
+    variants.tool_call_xml: lambda text, _lowered: "<" in text,  # every tag form opens with "<"
+    variants.react: lambda text, lowered: "action" in _lower(text, lowered),  # as `react` itself checks
+    variants.toolalpaca: lambda text, lowered: (
+        "{" in text or ("?" in text and "=" in text) or "function" in _lower(text, lowered)
+    ),  # `label: {`, `name\n{json}`, `fn?a=1`, `Function: X` (the checks `toolalpaca` makes)
+    variants.json_blob: lambda text, _lowered: '"' in text or "'" in text,  # a quoted name key
+}
+"""Cheap necessary conditions for a built-in variant to find a call: a variant whose gate says no
+would return ``[]``, so it is not run.  A variant registered under another function has no gate."""
+
+
+_Step = tuple[str, Variant | None, Callable[[str, list[str]], bool] | None]
+_PLANS: dict[tuple[str, ...], tuple[int, tuple[_Step, ...]]] = {}
+
+
+def _plan(order: tuple[str, ...]) -> tuple[_Step, ...]:
+    """``(name, variant, gate)`` for each variant of ``order`` (``None`` for a name not registered),
+    kept until the registry changes."""
+    kept = _PLANS.get(order)
+    if kept is not None and kept[0] == VARIANTS.version:
+        return kept[1]
+    steps = []
+    for name in order:
+        variant = VARIANTS.get(name) if name in VARIANTS else None
+        steps.append((name, variant, _GATES.get(variant) if variant is not None else None))
+    plan = tuple(steps)
+    _PLANS[order] = (VARIANTS.version, plan)
+    return plan
 
 
 def _order(source: str | None) -> tuple[str, ...]:
@@ -68,16 +114,21 @@ def made_calls(raw: str, source: str | None = None) -> list[ParsedCall]:
     []
     """
     order = _order(source)
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str) or not raw or raw.isspace():  # `isspace`: what `strip` removes
         return []
 
     text = prepare(strip_reasoning(raw))
-    if not text.strip():
+    if not text or text.isspace():
         return []
 
-    for name in order:
+    lowered: list[str] = []  # text.lower(), computed once if a gate needs it
+    for name, variant, gate in _plan(order):
+        if variant is None:
+            variant = VARIANTS.get(name)  # not registered: raises, naming close names
+        if gate is not None and not gate(text, lowered):
+            continue
         try:
-            calls = VARIANTS.get(name)(text)
+            calls = variant(text)
         except (RecursionError, MemoryError, ValueError, TypeError, IndexError, KeyError, AttributeError):
             calls = []
         if calls:

@@ -94,17 +94,17 @@ def json_spans(
     pos, attempts, failed = 0, 0, 0
     n = len(text)
     max_failed = min(MAX_FAILED_DECODE, 4 * n + 4096)
-    key_starts = _key_positions(text, keys) if keys is not None else None
+    key_starts = _KeyStarts(text, keys) if keys is not None else None
     while pos < n and attempts < max_attempts and failed < max_failed:
         start = _next_opener(text, pos, openers)
         if start < 0:
             return
         if key_starts is not None:
-            i = bisect_left(key_starts, start)
-            if i == len(key_starts):
+            key = key_starts.first_from(start)
+            if key is None:
                 return
-            if key_starts[i] - start > KEY_WINDOW:
-                pos = max(start + 1, key_starts[i] - KEY_WINDOW)
+            if key - start > KEY_WINDOW:
+                pos = max(start + 1, key - KEY_WINDOW)
                 continue
         attempts += 1
         try:
@@ -127,8 +127,32 @@ KEY_WINDOW = 300
 MAX_KEY_POSITIONS = 10_000
 
 
-def _key_positions(text: str, keys: re.Pattern[str]) -> list[int]:
-    return [m.start() for m in islice(keys.finditer(text), MAX_KEY_POSITIONS)]
+class _KeyStarts:
+    """Where the first ``MAX_KEY_POSITIONS`` matches of ``keys`` start (``finditer``'s
+    non-overlapping matches, left to right), read from the text only as far as asked.
+
+    >>> import re
+    >>> keys = _KeyStarts('{"a": {"name": 1}, "name": 2}', re.compile('"name"'))
+    >>> keys.first_from(0), keys.first_from(8), keys.first_from(8), keys.first_from(20)
+    (7, 19, 19, None)
+    """
+
+    def __init__(self, text: str, keys: re.Pattern[str]) -> None:
+        self._matches = islice(keys.finditer(text), MAX_KEY_POSITIONS)
+        self._starts: list[int] = []
+        self._done = False
+
+    def first_from(self, start: int) -> int | None:
+        """The first key start at or after ``start``, or ``None``."""
+        starts = self._starts
+        while not self._done and (not starts or starts[-1] < start):
+            match = next(self._matches, None)
+            if match is None:
+                self._done = True
+            else:
+                starts.append(match.start())
+        i = bisect_left(starts, start)
+        return starts[i] if i < len(starts) else None
 
 
 def _next_opener(text: str, pos: int, openers: str) -> int:
@@ -147,26 +171,30 @@ def balanced(text: str, start: int, max_len: int = MAX_SEGMENT) -> str | None:
         return None
     stack: list[str] = []
     quote = ""
-    i, stop = start, min(len(text), start + max_len)
-    while i < stop:
-        ch = text[i]
+    escaped_at = -1  # the character after a backslash inside a quote: skipped
+    for m in _BALANCE_TOKEN.finditer(text, start, min(len(text), start + max_len)):
+        ch, i = m.group(), m.start()
         if quote:
-            if ch == "\\":
-                i += 2
+            if i == escaped_at:
                 continue
-            if ch == quote:
+            if ch == "\\":
+                escaped_at = i + 1
+            elif ch == quote:
                 quote = ""
         elif ch in "\"'":
             quote = ch
         elif ch in _OPENERS:
             stack.append(_OPENERS[ch])
-        elif ch in ")]}":
+        elif ch != "\\":
             if not stack or stack.pop() != ch:
                 return None
             if not stack:
                 return text[start : i + 1]
-        i += 1
     return None
+
+
+_BALANCE_TOKEN = re.compile(r"[()\[\]{}\"'\\]")
+"""What ``balanced`` looks at (the characters between are skipped by the regex engine)."""
 
 
 _BRACKETS = re.compile(r"[()\[\]{}]")

@@ -28,10 +28,12 @@ from __future__ import annotations
 import builtins
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import islice
 
 from robustbench_tc.parsing.calls import MAX_CALLS, ParsedCall
+from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.scan import balanced
 
 MAX_LINES = 2000
@@ -76,6 +78,44 @@ _SPECIAL_TOKENS = re.compile(
     r"<(?:\|/?[A-Za-z_][\w.\-]{0,40}\||｜[^｜\n]{1,40}｜|<[A-Za-z_]\w{0,30}>|bot_end|end_of_turn|/s)>"
     r"|\[/?[A-Z][A-Z_]{1,30}\]"
 )
+MAX_TOKEN_CHECKS = 16
+"""``<`` or ``[`` seen by ``_may_hold_special_token`` (each) before it leaves the answer to the regex."""
+
+
+def _may_hold_special_token(text: str) -> bool:
+    """Whether ``_SPECIAL_TOKENS`` can match (a cheaper test than the regex's search of every
+    position): every token opens with ``<`` then ``|``, ``｜``, ``<``, ``b`` (``bot_end``), ``e``
+    (``end_of_turn``) or ``</s>``, or with ``[`` then an upper-case letter or ``/``.
+
+    >>> _may_hold_special_token('[f(a="x")]'), _may_hold_special_token("[TOOL_CALLS]f")
+    (False, True)
+    >>> _may_hold_special_token("<tool_call>{}</tool_call>"), _may_hold_special_token("x</s>")
+    (False, True)
+    """
+    return _may_open(text, "<", _opens_angle_token) or _may_open(text, "[", _opens_bracket_token)
+
+
+def _opens_angle_token(text: str, at: int) -> bool:
+    after = text[at + 1 : at + 2]
+    return after in ("|", "｜", "<", "b", "e") or text.startswith("</s>", at)
+
+
+def _opens_bracket_token(text: str, at: int) -> bool:
+    after = text[at + 1 : at + 2]
+    return after == "/" or "A" <= after <= "Z"
+
+
+def _may_open(text: str, opener: str, opens: Callable[[str, int], bool]) -> bool:
+    at = text.find(opener)
+    for _ in range(MAX_TOKEN_CHECKS):
+        if at < 0:
+            return False
+        if opens(text, at):
+            return True
+        at = text.find(opener, at + 1)
+    return at >= 0
+
+
 _LEADING_PROMPT = re.compile(r"^[ \t]*>>>(?=[A-Za-z_])", re.MULTILINE)
 """Control tokens of model chat templates, read as line breaks: ``<|python_tag|>``, ``<|call|>``,
 DeepSeek's ``<｜tool▁sep｜>``, ``[TOOL_CALLS]``/``[ARGS]``, Gorilla's ``<<function>>``, Functionary's
@@ -240,6 +280,31 @@ class _Statements:
         return statement
 
 
+_STATEMENT_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_@$")
+"""What a statement line starts with after its indentation (every ``_STATEMENT`` branch)."""
+MAX_LINE_STARTS = 64
+"""Lines whose first character ``_holds_statement`` looks at before it runs the regex."""
+
+
+def _holds_statement(text: str) -> bool:
+    """``_STATEMENT_LINE.search(text)``: a statement at some line start (one line: at 0).  The
+    regex search tries every position; it is skipped when no line can start a statement (a
+    ``<tool_call>`` block, a JSON object).
+
+    >>> _holds_statement("[f(a=1)]"), _holds_statement("Sure.\\n  x = f(a=1)\\nDone."), _holds_statement("a\\n")
+    (False, True, False)
+    >>> _holds_statement('<tool_call>\\n{"name": "f"}\\n</tool_call>')
+    False
+    """
+    if "\n" not in text:
+        return _STATEMENT.match(text) is not None
+    if text.count("\n") <= MAX_LINE_STARTS and not any(
+        line.lstrip(" \t")[:1] in _STATEMENT_FIRST for line in text.split("\n")
+    ):
+        return False
+    return _STATEMENT_LINE.search(text) is not None
+
+
 def prepare(text: str) -> str:
     """The text the variants read: special tool tokens (``<|python_tag|>``, ``[TOOL_CALLS]``) become
     line breaks, markdown escapes are undone, code-fence marker lines are dropped, and example
@@ -256,11 +321,12 @@ def prepare(text: str) -> str:
     >>> prepare("get_uv(\\n    location='x',\\n)").split()
     ['get_uv(', "location='x',", ')']
     """
-    text = _SPECIAL_TOKENS.sub("\n", text)
+    if _may_hold_special_token(text):
+        text = _SPECIAL_TOKENS.sub("\n", text)
     if ">>>" in text:
         text = _LEADING_PROMPT.sub("\n", text)
     text = undo_markdown_escapes(text)
-    if _FENCE not in text and not _STATEMENT_LINE.search(text):
+    if _FENCE not in text and not _holds_statement(text):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")
     n = min(len(lines), MAX_LINES)
@@ -339,8 +405,38 @@ def _end_before_tail(text: str, start: int, line_end: int) -> int:
     end = len(text[start:line_end].rstrip(" \t`*;.,\r")) + start
     if end > start and text[end - 1] in ")]":
         return end
-    tail = _TAIL_AT_END.search(text, max(start, line_end - MAX_TAIL), line_end)
-    return tail.start() if tail else line_end
+    return tail_start(text, max(start, line_end - MAX_TAIL), line_end)
+
+
+def tail_start(text: str, lo: int, hi: int) -> int:
+    """Where ``_TAIL_AT_END`` first matches in ``text[lo:hi]`` (one line: no newline in it), found
+    from the right in a few steps instead of by a regex search that retries every position.
+
+    The tail is ``_`` ``[`*]{0,3}`` ``_`` ``[;.,]?`` ``_`` (``_``: spaces and tabs), then an optional
+    ``# comment``.  Without a ``#`` the leftmost match starts where the longest such suffix
+    starts; with one, the comment starts at the first ``#`` (a later ``#`` or the comment-free
+    suffix starts after it), preceded by the longest such suffix of the text before it.
+
+    >>> t = "f(a=1) `;  # note"
+    >>> tail_start(t, 0, len(t)), _TAIL_AT_END.search(t, 0, len(t)).start()
+    (6, 6)
+    """
+    hash_at = text.find("#", lo, hi)
+    i = hash_at if hash_at >= 0 else hi
+    while i > lo and text[i - 1] in " \t":
+        i -= 1
+    if i > lo and text[i - 1] in ";.,":
+        i -= 1
+        while i > lo and text[i - 1] in " \t":
+            i -= 1
+    marks = 0
+    while marks < 3 and i > lo and text[i - 1] in "`*":
+        i -= 1
+        marks += 1
+    if marks:
+        while i > lo and text[i - 1] in " \t":
+            i -= 1
+    return i
 
 
 _SENTENCE_AFTER = re.compile(r"[.!?][ \t]+[`*\"'(]{0,3}[A-Z0-9]")
@@ -473,6 +569,20 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
     # imported here: variants imports this module
     from robustbench_tc.parsing.variants import calls_from_segment
 
+    whole_not_fast = False  # `fast_calls(text)` is known to be None
+    if text.startswith("[") and "\n" not in text:
+        # One line opening with "[": the loop's first candidate is the list's own bracket at 0.
+        # A plain list that `fast_calls` reads (so `well_formed` accepts it) is taken whole,
+        # unless none of its calls is a tool; a bracket that never closes ends the scan.
+        if text.endswith("]"):
+            parsed = fast_calls(text)
+            found = [_without_namespace(c) for c in parsed if is_tool_call(c, True)] if parsed else []
+            if found:
+                return tuple(found[:MAX_CALLS])
+            whole_not_fast = parsed is None
+        first_end = _statement_end(text, 0, 0, len(text), [MAX_LINES])
+        if first_end is not None and first_end < 0:
+            return ()
     calls: list[ParsedCall] = []
     pos, n = 0, len(text)
     budget = [MAX_LINES]  # line visits, the multi-line scans' included
@@ -505,16 +615,16 @@ def _standalone_calls(text: str) -> tuple[ParsedCall, ...]:
             if end > line_end:
                 nxt = text.find("\n", end)
                 next_pos = n + 1 if nxt < 0 else nxt + 1
-            if not well_formed(segment):
-                continue
-            wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
-            if wrapped is not None:
-                segment = wrapped.group(1)
-            found = [
-                _without_namespace(c)
-                for c in calls_from_segment(segment)
-                if is_tool_call(c, segment.startswith("["))
-            ]
+            # the plain layout: well formed, no print wrapper
+            parsed = None if whole_not_fast and end - start == n else fast_calls(segment)
+            if parsed is None:
+                if not well_formed(segment):
+                    continue
+                wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
+                if wrapped is not None:
+                    segment = wrapped.group(1)
+                parsed = calls_from_segment(segment, fast_tried=wrapped is None)
+            found = [_without_namespace(c) for c in parsed if is_tool_call(c, segment.startswith("["))]
             if found:
                 holds_call = True
                 preamble = text[pos:start].strip(" \t`*>#-+0123456789.)")

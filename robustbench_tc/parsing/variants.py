@@ -29,6 +29,7 @@ import ast
 import keyword
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import islice
 from urllib.parse import parse_qsl
 
@@ -43,6 +44,7 @@ from robustbench_tc.parsing.calls import (
     clean_name,
     flattened_call,
 )
+from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.scan import (
     MAX_ATTEMPTS,
     NOT_A_LITERAL,
@@ -104,6 +106,14 @@ def _calls_from_expression(source: str) -> list[ParsedCall]:
     >>> _calls_from_expression('[book(from="NYC", to="LA")]')[0].arguments
     {'from': 'NYC', 'to': 'LA'}
     """
+    fast = fast_calls(source)  # the plain layout, read without building a syntax tree
+    if fast is not None:
+        return fast
+    return _calls_from_tree(source)
+
+
+def _calls_from_tree(source: str) -> list[ParsedCall]:
+    """``_calls_from_expression`` through ``ast.parse`` (any layout)."""
     node = parse_expression(source)
     if node is None and "=" in source:
         patched = _KEYWORD_ARG.sub(rf"\1{_KEYWORD_MARK}\2\3", source)
@@ -146,10 +156,13 @@ def _keyword_list_variant(segment: str) -> list[ParsedCall]:
 
 
 # --------------------------------------------------------------------------- the variants
-def calls_from_segment(segment: str) -> list[ParsedCall]:
+def calls_from_segment(segment: str, fast_tried: bool = False) -> list[ParsedCall]:
     """Calls from one statement: ``f(a=1)``, ``[f(a=1), g()]``, ``[f(a:1)]`` or
-    ``[func_name="X", params={...}]``; ``[]`` if it is none of these."""
-    calls = _calls_from_expression(segment) or _colon_variant(segment)
+    ``[func_name="X", params={...}]``; ``[]`` if it is none of these.  ``fast_tried``: the
+    caller already knows ``fast_calls(segment)`` is ``None``."""
+    calls = (_calls_from_tree(segment) if fast_tried else _calls_from_expression(segment)) or _colon_variant(
+        segment
+    )
     if not calls and segment.startswith("[") and segment.endswith("]"):
         calls = _keyword_list_variant(segment)
     return calls
@@ -299,6 +312,11 @@ def function_tags(text: str) -> list[ParsedCall]:
     return calls
 
 
+@lru_cache(maxsize=64)
+def _closing_tag(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"</\s*{re.escape(tag)}\s*>", re.IGNORECASE)
+
+
 @VARIANTS.register("tool_call_xml")
 def tool_call_xml(text: str) -> list[ParsedCall]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
@@ -318,7 +336,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
         attrs, after, self_closing = read
         content, pos = "", after
         if not self_closing:
-            close = re.compile(rf"</\s*{re.escape(m.group(1))}\s*>", re.IGNORECASE).search(text, after)
+            close = _closing_tag(m.group(1)).search(text, after)
             nxt = _XML_OPEN.search(text, after)
             end = close.start() if close else (nxt.start() if nxt else len(text))
             if close and nxt and nxt.start() < close.start():

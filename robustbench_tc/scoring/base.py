@@ -68,6 +68,8 @@ def one_to_one(calls: Sequence[ParsedCall], gold: Sequence[GoldCall], match: Cal
     matching by augmenting paths; outputs have at most ``MAX_CALLS`` calls)."""
     if len(calls) != len(gold):
         return False
+    if len(calls) == 1:  # the usual case: one call against one gold call
+        return match(calls[0], gold[0])
     edges = [[j for j, g in enumerate(gold) if match(c, g)] for c in calls]
     owner: dict[int, int] = {}
 
@@ -129,11 +131,15 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
 def declared_type(tools: Sequence[Tool], tool_name: str, param: str) -> str | None:
     """The JSON-Schema type the tool(s) named ``tool_name`` declare for ``param``; ``None`` if
     untyped, unknown, or ambiguous (same-name distractors declaring different types)."""
-    kinds = set()
+    found = False
+    declared: str | None = None
     for tool in tools:
         if tool.name == tool_name:
             node = tool.properties.get(param)
             if isinstance(node, dict):
                 kind = node.get("type")
-                kinds.add(kind if isinstance(kind, str) else None)
-    return kinds.pop() if len(kinds) == 1 else None
+                kind = kind if isinstance(kind, str) else None
+                if found and kind != declared:
+                    return None  # two different declarations
+                found, declared = True, kind
+    return declared

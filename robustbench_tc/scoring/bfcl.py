@@ -69,7 +69,7 @@ def bfcl_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
     if depth > MAX_COMPARE_DEPTH:
         return False
     if isinstance(gold, str):
-        return isinstance(pred, str) and bfcl_standardize(pred) == bfcl_standardize(gold)
+        return isinstance(pred, str) and (pred == gold or bfcl_standardize(pred) == bfcl_standardize(gold))
     if isinstance(gold, bool) or isinstance(pred, bool):
         return isinstance(gold, bool) and isinstance(pred, bool) and gold == pred
     if isinstance(gold, (int, float)):
@@ -92,21 +92,55 @@ def bfcl_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
 
 
 def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
+    """``match_arguments`` with BFCL's value check (an ``""`` value fits an optional parameter;
+    otherwise the declared type and one acceptable value), written out as one loop: it runs once
+    per predicted and gold call pair, and the tools' declared types are read once per call."""
     if call.name != gold.name or not call.arguments_ok:
         return False
-
-    def value_ok(param: str, value: Any, acceptable: list[Any]) -> bool:
+    pred = call.arguments
+    expected = gold.arguments
+    named: list[Tool] | None = None
+    props: dict[str, Any] | None = None
+    for param, acceptable in expected.items():
+        if param not in pred:
+            if not is_optional(acceptable):
+                return False
+            continue
+        value = pred[param]
         if value == OPTIONAL and is_optional(acceptable):
-            return True
-        kind = declared_type(tools, gold.name, param)
-        return type_ok(value, kind) and any(bfcl_equal(value, a) for a in acceptable if a != OPTIONAL)
-
-    return match_arguments(call.arguments, gold.arguments, value_ok)
+            continue
+        if named is None:
+            named = [tool for tool in tools if tool.name == gold.name]
+            props = named[0].properties if len(named) == 1 else None
+        if props is not None:  # one tool of that name (no same-name distractor): its declaration
+            node = props.get(param)
+            kind = node.get("type") if isinstance(node, dict) else None
+            kind = kind if isinstance(kind, str) else None
+        else:
+            kind = declared_type(named, gold.name, param)
+        if not type_ok(value, kind):
+            return False
+        for option in acceptable:
+            if option != OPTIONAL and bfcl_equal(value, option):
+                break
+        else:
+            return False
+    return pred.keys() <= expected.keys()  # no parameter outside the possible answer
 
 
 def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:
-    """1.0 if the calls match some gold answer call-for-call (any order), else 0.0."""
-    return any_answer_fits(calls, answers, tools, match_call)
+    """1.0 if the calls match some gold answer call-for-call (any order), else 0.0
+    (``any_answer_fits`` with ``one_to_one``; a single call is matched directly)."""
+    for answer in answers:
+        gold = answer.calls
+        if len(gold) != len(calls):
+            continue
+        if len(gold) == 1:
+            if match_call(calls[0], gold[0], tools):
+                return 1.0
+        elif any_answer_fits(calls, [answer], tools, match_call):
+            return 1.0
+    return 0.0
 
 
 SCORER = SourceScorer(

@@ -78,7 +78,7 @@ def classify(
     """
     if correct >= 1.0:
         return "correct"
-    if not raw or not strip_chat_template(raw).strip():
+    if not raw or not (strip_chat_template(raw) if "<" in raw else raw).strip():  # every token opens with "<"
         return "empty"
     if not calls:
         return "omitted"
@@ -100,5 +100,7 @@ def ghost_calls(calls: Sequence[ParsedCall], tools: Sequence[Tool]) -> int:
     >>> ghost_calls([ParsedCall("f"), ParsedCall("numpy.dot")], [Tool(name="f")])
     1
     """
+    if not calls:
+        return 0
     names = {t.name for t in tools}
     return sum(1 for c in calls if c.name not in names)
