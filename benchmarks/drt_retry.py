@@ -70,7 +70,8 @@ def pick_rows(data: Path, tokenizer_dir: Path, args: argparse.Namespace) -> tupl
                                             return_dict=True)["input_ids"]  # fmt: skip
         return len(ids) <= args.max_prompt_tokens
 
-    train = [r for r in splits["train"] if gold_call_count(r["ground_truth"]) <= args.max_calls and short(r)]
+    train = [r for r in splits["train"] if args.min_calls <= gold_call_count(r["ground_truth"]) <= args.max_calls
+             and short(r)]  # fmt: skip
     train = train[: args.train_rows]
     heldout = [r for r in splits["validation"] if gold_call_count(r["ground_truth"]) > 0 and short(r)]
     return train, heldout[: args.heldout]
@@ -92,6 +93,8 @@ def train_arm(name: str, config: str, start: Path, subset: Path, out: Path, args
         "--max_completion_length", str(args.max_completion_length),
         "--seed", str(args.seed),
         "--temperature", str(args.temperature),
+        # the evidence runs' batch: one forward of all 8 completions (the tiny model fits)
+        "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "1",
     ]  # fmt: skip
     if name == "dr_t":
         argv += ["--transition_ratio", str(args.transition_ratio)]
@@ -173,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         "the two fixed layouts only (layout: the first attempts', whose made-up call earns the same "
         "after a retry as after giving up)",
     )  # fmt: skip
+    parser.add_argument(
+        "--min-calls", type=int, default=0,
+        help="training rows: at least this many gold calls (1: no response-only rows, whose faults teach "
+        "giving up, as answering in prose is right there)",
+    )  # fmt: skip
     parser.add_argument("--warm-steps", type=int, default=1200)
     parser.add_argument("--warm-lr", type=float, default=2e-3)
     parser.add_argument(
@@ -221,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "transition_ratio": args.transition_ratio,
         "lr": args.lr,
         "temperature": args.temperature,
+        "train_rows_calls": [args.min_calls, args.max_calls],
         "grpo_args": args.grpo_args,
         "reward_version": __import__("train.rewards", fromlist=["DRT_REWARD_VERSION"]).DRT_REWARD_VERSION,
         "seed": args.seed,
