@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
              "--max-tokens", str(args.max_tokens), "--no-progress")  # fmt: skip
         run_s = time.perf_counter() - started
         reference = ["--reference", str(preds[arms[0][0]])] if name != arms[0][0] else []
+        rows_file = args.out / f"{name}.rows.jsonl"
         rbtc("score", str(preds[name]), "--dataset", args.dataset, "--json", str(args.out / f"{name}.json"),
-             "--n-boot", str(args.n_boot), *reference)  # fmt: skip
+             "--n-boot", str(args.n_boot), "--per-sample", str(rows_file), *reference)  # fmt: skip
         scored = json.loads((args.out / f"{name}.json").read_text())
         modes: dict[str, int] = {}
         for config in scored["configs"]:
@@ -76,14 +77,26 @@ def main(argv: list[str] | None = None) -> int:
         injected = [
             r for r in records if r.get("perturbation") in TRANSITIONS and r.get("transition_injected")
         ]
-        failed = modes.get("omitted", 0) + modes.get("wrong", 0)
+        injected_by_source: dict[str, int] = {}
+        for r in injected:
+            source = str(r["id"]).split("__", 1)[0]
+            injected_by_source[source] = injected_by_source.get(source, 0) + 1
+        failed = sum(count for mode, count in modes.items() if mode not in ("correct", "missing"))
+        by_source: dict[str, dict[str, int]] = {}
+        for line in rows_file.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("perturbation") in TRANSITIONS and row.get("error_mode") != "missing":
+                counts = by_source.setdefault(str(row.get("source")), {})
+                counts[row["error_mode"]] = counts.get(row["error_mode"], 0) + 1
         report[name] = {
             "clean": scored["clean"],
             "transition": scored["component_acc"].get("transition"),
             "delta_trn": scored["delta"].get("transition"),
             "transition_error_modes": modes,
+            "transition_error_modes_by_source": by_source,
             "omitted_share_of_failures": round(modes.get("omitted", 0) / failed, 4) if failed else None,
             "faults_injected": len(injected),
+            "faults_injected_by_source": injected_by_source,
             "paired": scored.get("paired", []),
             "run_s": round(run_s, 1),
         }

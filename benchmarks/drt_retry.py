@@ -1,11 +1,10 @@
 """ToolRL-DR+T on CPU: does a short DR+T run raise the retry-after-fault rate on held-out rows more
 than the same number of DR-Full steps from the same start? (issue 16, deliverable 4)
 
-    nice -n 5 env OMP_NUM_THREADS=1 python benchmarks/drt_retry.py --out runs/drt-evidence \
-        --steps 24 --transition-ratio 1.0 --lr 5e-4 --heldout 28 --train-rows 9 [--seed 0]
+    nice -n 5 env OMP_NUM_THREADS=1 python benchmarks/drt_retry.py --out runs/drt-evidence [--seed 0]
 
-1. Training rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) with at most
-   ``--max-calls`` gold calls whose prompt fits ``--max-prompt-tokens`` of the tiny tokenizer;
+1. Training rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) with
+   ``--min-calls`` to ``--max-calls`` gold calls (1 and 1) whose prompt fits ``--max-prompt-tokens`` of the tiny tokenizer;
    held-out rows: validation rows (other rlla items) with a gold call, same length cap.
 2. Start (``--start after-fault``): the tiny model of ``tests/train/test_grpo_cpu.py``, warm-started
    (``tests/support/warm_start.py``) to answer each training row in ToolRL's layout naming the row's
@@ -154,15 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data", type=Path, help="a make-train-data folder (default: built into OUT/data)")
     parser.add_argument("--sources", default=None)
-    parser.add_argument("--steps", type=int, default=16, help="optimizer steps per arm")
-    parser.add_argument("--train-rows", type=int, default=16)
-    parser.add_argument("--heldout", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=24, help="optimizer steps per arm")
+    parser.add_argument("--train-rows", type=int, default=9)
+    parser.add_argument("--heldout", type=int, default=28)
     parser.add_argument("--samples", type=int, default=8, help="episodes per held-out row")
     parser.add_argument("--max-prompt-tokens", type=int, default=1500)
     parser.add_argument("--max-completion-length", type=int, default=160)
     parser.add_argument("--eval-tokens", type=int, default=96, help="new tokens per evaluated turn")
     parser.add_argument("--transition-ratio", type=float, default=0.5)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-boot", type=int, default=5000)
     parser.add_argument(
@@ -177,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "after a retry as after giving up)",
     )  # fmt: skip
     parser.add_argument(
-        "--min-calls", type=int, default=0,
+        "--min-calls", type=int, default=1,
         help="training rows: at least this many gold calls (1: no response-only rows, whose faults teach "
         "giving up, as answering in prose is right there)",
     )  # fmt: skip
