@@ -10,7 +10,7 @@ different size and GRPO has something to learn from.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +61,25 @@ def warm_start(
             target = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
             examples.append((list(prompt), target))
     rng = random.Random(seed)
+    fit(model, lambda: rng.choice(examples), steps=steps, lr=lr)
+    model.save_pretrained(model_dir)
+
+
+def fit(model: Any, draw: Callable[[], tuple[list[int], list[int]]], *, steps: int, lr: float) -> None:
+    """``steps`` AdamW steps on one ``(context, target)`` example each from ``draw()``, loss on the
+    target tokens only."""
+    import torch
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     model.train()
     for _ in range(steps):
-        prompt, target = rng.choice(examples)
-        ids = torch.tensor([prompt + target])
-        labels = torch.tensor([[-100] * len(prompt) + target])
+        context, target = draw()
+        ids = torch.tensor([context + target])
+        labels = torch.tensor([[-100] * len(context) + target])
         loss = model(input_ids=ids, labels=labels).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-    model.save_pretrained(model_dir)
 
 
 GIVE_UP = "<think>ok</think>\n<response>The tool failed. Please try again later.</response>"
@@ -144,19 +152,12 @@ def warm_start_after_fault(
         if gold_call_count(row["ground_truth"]):
             after.append((prompt, answer, ids(GIVE_UP)))
     suffixes = [observation_suffix_ids(tokenizer, TRANSITION_ERRORS[code]) for code in FAULT_CODES]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    model.train()
-    for _ in range(steps):
+
+    def draw() -> tuple[list[int], list[int]]:
         if after and rng.random() >= first_share:
             prompt, answer, give_up = rng.choice(after)
-            context = prompt + answer + rng.choice(suffixes)
-            target = answer if rng.random() < retry_share else give_up
-        else:
-            context, target = rng.choice(first)
-        batch = torch.tensor([context + target])
-        labels = torch.tensor([[-100] * len(context) + target])
-        loss = model(input_ids=batch, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
+            return prompt + answer + rng.choice(suffixes), answer if rng.random() < retry_share else give_up
+        return rng.choice(first)
+
+    fit(model, draw, steps=steps, lr=lr)
     model.save_pretrained(model_dir)
