@@ -120,14 +120,10 @@ def _container(text: str, opener: str, pos: int, depth: int) -> tuple[Any, int] 
             m = _ITEM_OPEN.match(text, pos)
             if m is None:
                 return None
-            read = _container(text, m.group(1), m.end(), depth + 1)
+            read = _nested(text, m.group(1), m.end(), depth + 1)
             if read is None:
                 return None
-            value = read[0]
-            after = _AFTER.match(text, read[1])
-            if after is None:
-                return None
-            sep, pos = after.group(1), after.end()
+            value, sep, pos = read
         if opener == "{":
             out[key] = value
         else:
@@ -136,6 +132,15 @@ def _container(text: str, opener: str, pos: int, depth: int) -> tuple[Any, int] 
             return (items if opener == "[" else out), pos
         if sep != ",":
             return None
+
+
+def _nested(text: str, opener: str, pos: int, depth: int) -> tuple[Any, str, int] | None:
+    """A list or dict value opened just before ``pos``, the separator after it and where that ends."""
+    read = _container(text, opener, pos, depth)
+    if read is None:
+        return None
+    after = _AFTER.match(text, read[1])
+    return None if after is None else (read[0], after.group(1), after.end())
 
 
 def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
@@ -175,14 +180,10 @@ def _call(text: str, pos: int) -> tuple[ParsedCall, int] | None:
                 ok = close is not None and close.group(1) == ")" and not seen
                 return (ParsedCall(name, arguments, True), close.end()) if ok and close else None
             kw = m.group(1)
-            read = _container(text, m.group(2), m.end(), 1)
+            read = _nested(text, m.group(2), m.end(), 1)
             if read is None:
                 return None
-            value = read[0]
-            after = _AFTER.match(text, read[1])
-            if after is None:
-                return None
-            sep, pos = after.group(1), after.end()
+            value, sep, pos = read
         if kw in _BAD_PARAMETERS or kw in seen:
             return None  # a keyword or a repeated keyword: a syntax error for the compiler
         seen.add(kw)
