@@ -257,7 +257,7 @@ def run_episodes(
     chat_template: str | None = None,
     sync: Callable[[int], int] | None = None,
     on_generate: Callable[[int, int], None] | None = None,
-    fault: str | None = None,
+    fault: str | Sequence[str] | None = None,
 ) -> list[Episode]:
     """Generate every episode of one batch, turn by turn (the trainer-independent core of
     ``make_rollout_func``).
@@ -267,8 +267,8 @@ def run_episodes(
     ``sync(n)`` returns the largest number of still-running episodes over all ranks; no rank goes
     on when it is 0, otherwise every rank generates that many prompts, its own episodes first and
     then copies of its shortest prompt, whose outputs are dropped (a masked no-op generation).
-    ``on_generate(prompts, padding)`` sees each call. ``fault`` gives every episode that fault
-    (evaluation under each fault in turn) instead of the seeded per-row draw.
+    ``on_generate(prompts, padding)`` sees each call. ``fault`` gives every episode that fault, or
+    episode ``i`` the fault ``fault[i]`` (evaluation under each fault), instead of the seeded draw.
     """
     eos = {tokenizer.eos_token_id, tokenizer.pad_token_id} - {None}
     episodes = [
@@ -276,10 +276,13 @@ def run_episodes(
         for p, ids in zip(prompts, prompt_ids, strict=True)
     ]
     if fault is not None:
-        if fault not in FAULT_CODES:
-            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULT_CODES)}")
-        for ep in episodes:
-            ep.world.fault = fault
+        faults = [fault] * len(episodes) if isinstance(fault, str) else list(fault)
+        if len(faults) != len(episodes) or not set(faults) <= set(FAULT_CODES):
+            raise ValueError(
+                f"unknown fault in {sorted(set(faults))} or not one per episode: {', '.join(FAULT_CODES)}"
+            )
+        for ep, code in zip(episodes, faults, strict=True):
+            ep.world.fault = code
     no_op = min((list(ids) for ids in prompt_ids), key=len, default=[])
     active = list(range(len(episodes)))
     n = num_generations
