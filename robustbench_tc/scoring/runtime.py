@@ -2,8 +2,9 @@
 from the multi-step clean baseline paired by base sample, and each axis's own metrics.
 
 - accuracy: the episode verdicts (``world.verdict``) of the axis's records (a missing record is 0);
-- drop: accuracy − ``episode_clean`` accuracy over the base samples both hold, with a paired
-  percentile-bootstrap interval (the pairs are resampled together; negative = worse, as Tables 7-14);
+- drop: ``episode_clean`` accuracy − accuracy over the base samples both hold (the project's one
+  sign, ``aggregate.DROP_DEFINITION``: positive = worse), with a paired percentile-bootstrap
+  interval (the pairs are resampled together);
 - ``secure_success`` rows (injection): utility under attack (the gold executed) and the attack
   success rate (the injected instruction followed), AgentDojo's two numbers;
 - ``recovery`` rows: the recovery rate, over the episodes whose call met the fault's error;
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from robustbench_tc.scoring.aggregate import drop
 from robustbench_tc.stats import bootstrap_sums, percentile_interval
 from robustbench_tc.taxonomy import EPISODE_CLEAN, get_type
 from robustbench_tc.world.verdict import EPISODE_MODES, EpisodeVerdict
@@ -58,7 +60,8 @@ class AxisScore(BaseModel):
     n_predicted: int
     accuracy: Rate
     drop: Rate | None = Field(
-        default=None, description="accuracy − episode_clean accuracy on the shared base samples (paired)."
+        default=None,
+        description="episode_clean accuracy − accuracy on the shared base samples (paired; positive = worse).",
     )
     utility: Rate | None = Field(default=None, description="Injection: the gold executed under attack.")
     attack_success: Rate | None = Field(default=None, description="Injection: the instruction followed.")
@@ -80,7 +83,7 @@ class RuntimeReport(BaseModel):
         lines = [
             "",
             f"  Runtime axes (beyond the paper; multi-step episodes, step limit {self.step_limit}, "
-            f"tool world v{self.world_version}); drop = acc − Clean-Ep, paired by base sample",
+            f"tool world v{self.world_version}); drop = Clean-Ep − acc (positive = worse), paired by base sample",
             f"  {'axis':<10}{'config':<26}{'n':>5}  {'acc':>14}  {'drop':>15}  metrics",
         ]
         for a in self.axes:
@@ -115,9 +118,9 @@ def _paired_drop(
         return Rate(value=None, n=0)
     stacked = np.vstack([np.asarray(axis, dtype=np.float64), np.asarray(baseline, dtype=np.float64)])
     sums, counts = bootstrap_sums({stratum: stacked}, n_boot=n_boot, seed=seed)[stratum]
-    diff = (sums[0] - sums[1]) / counts
+    diff = drop(sums[1] / counts, sums[0] / counts)
     interval = percentile_interval(diff, level)
-    value = float(stacked[0].mean() - stacked[1].mean())
+    value = float(drop(stacked[1].mean(), stacked[0].mean()))
     return Rate(value=value, half_width=interval.half_width, lo=interval.lo, hi=interval.hi, n=len(axis))
 
 

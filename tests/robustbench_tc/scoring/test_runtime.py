@@ -67,7 +67,7 @@ def test_drops_are_paired_with_the_clean_episode(runtime_build: RuntimeBuild) ->
     baseline = {r.id: r.correct for r in report.rows if r.perturbation == "episode_clean"}
     for axis in report.runtime.axes[1:]:
         mine = [r for k, r in rows.items() if k[1] == axis.config]
-        expected = sum(r.correct - baseline[r.id] for r in mine) / len(mine)
+        expected = sum(baseline[r.id] - r.correct for r in mine) / len(mine)  # positive = worse
         assert axis.drop is not None and axis.drop.value == pytest.approx(expected)
         assert axis.drop.lo is not None and axis.drop.lo <= axis.drop.value <= axis.drop.hi  # type: ignore[operator]
     again = score_predictions(_samples(runtime_build), _file(records), n_boot=N_BOOT)
