@@ -307,8 +307,6 @@ def test_reward_alone_moves_the_policy_toward_the_right_layout(
     reward_runs: dict[str, Any], dr_full: Path
 ) -> None:
     start, zeroed, reward = reward_runs["start"], reward_runs["zeroed"], reward_runs["reward"]
-    before, after = _weights(start), _weights(reward)
-    assert any(not (before[k] == after[k]).all() for k in before)
     rows = _train_rows(dr_full)
     trained = [key for key, _ in reward["groups"]]  # with repeats: the sum a step raises
 
@@ -319,5 +317,5 @@ def test_reward_alone_moves_the_policy_toward_the_right_layout(
     at_start, without, with_reward = mean_margin(start), mean_margin(zeroed), mean_margin(reward)
     print(f"layout margin over the trained prompts: start {at_start:.3f}, zeroed {without:.3f}, "
           f"reward {with_reward:.3f}")  # fmt: skip
-    assert without == at_start
     assert with_reward > without + MARGIN_RISE, (at_start, without, with_reward)
+    assert without == at_start
