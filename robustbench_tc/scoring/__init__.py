@@ -23,7 +23,7 @@ split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition rec
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate  # noqa: E402
+from robustbench_tc.scoring.aggregate import DROP_DEFINITION, Aggregates, aggregate, drop  # noqa: E402
 
 _EXPORTS: dict[str, str] = {
     "ERROR_MODES": "error_modes",
@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "WRONG_MODES": "error_modes",
     "ghost_calls": "error_modes",
     "TransitionProtocolError": "protocol",
+    "TrajectoryReplayError": "protocol",
+    "RuntimeReport": "runtime",
     "check_transition_protocol": "protocol",
     "transition_violations": "protocol",
     "classify": "error_modes",
@@ -49,6 +51,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DROP_DEFINITION",
     "ERROR_MODES",
     "MISSING",
     "SCORER_VERSION",
@@ -56,8 +59,10 @@ __all__ = [
     "ConfigScore",
     "ErrorMode",
     "Estimate",
+    "TrajectoryReplayError",
     "TransitionProtocolError",
     "WRONG_MODES",
+    "drop",
     "PairedTest",
     "RecordKey",
     "SampleRow",
@@ -85,6 +90,7 @@ if TYPE_CHECKING:
         ghost_calls,
     )
     from robustbench_tc.scoring.protocol import (
+        TrajectoryReplayError,
         TransitionProtocolError,
         check_transition_protocol,
         transition_violations,
