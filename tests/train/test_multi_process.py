@@ -82,7 +82,7 @@ def test_accelerate_launch_of_the_tiny_dr_t_config_finishes_its_evaluation(
     said = single.stdout + single.stderr
     stopped = "error: accelerate launch --cpu started 1 process although more were asked for"
     assert stopped in said, said[-3000:]
-    assert "accelerate_2proc_cpu.yaml" in said and "Traceback" not in said
+    assert "accelerate_2proc_cpu.yaml" in said  # (accelerate itself then prints a traceback)
     two = run([*launch, "--config_file", "train/configs/accelerate_2proc_cpu.yaml", *grpo,
                "--gradient_accumulation_steps", "2"], env)  # fmt: skip
     assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-6000:]
