@@ -53,7 +53,7 @@ from space.board import (  # noqa: E402
 from space.columns import picker_choices, picker_defaults, shown_groups  # noqa: E402
 from space.config import BoardConfig, show_mb  # noqa: E402
 from space.gold import HF_PREFIX, GoldSet, resolve_dataset_dir  # noqa: E402
-from space.html import APP_CSS, APP_HEAD, frame_html  # noqa: E402
+from space.html import APP_CSS, APP_HEAD, HEADER_LABELS, frame_html  # noqa: E402
 from space.queue import EvalRequest, RequestError, RequestQueue, check_request, open_queue  # noqa: E402
 from space.seed import load_seed  # noqa: E402
 from space.store import Store  # noqa: E402
@@ -488,7 +488,9 @@ def detail_page(board: Board, run_id: Any, request: gr.Request | None = None) ->
         return DETAIL_HINT
     title, summary, types, modes, _ = detail_handler(board, run_id)
     link = share_url(request, run.run_id)
-    numeric = frozenset(c for c in types.columns if c not in ("Type", "Config", "Component"))
+    types = types.drop(columns=["Config"])  # the display name says it; the downloads keep the code
+    modes = modes.assign(**{modes.columns[0]: [HEADER_LABELS.get(m, m) for m in modes.iloc[:, 0]]})
+    numeric = frozenset(c for c in types.columns if c not in ("Type", "Component"))
     return (
         f"<div class='rbtc-detail'><h3 id='detail-heading'>{escape(title)}</h3>"
         f"<p class='share'>Link to this view: <a href='{escape(link)}'>{escape(link)}</a></p>"
