@@ -42,6 +42,14 @@ _FILES = {
     "parallel": "BFCL_v3_parallel.json",
     "parallel_multiple": "BFCL_v3_parallel_multiple.json",
 }
+_ANSWERS = {
+    "simple": ("BFCL_v4_simple_python.json", "simple_python_", "simple_"),
+    "parallel": ("BFCL_v4_parallel.json", "", ""),
+    "parallel_multiple": ("BFCL_v4_parallel_multiple.json", "", ""),
+}
+"""The possible answers are read from BFCL V4's files, which fix three of V3's (simple_363 named
+the wrong function; parallel_155 and parallel_158); the questions are V3's (identical but for two
+typo fixes in questions, SOURCES.md)."""
 
 
 CORPUS_MODELS: tuple[str, ...] = (
@@ -88,6 +96,25 @@ CORPUS_MODELS: tuple[str, ...] = (
     "snowflake_arctic",
 )
 """The corpus's 41 models (names are facts); a test checks the corpus holds exactly these."""
+
+
+UNDERSCORED_NAMES = frozenset(
+    {
+        "NousResearch_Hermes-2-Pro-Llama-3-70B",
+        "NousResearch_Hermes-2-Pro-Llama-3-8B",
+        "NousResearch_Hermes-2-Pro-Mistral-7B",
+        "NousResearch_Hermes-2-Theta-Llama-3-70B",
+        "NousResearch_Hermes-2-Theta-Llama-3-8B",
+        "THUDM_glm-4-9b-chat",
+        "ibm-granite_granite-20b-functioncalling",
+    }
+)
+"""Models BFCL prompted with OpenAI-style tool definitions, whose names cannot hold a dot: they
+saw ``employee_fetch_data`` for ``employee.fetch_data``, and BFCL's checker compares their calls
+with the names so converted (its ``underscore_to_dot`` model setting: set for GLM-4-9b-chat and
+Granite-20b-functioncalling in ``bfcl-eval``'s model table, and for the Hermes-2 models in the
+2024 release the corpus was scored with, as BFCL's own valid verdicts on their underscored names
+show).  The check scores these models against the names they were shown."""
 
 
 def split_key(model: str) -> str:
@@ -202,15 +229,28 @@ class Question:
     answers: tuple[GoldAnswer, ...]
 
 
+def underscored(question: Question) -> Question:
+    """The question as the ``UNDERSCORED_NAMES`` models saw it: ``.`` in tool names became ``_``."""
+    if not any("." in t.name for t in question.tools):
+        return question
+    tools = tuple(t.model_copy(update={"name": t.name.replace(".", "_")}) for t in question.tools)
+    answers = tuple(
+        GoldAnswer(calls=[GoldCall(name=c.name.replace(".", "_"), arguments=c.arguments) for c in a.calls])
+        for a in question.answers
+    )
+    return Question(tools, answers)
+
+
 def read_questions(sources: Path) -> dict[str, Question]:
-    """``bfcl_id -> Question`` for the scored categories, from the pinned BFCL V3 files."""
+    """``bfcl_id -> Question`` for the scored categories, from the pinned BFCL files."""
     out: dict[str, Question] = {}
-    for name in _FILES.values():
+    for category, name in _FILES.items():
+        answer_file, old, new = _ANSWERS[category]
         answers = {}
-        for line in (sources / _BFCL_DATA / "possible_answer" / name).read_text(encoding="utf-8").splitlines():
+        for line in (sources / _BFCL_DATA / "possible_answer" / answer_file).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 d = json.loads(line)
-                answers[d["id"]] = d["ground_truth"]
+                answers[d["id"].replace(old, new, 1) if old else d["id"]] = d["ground_truth"]
         for line in (sources / _BFCL_DATA / name).read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
@@ -244,6 +284,8 @@ def our_verdict(output: Output, questions: dict[str, Question]) -> Verdict:
     if output.category == "irrelevance":
         return Verdict(output, not calls, calls)
     question = questions[output.question_id]
+    if output.model in UNDERSCORED_NAMES:
+        question = underscored(question)
     return Verdict(output, score_bfcl(calls, question.answers, question.tools) == 1.0, calls)
 
 
