@@ -53,7 +53,7 @@ def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
     scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
-    calls = parse_tool_calls(raw, sample.source)
+    calls = parse_tool_calls(raw, sample.source, [t.name for t in sample.tools])
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
     correct = min(1.0, max(0.0, correct))
     mode = classify(

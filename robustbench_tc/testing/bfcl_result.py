@@ -216,7 +216,14 @@ def read_corpus(corpora: Path, split: str | None = None) -> list[Output]:
             if split is not None and split_of(d["model"]) != split:
                 continue
             out.append(
-                Output(d["model"], d["category"], d["bfcl_id"], d["raw"], bool(d["bfcl_valid"]), d["bfcl_error_type"])
+                Output(
+                    d["model"],
+                    d["category"],
+                    d["bfcl_id"],
+                    d["raw"],
+                    bool(d["bfcl_valid"]),
+                    d["bfcl_error_type"],
+                )
             )
     return out
 
@@ -247,7 +254,9 @@ def read_questions(sources: Path) -> dict[str, Question]:
     for category, name in _FILES.items():
         answer_file, old, new = _ANSWERS[category]
         answers = {}
-        for line in (sources / _BFCL_DATA / "possible_answer" / answer_file).read_text(encoding="utf-8").splitlines():
+        for line in (
+            (sources / _BFCL_DATA / "possible_answer" / answer_file).read_text(encoding="utf-8").splitlines()
+        ):
             if line.strip():
                 d = json.loads(line)
                 answers[d["id"].replace(old, new, 1) if old else d["id"]] = d["ground_truth"]
@@ -280,12 +289,13 @@ def our_verdict(output: Output, questions: dict[str, Question]) -> Verdict:
     from robustbench_tc.parsing import made_calls
     from robustbench_tc.scoring.bfcl import score_bfcl
 
-    calls = made_calls(output.raw, "bfcl_v3")
-    if output.category == "irrelevance":
+    if output.category == "irrelevance":  # its functions are not pinned here: no tool names
+        calls = made_calls(output.raw, "bfcl_v3")
         return Verdict(output, not calls, calls)
     question = questions[output.question_id]
     if output.model in UNDERSCORED_NAMES:
         question = underscored(question)
+    calls = made_calls(output.raw, "bfcl_v3", [t.name for t in question.tools])
     return Verdict(output, score_bfcl(calls, question.answers, question.tools) == 1.0, calls)
 
 
@@ -317,3 +327,98 @@ def tally(results: Iterable[tuple[str, str, str, bool]]) -> Tally:
     for split, category, model, agrees in results:
         t.add([(split,), (split, category), (split, "model", model)], agrees)
     return t
+
+
+# --------------------------------------------------------------------------- adjudicated verdicts
+ADJUDICATED_FILE = Path(__file__).with_name("bfcl_result_adjudicated.csv")
+"""Every output on which our rule (version 7 or the current one) and BFCL disagreed, with the
+verdict a careful reader gives it and the class of the disagreement (docs/scoring.md); keyed by
+``(model, bfcl_id)``, no corpus text.  An output not listed is one where both agree with BFCL."""
+
+CLASSES: dict[str, str] = {
+    "I1": "irrelevance: a call BFCL could not decode (JSON or dict objects, tag blocks, fences, escapes, "
+    "non-literal or positional arguments)",
+    "I2": "irrelevance: a quoted-call list or quoted call (BFCL decodes it only single-quoted with keywords)",
+    "I3": "irrelevance: a mention (conditional, example, hypothesis, template, the answer's own function) "
+    "read as a call",
+    "I4": "irrelevance: a template with placeholders standing alone",
+    "I5": "irrelevance: the model's next turn or a code continuation (after `### Instruction:`, a docstring end)",
+    "N1": "a call list around which BFCL's decoder fails: code fence, prose, markdown escapes",
+    "N2": "calls written as JSON or dict objects (name/arguments, BFCL's possible-answer layout, `tool_calls`)",
+    "N3": "a quoted-call list `['f(a=1)']` / `[\"f(a=1)\"]`, a quoted call, or Gemma's `[f(a=1)]()`",
+    "N4": "Hermes-style tag blocks that BFCL's handler splits or drops (`<|im_start|>` separators, repeats)",
+    "N5": "an int in a list the schema declares as floats (BFCL: type_error:nested)",
+    "N6": "BFCL's possible answer revised after the snapshot (its checker today agrees with ours)",
+    "N7": "the answer continued or restated: fake next turns, code after a docstring end, the same call "
+    "repeated in the explanation",
+    "N8": "a mention (conditional alternative, example, hypothesis) next to the answer",
+    "N9": "arguments that are expressions (`5/100`, `data['sales']`) or a namespace the tools carry "
+    "(`functions.zero`)",
+    "N10": "a call list cut off at the end of the output (`[f(a=1)` never closed)",
+    "N11": "an empty list for an optional parameter (BFCL's checker accepts it)",
+    "N12": 'a parameter the tool schema requires, left out although the possible answer lists ""',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """A careful reader's verdict on one output, and why our rule and BFCL's disagreed on it."""
+
+    cls: str
+    valid: bool
+
+
+def read_adjudicated(path: Path = ADJUDICATED_FILE) -> dict[tuple[str, str], Adjudication]:
+    """``(model, bfcl_id) -> Adjudication`` from the committed table."""
+    import csv
+
+    out: dict[tuple[str, str], Adjudication] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["class"] not in CLASSES or row["verdict"] not in ("valid", "invalid"):
+                raise ValueError(f"{path}: bad row {row}")
+            out[(row["model"], row["bfcl_id"])] = Adjudication(row["class"], row["verdict"] == "valid")
+    return out
+
+
+def expected(output: Output, adjudicated: dict[tuple[str, str], Adjudication]) -> bool | None:
+    """The reference verdict of an output: the adjudicated one where listed, else BFCL's."""
+    found = adjudicated.get(output.key)
+    return found.valid if found is not None else output.bfcl_valid
+
+
+@dataclass
+class Check:
+    """The differential check's results for one or both parts of the corpus."""
+
+    results: list[Verdict]
+    adjudicated: dict[tuple[str, str], Adjudication]
+    bfcl: Tally = field(default_factory=Tally)
+    reference: Tally = field(default_factory=Tally)
+    unadjudicated: list[Verdict] = field(default_factory=list)
+    """Outputs where we disagree with BFCL that the table does not list (need a reader's verdict)."""
+    classes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """``(split, class)`` counts of the outputs on which we disagree with BFCL."""
+
+
+def run_check(
+    outputs: Iterable[Output],
+    questions: dict[str, Question],
+    adjudicated: dict[tuple[str, str], Adjudication] | None = None,
+) -> Check:
+    """Our verdict on every output, tallied against BFCL's and against the adjudicated verdicts."""
+    table = read_adjudicated() if adjudicated is None else adjudicated
+    check = Check(results=[], adjudicated=table)
+    for verdict in verdicts(outputs, questions):
+        o = verdict.output
+        split = split_of(o.model)
+        keys = [(split,), (split, o.category), (split, "model", o.model)]
+        check.results.append(verdict)
+        check.bfcl.add(keys, verdict.agrees)
+        check.reference.add(keys, verdict.ours == expected(o, table))
+        if not verdict.agrees:
+            found = table.get(o.key)
+            if found is None:
+                check.unadjudicated.append(verdict)
+            check.classes[(split, found.cls if found else "unadjudicated")] += 1
+    return check
