@@ -65,13 +65,12 @@ def strip_reasoning(raw: str) -> str:
 _NEW_TURN = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*(?:instruction|human|user|question|input)[ \t]*:?[ \t]*$"
     r"|(?:human|user)[ \t]*:(?=[ \t]*\S))"
-    r"|<\|(?:im_start|start_header_id)\|>[ \t]*(?:user|human)\b|<\|user\|>|<start_of_turn>[ \t]*user\b|\[INST\]"
-    r"|<user>",
+    r"|<\|(?:im_start|start_header_id)\|>[ \t]*(?:user|human)\b|<\|user\|>|<start_of_turn>[ \t]*user\b|\[INST\]",
     re.IGNORECASE | re.MULTILINE,
 )
 """The start of the dialogue's next turn, written by the model itself: a markdown header naming
-another speaker (``### Instruction:``, ``### User``), a ``Human:``/``User:`` line, a chat
-template's user-turn token, or the ``<user>`` tag of API-Bank's (ToolRL's) dialogue format."""
+another speaker (``### Instruction:``, ``### User``), a ``Human:``/``User:`` line, or a chat
+template's user-turn token."""
 _DOC_END = re.compile(r"^[ \t]*(?:\"\"\"|''')[ \t]*[),;]*[ \t]*$", re.MULTILINE)
 """A line holding only a triple quote, outside a code fence: the model closes a string the answer
 never opened and goes on writing another document (code generations that run past the answer)."""
@@ -240,7 +239,7 @@ def _holds_statement(text: str) -> bool:
     False
     """
     if "\n" not in text:
-        return _STATEMENT.match(text) is not None
+        return text.lstrip(" \t")[:1] in _STATEMENT_FIRST and _STATEMENT.match(text) is not None
     if text.count("\n") <= MAX_LINE_STARTS and not any(
         line.lstrip(" \t")[:1] in _STATEMENT_FIRST for line in text.split("\n")
     ):
@@ -251,7 +250,11 @@ def _holds_statement(text: str) -> bool:
 def prepare(text: str) -> str:
     """The text the readers read (see the module): the answer part, control tokens as line
     breaks, markdown escapes undone, fence marker lines dropped, example code blanked."""
-    text = text[: end_of_answer(text)]  # made_calls has cut it already: a second search finds nothing
+    return prepare_answer(text[: end_of_answer(text)])
+
+
+def prepare_answer(text: str) -> str:
+    """``prepare`` of a text already cut at the end of its answer (``end_of_answer``)."""
     if _may_hold_special_token(text):
         text = _SPECIAL_TOKENS.sub("\n", text)
     if ">>>" in text:

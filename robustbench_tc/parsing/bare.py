@@ -24,7 +24,6 @@ Which candidates stand as the answer is decided by ``standing.mention``, as for 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from itertools import islice
 
 from robustbench_tc.parsing.answer import depth_change
@@ -43,7 +42,7 @@ MAX_CALL_CHARS = 20_000
 _LEAD = re.compile(r"[ \t]*(?:(?:[-*+>]|\d{1,3}[.)])[ \t]+)?[`*]{0,3}[ \t]*")
 """A line's start: indentation, a list or quote marker, an opening code span or bold."""
 _PREAMBLE = re.compile(
-    r"[ \t]*(?:(?:[-*+>]|\d{1,3}[.)])[ \t]+)?[^\n:(){}\[\]`\"'=]{1,200}:[ \t]+[`*]{0,3}[ \t]*"
+    r"[ \t]*(?:(?:[-*+>]|\d{1,3}[.)])[ \t]+)?[^\n:(){}\[\]`\"'=]{1,200}:[*_]{0,3}[ \t]+[`*]{0,3}[ \t]*"
 )
 """``Here is the function call: f(a=1)``: a short preamble ending in a colon on the call's line."""
 _CALL_HEAD = re.compile(r"[A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8}(?=\()")
@@ -237,6 +236,8 @@ def truncated_calls(segment: str) -> list[ParsedCall]:
     from robustbench_tc.parsing.variants import calls_from_segment
 
     body = segment[1:] if segment.startswith("[") else segment
+    if not _CALL_HEAD.match(body.lstrip()):
+        return []  # not even the first call's name is complete
     items: list[str] = []
     depth, quote, escaped, begin = 0, "", False, 0
     for m in _ITEM_END.finditer(body):
@@ -275,17 +276,9 @@ def truncated_calls(segment: str) -> list[ParsedCall]:
 
 
 def standalone_spans(text: str) -> list[Found]:
-    """Every bare call or bracket list standing alone as a statement (see the module), as spans;
-    cached, since two variants (``bfcl_ast``, ``python_call``) read the same text."""
-    return [Found(f.start, f.end, [ParsedCall(c.name, dict(c.arguments), c.arguments_ok, c.written) for c in f.calls],
-                  f.cut) for f in _standalone_spans(text)]  # fmt: skip
-
-
-@lru_cache(maxsize=4)
-def _standalone_spans(text: str) -> tuple[Found, ...]:
-    """The scan behind ``standalone_spans``.  Lines inside a candidate (its arguments) are never
-    candidates themselves, so each character is parsed at most once or twice, and the brackets
-    are matched by ``ast.parse`` itself."""
+    """Every bare call or bracket list standing alone as a statement (see the module), as spans.
+    Lines inside a candidate (its arguments) are never candidates themselves, so each character is
+    parsed at most once or twice, and the brackets are matched by ``ast.parse`` itself."""
     # imported here: variants imports this module
     from robustbench_tc.parsing.variants import calls_from_segment
 
@@ -298,7 +291,7 @@ def _standalone_spans(text: str) -> tuple[Found, ...]:
             parsed = fast_calls(text)
             found = [_without_namespace(c) for c in parsed if is_tool_call(c, True)] if parsed else []
             if found:
-                return (Found(0, len(text), expand_wrappers(found)[:MAX_CALLS]),)
+                return [Found(0, len(text), expand_wrappers(found)[:MAX_CALLS])]
             whole_not_fast = parsed is None
     spans: list[Found] = []
     n_calls = 0
@@ -362,4 +355,4 @@ def _standalone_spans(text: str) -> tuple[Found, ...]:
         if n_calls >= MAX_CALLS:
             break
         pos = next_pos
-    return tuple(spans)
+    return spans

@@ -25,14 +25,20 @@ undone, example code blanked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 
 from robustbench_tc.parsing import variants
-from robustbench_tc.parsing.answer import end_of_answer, prepare, strip_reasoning, undo_markdown_escapes
+from robustbench_tc.parsing.answer import (
+    end_of_answer,
+    prepare_answer,
+    strip_reasoning,
+    undo_markdown_escapes,
+)
 from robustbench_tc.parsing.calls import Found, ParsedCall
 from robustbench_tc.parsing.standing import defined_before_use, standing_calls
 from robustbench_tc.parsing.variants import READERS, VARIANTS, Reader, Variant
-from robustbench_tc.sources import PAPER_ORDER, get_source
+from robustbench_tc.sources import PAPER_ORDER, SOURCES, get_source
 
 __all__ = ["PAPER_ORDER", "made_call", "made_calls", "parse_tool_calls", "strip_reasoning"]
 
@@ -66,32 +72,38 @@ would return ``[]``, so it is not run.  A variant registered by a plugin has no 
 
 
 _Step = tuple[str, Reader | None, Variant | None, Callable[[str, list[str]], bool] | None]
-_PLANS: dict[tuple[str, ...], tuple[int, tuple[_Step, ...]]] = {}
+_PLANS: dict[str | None, tuple[tuple[int, int], tuple[tuple[_Step, ...], bool]]] = {}
 
 
-def _plan(order: tuple[str, ...], own: tuple[str, ...]) -> tuple[_Step, ...]:
-    """``(name, reader, variant, gate)`` per variant of ``order`` (a plugin variant has no reader;
-    ``None`` for a name not registered), without the source-specific ones the source does not
-    own; kept until the registry changes."""
-    key = (*order, "|", *own)
-    kept = _PLANS.get(key)
-    if kept is not None and kept[0] == VARIANTS.version:
+def _plan(source: str | None) -> tuple[tuple[_Step, ...], bool]:
+    """``(name, reader, variant, gate)`` per variant of the source's order (a plugin variant has no
+    reader; ``None`` for a name not registered), without the source-specific variants the source
+    does not own, and whether every step is a built-in reader (whose gates a text without any
+    ``_MAY_HOLD_CALL`` match fails); kept until the source table or the variant registry changes."""
+    versions = (SOURCES.version, VARIANTS.version)
+    kept = _PLANS.get(source)
+    if kept is not None and kept[0] == versions:
         return kept[1]
+    order, own = _order(source)
     steps = []
+    readers_seen = set()
     for name in order:
         if name in SOURCE_SPECIFIC and name not in own:
             continue
         registered = VARIANTS.get(name) if name in VARIANTS else None
         reader = READERS.get(name) if registered is not None and registered.__name__ == name else None
+        if reader is not None and reader in readers_seen:
+            continue  # `python_call` reads what `bfcl_ast` read: its spans are claimed already
+        readers_seen.add(reader)
         steps.append((name, reader, registered, _GATES.get(name) if reader is not None else None))
-    plan = tuple(steps)
-    _PLANS[key] = (VARIANTS.version, plan)
+    plan = (tuple(steps), all(step[1] is not None for step in steps))
+    _PLANS[source] = (versions, plan)
     return plan
 
 
 def _order(source: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The variant order of a source (its row's ``parser_order``) and the variants it owns;
-    ``None``: the paper's order, owning none."""
+    ``None``: the paper's order, owning none.  An unknown source raises ``KeyError``."""
     if source is None:
         return PAPER_ORDER, ()
     info = get_source(source)
@@ -101,6 +113,9 @@ def _order(source: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _overlaps(span: Found, claimed: list[Found]) -> bool:
     return any(span.start < c.end and c.start < span.end for c in claimed)
 
+
+_MAY_HOLD_CALL = re.compile(r"[(\[{<'\"✿?]|[Aa][Cc][Tt][Ii][Oo][Nn]|[Ff][Uu][Nn][Cc][Tt][Ii][Oo][Nn]")
+"""What some built-in reader needs in the text (a gate's characters or words)."""
 
 _FAILURES = (RecursionError, MemoryError, ValueError, TypeError, IndexError, KeyError, AttributeError)
 
@@ -128,23 +143,26 @@ def made_calls(raw: str, source: str | None = None, tools: Collection[str] | Non
     >>> made_calls('If you had a weather tool, you could call:\\n[get_weather(city="Paris")]')
     []
     """
-    order, own = _order(source)
+    plan, built_in = _plan(source)  # before the empty check: an unknown source raises whatever the text
     if not isinstance(raw, str) or not raw or raw.isspace():  # `isspace`: what `strip` removes
         return []
+    if built_in and not _MAY_HOLD_CALL.search(raw):
+        return []  # no bracket, quote, tag, query string, Action or Function line: every gate says no
 
     answer = strip_reasoning(raw)
     end = end_of_answer(answer)
     continued = end < len(
         answer
     )  # the model went on writing the next turn: nothing of the answer was cut off
-    text = prepare(answer[:end])
+    text = prepare_answer(answer[:end])
     if not text or text.isspace():
         return []
-    defined = defined_before_use(undo_markdown_escapes(answer[:end]))  # before example code is blanked
+    # the functions the answer defines, read before its example code is blanked
+    defined = defined_before_use(undo_markdown_escapes(answer[:end])) if "def" in answer else frozenset()
 
     lowered: list[str] = []  # text.lower(), computed once if a gate needs it
     claimed: list[Found] = []  # spans earlier readers found (mentions included)
-    for name, reader, variant, gate in _plan(order, own):
+    for name, reader, variant, gate in plan:
         if variant is None:
             variant = VARIANTS.get(name)  # not registered: raises, naming close names
         if gate is not None and not gate(text, lowered):
@@ -162,14 +180,25 @@ def made_calls(raw: str, source: str | None = None, tools: Collection[str] | Non
         except _FAILURES:
             calls = []
         if calls:
-            return calls if tools is None else [_named(c, tools) for c in calls]
+            return calls if tools is None else with_tool_names(calls, tools)
     return []
 
 
-def _named(call: ParsedCall, tools: Collection[str]) -> ParsedCall:
-    if call.written is not None and call.name not in tools and call.written in tools:
-        return ParsedCall(call.written, call.arguments, call.arguments_ok)
-    return call
+def with_tool_names(calls: list[ParsedCall], tools: Collection[str]) -> list[ParsedCall]:
+    """``calls`` with the namespace they were written with restored where the tools carry it
+    (``functions.zero`` read as ``zero``, the tool named ``functions.zero``).
+
+    >>> with_tool_names(made_calls("[functions.zero(f='x')]"), ["functions.zero"])[0].name
+    'functions.zero'
+    """
+    if all(c.written is None for c in calls):
+        return calls
+    return [
+        ParsedCall(c.written, c.arguments, c.arguments_ok)
+        if c.written is not None and c.name not in tools and c.written in tools
+        else c
+        for c in calls
+    ]
 
 
 parse_tool_calls = made_calls

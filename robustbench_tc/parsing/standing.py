@@ -41,7 +41,8 @@ from __future__ import annotations
 import builtins
 import math
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
@@ -133,7 +134,7 @@ restates the request (``Then, if we allow transfers, the call is:``) does not; o
 with a contrast (``However, if we use the function for X, ...``) offers an alternative to the
 answer just given."""
 _HYPOTHETICAL = re.compile(
-    r"\b(?:for example|examples?|e\.g\.|for instance|hypothetical(?:ly)?|for (?:your )?reference"
+    r"\be\.g\.|\b(?:for example|examples?|for instance|hypothetical(?:ly)?|for (?:your )?reference"
     r"|for illustration|illustrat(?:e|es|ive)|template|placeholders?|pseudo-?code|dummy|something like"
     r"|signature"
     r"|how (?:i|you|we|one) (?:would|could|might)|(?:you|we|one) could (?:call|use|try|make|invoke))\b",
@@ -234,22 +235,62 @@ def _ends_in_colon(line: str) -> bool:
     return line.rstrip(" \t\r*_`").endswith(":")
 
 
-def _last_end_before(spans: Sequence[Found], start: int) -> int:
+class Spans:
+    """The spans a reader found, sorted by start, with their ends' running maximum: the lookups
+    ``mention`` makes (the previous span's end, a span inside a line) in ``O(log n)`` each."""
+
+    def __init__(self, found: Sequence[Found]) -> None:
+        self.items = sorted(found, key=lambda f: f.start)
+        self.starts = [f.start for f in self.items]
+        self.max_end: list[int] = []
+        top = 0
+        for f in self.items:
+            top = max(top, f.end)
+            self.max_end.append(top)
+
+    def last_end_before(self, pos: int) -> int:
+        """The end of the last span that ends at or before ``pos`` (``0`` if none)."""
+        i = bisect_left(self.starts, pos)
+        best = 0
+        while i > 0:
+            i -= 1
+            if self.max_end[i] <= best:
+                break
+            if self.items[i].end <= pos:
+                best = max(best, self.items[i].end)
+        return best
+
+    def holds(self, lo: int, hi: int) -> bool:
+        """Whether some span overlaps ``[lo, hi)``."""
+        i = bisect_left(self.starts, hi)
+        return i > 0 and self.max_end[i - 1] > lo
+
+    def first_start_in(self, lo: int, hi: int) -> int | None:
+        """The first span start in ``[lo, hi)``, or ``None``."""
+        i = bisect_left(self.starts, lo)
+        return self.starts[i] if i < len(self.starts) and self.starts[i] < hi else None
+
+
+def _spans(spans: Sequence[Found] | Spans) -> Spans:
+    return spans if isinstance(spans, Spans) else Spans(spans)
+
+
+def _last_end_before(spans: Spans, start: int) -> int:
     """Where the last span ending at or before ``start`` ends (``0`` if none): the text between
     two items of one list (``[{...}, {...}]``) is not an introducer."""
-    return max((f.end for f in spans if f.end <= start), default=0)
+    return spans.last_end_before(start)
 
 
 def _has_words(text: str) -> bool:
     return any(ch.isalpha() for ch in text.strip(_MARKERS))
 
 
-def _holds_span(spans: Sequence[Found], lo: int, hi: int) -> bool:
+def _holds_span(spans: Spans, lo: int, hi: int) -> bool:
     """Whether the line ``text[lo:hi]`` holds (part of) a found span."""
-    return any(f.start < hi and lo < f.end for f in spans)
+    return spans.holds(lo, hi)
 
 
-def _introducer(text: str, start: int, spans: Sequence[Found]) -> str:
+def _introducer(text: str, start: int, spans: Spans) -> str:
     """The clause introducing the span at ``start``: the text before it on its line, or else the
     nearest non-blank line above that ends in a colon (lines holding other found spans, such as a
     list's earlier items, are skipped); ``""`` if none."""
@@ -269,29 +310,41 @@ def _introducer(text: str, start: int, spans: Sequence[Found]) -> str:
     return ""
 
 
-def _follower(text: str, end: int, spans: Sequence[Found]) -> tuple[str, bool]:
+def _follower(text: str, end: int, spans: Spans) -> tuple[str, bool]:
     """The first sentence after the span ending at ``end`` (the rest of its line, else the next
     non-blank line that is not another found span), and whether it is on the span's own line."""
     n = len(text)
     line_end = text.find("\n", end, min(n, end + MAX_TAIL))
     stop = line_end if line_end >= 0 else min(n, end + MAX_TAIL)
-    stop = min([stop, *(f.start for f in spans if end <= f.start < stop)])
+    nxt_span = spans.first_start_in(end, stop)
+    stop = stop if nxt_span is None else nxt_span
     rest = text[end:stop]
     if rest.strip(" \t`*\"'"):
         return rest.strip(" \t`*\"'"), True
     pos, limit = (line_end + 1 if line_end >= 0 else n), min(n, end + MAX_LOOK_BACK)
     blank = 0
+    label = ""
     while pos < limit and blank <= MAX_BLANK_LINES:
         nxt = text.find("\n", pos, limit)
         nxt = limit if nxt < 0 else nxt
         line = text[pos:nxt]
         stripped = line.strip(_MARKERS)
-        if stripped and not _holds_span(spans, pos, nxt) and not _TAG_LINE.fullmatch(line):
+        if stripped and not _TAG_LINE.fullmatch(line) and (label or not _holds_span(spans, pos, nxt)):
+            if label:  # `Response:` then its payload: read together
+                return f"{label} {stripped[:MAX_TAIL]}", False
+            if _LABEL_LINE.fullmatch(stripped):
+                label = stripped
+                pos = nxt + 1
+                continue
             sentence = _SENTENCE_STOP.search(stripped, 0, MAX_TAIL)
             return (stripped[: sentence.end()] if sentence else stripped[:MAX_TAIL]), False
         blank += not stripped
         pos = nxt + 1
-    return "", False
+    return label, False
+
+
+_LABEL_LINE = re.compile(r"(?:status|result|response|output|outcome|error|observation)[ \t]*:", re.IGNORECASE)
+"""A follower line that only labels what comes next (``Response:``): the payload below is read with it."""
 
 
 def _continues_sentence(before: str, after: str) -> bool:
@@ -303,15 +356,23 @@ def _continues_sentence(before: str, after: str) -> bool:
     return bool(a) and (a[0].islower() or a.startswith(("(", ", ")) and any(ch.isalpha() for ch in a[:20]))
 
 
-def _placeholder(value: Any, depth: int = 0) -> bool:
+_PLACEHOLDER_FIRST = frozenset("<{.…YXxp[P")
+"""What a placeholder starts with (``_PLACEHOLDER``): a cheap test before the regex."""
+
+
+def _placeholder(value: dict[str, Any] | list[Any], depth: int = 0) -> bool:
+    """Whether a value inside a container (the arguments, a list, an object) is a placeholder."""
     if depth > 8:
         return False
-    if isinstance(value, str):
-        return bool(_PLACEHOLDER.fullmatch(value.strip()))
-    if isinstance(value, list):
-        return any(_placeholder(v, depth + 1) for v in value[:64])
-    if isinstance(value, dict):
-        return any(_placeholder(v, depth + 1) for v in list(value.values())[:64])
+    items = value.values() if type(value) is dict else value
+    for item in items if len(value) <= 64 else list(items)[:64]:
+        kind = type(item)
+        if kind is str:
+            if item[:1] in _PLACEHOLDER_FIRST or item[:1].isspace():
+                if _PLACEHOLDER.fullmatch(item.strip()):
+                    return True
+        elif (kind is dict or kind is list) and _placeholder(item, depth + 1):  # type: ignore[arg-type]
+            return True
     return False
 
 
@@ -338,29 +399,33 @@ def defined_before_use(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _prose_before(text: str, start: int, spans: Sequence[Found]) -> bool:
+def _prose_before(text: str, start: int, spans: Spans) -> bool:
     """Whether the answer holds prose before the span at ``start`` (it does not open the answer)."""
-    return _prose_between(text, 0, min([start, *(f.start for f in spans if f.start < start)]))
+    first = spans.starts[0] if spans.starts else start
+    return _prose_between(text, 0, min(start, first))
 
 
 def mention(
     text: str,
     start: int,
     end: int,
-    spans: Sequence[Found],
+    spans: Sequence[Found] | Spans,
     calls: Sequence[ParsedCall],
     defined: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why the calls written in ``text[start:end]`` are a mention (see the module), or ``None`` when
     they stand as the answer.  ``spans``: every span the reader found (skipped when looking for
     an introducer or a follower: a list's items share their list's)."""
+    if (start == 0 or text[:start].isspace()) and (end == len(text) or text[end:].isspace()):
+        return _template(calls, defined)  # the whole answer: nothing introduces or follows it
+    index = _spans(spans)
     line_start = text.rfind("\n", 0, start) + 1
-    before = text[max(line_start, start - MAX_TAIL, _last_end_before(spans, start)) : start]
-    follower, same_line = _follower(text, end, spans)
+    before = text[max(line_start, start - MAX_TAIL, _last_end_before(index, start)) : start]
+    follower, same_line = _follower(text, end, index)
     if _has_words(before) and (same_line or not follower[:1].isupper()):
         if _continues_sentence(before, follower):
             return "inside a sentence"
-    introducer = _introducer(text, start, spans)
+    introducer = _introducer(text, start, index)
     if introducer:
         if looks_back(introducer):
             return "a quote of a failed call"
@@ -375,10 +440,17 @@ def mention(
             return "a plan awaiting approval"
         if _TEMPLATE_NOTE.search(follower):
             return "a template or an example"
-        if _NOT_AVAILABLE.search(follower) and _prose_before(text, start, spans):
+        if _NOT_AVAILABLE.search(follower) and _prose_before(text, start, index):
             return "a hypothesis (the function does not exist)"
-    if any(_placeholder(c.arguments) for c in calls if c.arguments):
-        return "a template with placeholders"
+    return _template(calls, defined)
+
+
+def _template(calls: Sequence[ParsedCall], defined: frozenset[str]) -> str | None:
+    """Why calls are a template (placeholder arguments) or example code (the answer defines the
+    function before calling it), or ``None``."""
+    for call in calls:
+        if call.arguments and _placeholder(call.arguments):
+            return "a template with placeholders"
     if defined and any(c.name.rsplit(".", 1)[-1] in defined for c in calls):
         return "example code (the answer defines the function)"
     return None
@@ -404,24 +476,29 @@ def _key(call: ParsedCall) -> tuple[str, str]:
 
 
 def standing_calls(
-    text: str, found: Iterable[Found], defined: frozenset[str] | None = None
+    text: str, found: Sequence[Found], defined: frozenset[str] | None = None
 ) -> list[ParsedCall]:
     """The calls of the spans that stand as the answer, in order; a later span that only repeats
     calls already made, after prose, is dropped (``[f(a=1)]`` then ``The call f(a=1) returns ...``
     in a later code span counts once).  ``defined``: the functions the answer defines before using
     them (``defined_before_use`` of the text before its example code was blanked)."""
     defined = defined_before_use(text) if defined is None else defined
-    spans = sorted(found, key=lambda f: f.start)
+    if len(found) == 1:  # one span: nothing to repeat
+        one = found[0]
+        if not one.calls or mention(text, one.start, one.end, found, one.calls, defined) is not None:
+            return []
+        return one.calls[:MAX_CALLS]
+    index = Spans(found)
+    spans = index.items
     out: list[ParsedCall] = []
     seen: set[tuple[str, str]] = set()
     last_end = -1
     for f in spans:
-        if not f.calls or mention(text, f.start, f.end, spans, f.calls, defined) is not None:
+        if not f.calls or mention(text, f.start, f.end, index, f.calls, defined) is not None:
             continue
         keys = [_key(c) for c in f.calls]
-        if out and all(k in seen for k in keys):
-            if _prose_between(text, last_end, f.start):
-                continue
+        if out and all(k in seen for k in keys) and _prose_between(text, last_end, f.start):
+            continue
         seen.update(keys)
         out.extend(f.calls)
         last_end = f.end

@@ -917,11 +917,9 @@ def read_json_blob(text: str) -> list[Found]:
     return found
 
 
-@variant("python_call")
-def read_python_call(text: str) -> list[Found]:
-    """Bare Python calls that stand alone as statements (the fallback for raw-Python outputs; the
-    same reader as ``bfcl_ast``)."""
-    return standalone_spans(text)
+variant("python_call")(read_bfcl_ast)
+"""Appendix I's "bare Python" variant reads what ``bfcl_ast`` reads (calls standing alone as
+statements): the same reader, so ``dispatch`` does not read a text with it twice."""
 
 
 bfcl_ast = VARIANTS.get("bfcl_ast")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from robustbench_tc.gold import ScoringRow, reward_distractor
-from robustbench_tc.parsing import ParsedCall, parse_tool_calls
+from robustbench_tc.parsing import ParsedCall, parse_tool_calls, with_tool_names
 from robustbench_tc.records import Sample
 from robustbench_tc.scoring.base import SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify, ghost_calls
@@ -53,7 +53,9 @@ def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
     """Re-parse ``raw_output`` with the sample's source dispatch order and score it strictly."""
     scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
-    calls = parse_tool_calls(raw, sample.source, [t.name for t in sample.tools])
+    calls = parse_tool_calls(raw, sample.source)
+    if calls and any(c.written is not None for c in calls):  # a namespace the tools may carry
+        calls = with_tool_names(calls, [t.name for t in sample.tools])
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
     correct = min(1.0, max(0.0, correct))
     mode = classify(
