@@ -139,6 +139,7 @@ def _may_open(text: str, opener: str, opens: Callable[[str, int], bool]) -> bool
     return at >= 0
 
 
+_CONTINUED = re.compile(r",[ \t]*\\\n[ \t]*")
 _LEADING_PROMPT = re.compile(r"^[ \t]*>>>(?=[A-Za-z_])", re.MULTILINE)
 _FENCE = "```"
 _OTHER_LANGUAGES = frozenset(
@@ -260,6 +261,8 @@ def prepare_answer(text: str) -> str:
     if ">>>" in text:
         text = _LEADING_PROMPT.sub("\n", text)
     text = undo_markdown_escapes(text)
+    if "\\\n" in text:  # `f(a=1), \` + a line break: Python's explicit line joining
+        text = _CONTINUED.sub(", ", text)
     if _FENCE not in text and not _holds_statement(text):
         return text  # no fence and no statement: nothing to blank
     lines = text.split("\n")

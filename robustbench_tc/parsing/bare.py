@@ -155,7 +155,7 @@ def _without_namespace(call: ParsedCall) -> ParsedCall:
 
 
 _TOKEN = re.compile(r"[()\[\]{}\"'\\]")
-_BETWEEN_CALLS = re.compile(r"[ \t]*,[ \t]*[A-Za-z_][\w.]*[ \t]*")
+_BETWEEN_CALLS = re.compile(r"[ \t]*[,;][ \t]*[A-Za-z_][\w.]*[ \t]*")
 _PAIR = {"(": ")", "[": "]", "{": "}"}
 MAX_NESTING = 64
 """Deeper bracket nesting than this is never a tool call (and is not handed to ``ast.parse``)."""
@@ -204,6 +204,36 @@ def well_formed(segment: str) -> bool:
 
 
 _QUOTES = "'\""
+_SEMICOLON_TOKEN = re.compile(r"[()\[\]{}\"';\\]")
+
+
+def _semicolons_as_commas(segment: str) -> str:
+    """``f(a=1); g(b="x;y")`` -> ``f(a=1), g(b="x;y")``: the top-level semicolons of a well-formed
+    segment (quote-aware) separate its calls as commas do.
+
+    >>> _semicolons_as_commas('f(a=1); g(b="x;y")')
+    'f(a=1), g(b="x;y")'
+    """
+    out = list(segment)
+    depth, quote, escaped = 0, "", False
+    for m in _SEMICOLON_TOKEN.finditer(segment):
+        ch, i = m.group(), m.start()
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            out[i] = ","
+    return "".join(out)
 
 
 def _quoted_calls(text: str, start: int, line_end: int) -> Found | None:
@@ -343,6 +373,8 @@ def standalone_spans(text: str) -> list[Found]:
             if parsed is None:
                 if not well_formed(segment):
                     continue
+                if ";" in segment:  # `f(a=1); g(b=2)`: statements on one line (NexusRaven)
+                    segment = _semicolons_as_commas(segment)
                 wrapped = _PRINT_WRAP.fullmatch(segment)  # Gemma's tool_code `print(default_api.f(a=1))`
                 if wrapped is not None:
                     segment = wrapped.group(1)

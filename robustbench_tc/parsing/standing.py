@@ -137,7 +137,8 @@ _HYPOTHETICAL = re.compile(
     r"\be\.g\.|\b(?:for example|examples?|for instance|hypothetical(?:ly)?|for (?:your )?reference"
     r"|for illustration|illustrat(?:e|es|ive)|template|placeholders?|pseudo-?code|dummy|something like"
     r"|signature"
-    r"|how (?:i|you|we|one) (?:would|could|might)|(?:you|we|one) could (?:call|use|try|make|invoke))\b",
+    r"|how (?:i|you|we|one) (?:would|could|might)|(?:you|we|one) could (?:call|use|try|make|invoke)"
+    r"|yourself|assuming (?:we|you|there|that|such))\b",
     re.IGNORECASE,
 )
 """A clause that presents the call as an example, a hypothesis or a suggestion for the user."""
@@ -145,7 +146,7 @@ _REPORTS_BACK = re.compile(
     r"^(?:(?:status|result|response|outcome|error)\b[ \t]*:[^.!?\n]{0,40}?"
     r"\b(?:timed?[ -]?out|timeout|fail(?:ed|ure)?|errors?|errored|rejected|refused|denied|forbidden"
     r"|unauthori[sz]ed|[45]\d\d(?= [A-Za-z])(?! (?:cubic|square|meters?|km|miles?|units?|dollars?|usd))|unavailable)\b"
-    r"|(?:unfortunately|sadly|however)?[ ,]*(?:the |this |that )?(?:above |previous |last |same |first )?"
+    r"|(?:unfortunately|sadly|however)?[ ,]*(?:the |this |that )?(?:above |same )?"
     r"(?:call|request|attempt|function call|tool call|query|it|this|that)\b[^.!?\n]{0,60}?"
     r"\b(?:timed?[ -]?out|failed|returned (?:an? )?(?:error|\d{3})|errored|was (?:rejected|refused|denied)"
     r"|did ?n[o']?t (?:respond|work|go through|succeed|complete)|could ?n[o']?t be (?:completed|executed|reached))\b)",
@@ -174,6 +175,7 @@ _TEMPLATE_NOTE = re.compile(
 just an example``, ``Where x1 is the lower limit``."""
 _NOT_AVAILABLE = re.compile(
     r"\b(?:function|tool|api)s? (?:is|are|was|were|does|do)(?: not|n't) (?:provided|available|exist|supported"
+    r"|included|listed|present"
     r"|in (?:the|your) (?:given |provided )?list)|\bsuch (?:a )?(?:function|tool)s? (?:is|are)(?: not|n't)",
     re.IGNORECASE,
 )
@@ -434,7 +436,7 @@ def mention(
         if _ASKS_APPROVAL.search(_last_sentence(introducer)):
             return "a plan awaiting approval"
     if follower:
-        if _REPORTS_BACK.match(follower):
+        if _REPORTS_BACK.match(follower) and not _LOOKS_FORWARD.search(follower):
             return "a quote of a failed call"
         if _ASKS_APPROVAL.search(follower):
             return "a plan awaiting approval"

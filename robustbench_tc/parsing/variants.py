@@ -40,6 +40,7 @@ from robustbench_tc.parsing.calls import (
     ARGUMENT_KEYS,
     MAX_CALLS,
     NAME_KEYS,
+    PARALLEL_WRAPPER,
     Found,
     ParsedCall,
     arguments_from,
@@ -104,6 +105,10 @@ def _call_from_node(node: ast.expr) -> ParsedCall | None:
     name = dotted_name(node.func)
     if name is None:
         return None
+    if name == PARALLEL_WRAPPER and len(node.args) == 1 and not node.keywords:  # (tool_uses=...) as a dict
+        wrapped = ast_value(node.args[0])
+        if isinstance(wrapped, dict):
+            return ParsedCall(name, wrapped, True)
     arguments, ok = {}, not node.args
     for kw in node.keywords:
         if kw.arg is None:

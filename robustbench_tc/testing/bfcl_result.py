@@ -357,6 +357,10 @@ CLASSES: dict[str, str] = {
     "N10": "a call list cut off at the end of the output (`[f(a=1)` never closed)",
     "N11": "an empty list for an optional parameter (BFCL's checker accepts it)",
     "N12": 'a parameter the tool schema requires, left out although the possible answer lists ""',
+    "N13": "calls separated by `;` on one line (NexusRaven's `f(a=1); g(b=2);`)",
+    "N14": "a native `name` line over JSON arguments whose keys look like a call object (`name`, `parameters`)",
+    "N15": "a call list continued over lines with `, \\` (Python's explicit line joining)",
+    "I6": "irrelevance: calls separated by `;` on one line (NexusRaven)",
 }
 
 
