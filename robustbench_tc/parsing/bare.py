@@ -24,6 +24,7 @@ Which candidates stand as the answer is decided by ``standing.mention``, as for 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import islice
 
 from robustbench_tc.parsing.answer import depth_change
@@ -203,6 +204,18 @@ def well_formed(segment: str) -> bool:
     return not stack and not quote
 
 
+_SEGMENT_READER: list[Callable[[str, bool], list[ParsedCall]]] = []
+
+
+def calls_from_segment(segment: str, fast_tried: bool = False) -> list[ParsedCall]:
+    """``variants.calls_from_segment`` (``variants`` imports this module: it is looked up once)."""
+    if not _SEGMENT_READER:
+        from robustbench_tc.parsing.variants import calls_from_segment as read
+
+        _SEGMENT_READER.append(read)
+    return _SEGMENT_READER[0](segment, fast_tried)
+
+
 _QUOTES = "'\""
 _SEMICOLON_TOKEN = re.compile(r"[()\[\]{}\"';\\]")
 
@@ -245,8 +258,6 @@ def _quoted_calls(text: str, start: int, line_end: int) -> Found | None:
     inner = python_literal(text[start : close + 1])
     if not isinstance(inner, str) or not (inner.startswith("[") or _CALL_HEAD.match(inner)):
         return None
-    from robustbench_tc.parsing.variants import calls_from_segment
-
     calls = [_without_namespace(c) for c in calls_from_segment(inner.strip()) if is_tool_call(c, True)]
     return Found(start, close + 1, calls) if calls else None
 
@@ -263,8 +274,6 @@ def truncated_calls(segment: str) -> list[ParsedCall]:
     >>> truncated_calls("get_weather(city='Par"), truncated_calls("[[[[")
     ([ParsedCall(name='get_weather', arguments={}, arguments_ok=False)], [])
     """
-    from robustbench_tc.parsing.variants import calls_from_segment
-
     body = segment[1:] if segment.startswith("[") else segment
     if not _CALL_HEAD.match(body.lstrip()):
         return []  # not even the first call's name is complete
@@ -309,9 +318,6 @@ def standalone_spans(text: str) -> list[Found]:
     """Every bare call or bracket list standing alone as a statement (see the module), as spans.
     Lines inside a candidate (its arguments) are never candidates themselves, so each character is
     parsed at most once or twice, and the brackets are matched by ``ast.parse`` itself."""
-    # imported here: variants imports this module
-    from robustbench_tc.parsing.variants import calls_from_segment
-
     whole_not_fast = False  # `fast_calls(text)` is known to be None
     if text.startswith("[") and "\n" not in text:
         # One line opening with "[": the loop's first candidate is the list's own bracket at 0.
@@ -323,6 +329,11 @@ def standalone_spans(text: str) -> list[Found]:
             if found:
                 return [Found(0, len(text), expand_wrappers(found)[:MAX_CALLS])]
             whole_not_fast = parsed is None
+        else:  # the loop's first candidate would be the list's own bracket at 0: never closed?
+            first_end = _statement_end(text, 0, 0, len(text), [MAX_LINES])
+            if first_end is not None and first_end < 0:
+                cut = truncated_calls(text.rstrip()) if len(text) <= MAX_CALL_CHARS else []
+                return [Found(0, len(text), cut, cut=True)] if cut else []
     spans: list[Found] = []
     n_calls = 0
     pos, n = 0, len(text)

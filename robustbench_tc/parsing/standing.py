@@ -484,6 +484,8 @@ def standing_calls(
     calls already made, after prose, is dropped (``[f(a=1)]`` then ``The call f(a=1) returns ...``
     in a later code span counts once).  ``defined``: the functions the answer defines before using
     them (``defined_before_use`` of the text before its example code was blanked)."""
+    if not found:
+        return []
     defined = defined_before_use(text) if defined is None else defined
     if len(found) == 1:  # one span: nothing to repeat
         one = found[0]
