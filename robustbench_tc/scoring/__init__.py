@@ -30,7 +30,7 @@ empty list leaves an optional parameter out, a string where the possible answer 
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate  # noqa: E402
+from robustbench_tc.scoring.aggregate import DROP_DEFINITION, Aggregates, aggregate, drop  # noqa: E402
 
 _EXPORTS: dict[str, str] = {
     "ERROR_MODES": "error_modes",
@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DROP_DEFINITION",
     "ERROR_MODES",
     "MISSING",
     "SCORER_VERSION",
@@ -65,6 +66,7 @@ __all__ = [
     "Estimate",
     "TransitionProtocolError",
     "WRONG_MODES",
+    "drop",
     "PairedTest",
     "RecordKey",
     "SampleRow",
