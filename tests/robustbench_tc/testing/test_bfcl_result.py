@@ -1,7 +1,7 @@
 """The differential check against BFCL on 42,640 real outputs of 41 models (issue 20).
 
 The corpus is read at run time from ``../shared/corpora/bfcl_result`` (``RBTC_CORPORA``); the test
-is skipped, saying so, only where the corpus is absent (CI has it).  It checks the held-out split,
+is skipped, saying so, only where the corpus is absent, and fails instead under ``CI=true``.  It checks the held-out split,
 that every output on which the rule disagrees with BFCL has a reader's verdict in the adjudicated
 table, and that the rule agrees with those verdicts on at least 99% of the outputs of both parts.
 """
@@ -22,6 +22,7 @@ from robustbench_tc.testing.bfcl_result import (
     read_adjudicated,
     split_key,
 )
+from tests.support.requires import unavailable
 
 TARGET = 0.99
 
@@ -47,7 +48,7 @@ def test_the_adjudicated_table_is_well_formed() -> None:
 def check() -> bfcl_result.Check:
     corpora, sources = bfcl_result.corpora_dir(), bfcl_result.sources_dir()
     if corpora is None:
-        pytest.skip("the BFCL-Result corpus is absent (../shared/corpora/bfcl_result; set RBTC_CORPORA)")
+        unavailable("the BFCL-Result corpus is absent (../shared/corpora/bfcl_result; set RBTC_CORPORA)")
     if sources is None:
         pytest.fail("BFCL's questions are not found: set RBTC_SOURCES")
     outputs = bfcl_result.read_corpus(corpora)
