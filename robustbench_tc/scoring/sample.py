@@ -24,7 +24,7 @@ from robustbench_tc.parsing import ParsedCall, parse_tool_calls, with_tool_names
 from robustbench_tc.records import Sample
 from robustbench_tc.scoring.base import SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify, ghost_calls
-from robustbench_tc.sources import SOURCES, get_source
+from robustbench_tc.sources import SourceInfo, get_source
 
 
 @dataclass(slots=True)
@@ -44,17 +44,19 @@ def _distractor(sample: ScoringRow | Sample) -> str | None:
     return getattr(sample, "distractor", None)
 
 
-_SCORERS: dict[str, tuple[int, SourceScorer]] = {}
+_SCORERS: dict[str, tuple[SourceInfo, SourceScorer]] = {}
 
 
 def scorer_for(source: str) -> SourceScorer:
     """The strict scorer of a source (its row of the source table names it); kept per source
-    until the source table changes."""
+    while the table holds the same row (a replaced row, even one swapped in by a test, is
+    looked up again)."""
+    row = get_source(source)
     kept = _SCORERS.get(source)
-    if kept is not None and kept[0] == SOURCES.version:
+    if kept is not None and kept[0] is row:
         return kept[1]
-    scorer = get_source(source).scorer_object()
-    _SCORERS[source] = (SOURCES.version, scorer)
+    scorer = row.scorer_object()
+    _SCORERS[source] = (row, scorer)
     return scorer
 
 
