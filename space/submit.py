@@ -431,7 +431,7 @@ def _ghost(score: Any) -> dict[str, Any]:
     return {k: getattr(score, k) for k in ("n_calls", "n_ghost_calls", "ghost_rate") if hasattr(score, k)}
 
 
-RUNTIME_METRICS = ("drop", "utility", "attack_success", "recovery", "requeried", "flagged")
+RUNTIME_METRICS = ("drop", "utility", "attack_success", "recovery", "requeried", "flagged", "repeated")
 """What a runtime config stores beyond its accuracy (``scoring.runtime.AxisScore``): the drop from
 the clean episode paired by base sample, and the axis's own rates, each with ``<name>_ci`` and ``<name>_n``."""
 
