@@ -12,6 +12,7 @@ from robustbench_tc.taxonomy import RUNTIME_CONFIG_NAMES, RUNTIME_TYPES
 from space import plots
 from space.app import Board, submit_handler
 from space.columns import RUNTIME_ACCURACY, RUNTIME_DROPS, picker_choices, shown_groups
+from space.detail import types_frame
 from space.table import render_board
 
 
@@ -65,6 +66,11 @@ def test_runtime_submission_fills_the_runtime_columns_and_plot(board: Board, run
     for col in (*RUNTIME_ACCURACY.columns, *RUNTIME_DROPS.columns):
         assert f"data-col='{col.key}'" in html, col.key
     assert "+1.000" in html  # the prerequisite drop, shaded as every drop
+    frame = types_frame(run)  # the detail tab: one row per runtime config, its drop from Clean-Ep
+    runtime_rows = frame[frame["Component"] == "runtime"]
+    assert len(runtime_rows) == len(RUNTIME_CONFIG_NAMES)
+    prereq = runtime_rows[runtime_rows["Type"] == "Prereq"].iloc[0]
+    assert prereq["Drop (Clean − Acc)"] == "+1.000 (from Clean-Ep)" and prereq["unrecovered"] != "0"
     figure = plots.runtime_figure(board.store.runs())
     (trace,) = figure.data
     assert (
