@@ -439,10 +439,20 @@ def per_sample_handler(
 
 
 def board_download_handler(board: Board, fmt: str, flt: BoardFilter) -> str:
+    return board_downloads(board, flt, (fmt,))[0]
+
+
+def board_downloads(
+    board: Board, flt: BoardFilter, formats: tuple[str, ...] = ("csv", "parquet")
+) -> list[str]:
+    """The current view as one file per format, from one frame. The rank ranges read the Pert. Acc.
+    tests as plain tuples (``pairs_with_p_at_least``), as the table does: at 1,000 rows building
+    40,000 pydantic records took 0.6 s of every filter change."""
     frame = detail.download_frame(
-        board.store.runs(), board.store.paired_tests(), flt, board.config.alpha, board.gold.fingerprint
-    )
-    return str(detail.write_board(frame, fmt))
+        board.store.runs(), board.store.pairs_with_p_at_least(0.0), flt, board.config.alpha,
+        board.gold.fingerprint,
+    )  # fmt: skip
+    return [str(detail.write_board(frame, fmt)) for fmt in formats]
 
 
 # -- page views (HTML strings from the handlers above) ----------------------------------------
@@ -718,8 +728,8 @@ def build_app(board: Board) -> gr.Blocks:
 
         def prepare_downloads(s: Any, vo: Any, g: Any, lo: Any, hi: Any, u: Any, v: Any, t: Any,
                               md: Any) -> tuple[str, str]:  # fmt: skip
-            flt = _filter(s, g, lo, hi, u, v, t, md, vo)
-            return board_download_handler(board, "csv", flt), board_download_handler(board, "parquet", flt)
+            csv, parquet = board_downloads(board, _filter(s, g, lo, hi, u, v, t, md, vo))
+            return csv, parquet
 
         def show_plots(k: str) -> tuple[Any, ...]:
             all_runs = board.store.runs()
