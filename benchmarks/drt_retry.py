@@ -1,29 +1,28 @@
-"""ToolRL-DR+T on CPU: does a short DR+T run raise the retry-after-fault rate on held-out rows more
-than the same number of DR-Full steps from the same start? (issue 16, deliverable 4)
+"""ToolRL-DR+T on CPU: does a short DR+T run raise the retry-after-fault rate, and the right-tool
+rate, under each of the six faults, more than the same number of DR-Full steps from the same start?
+(issues 16 and 24)
 
-    nice -n 5 env OMP_NUM_THREADS=1 python benchmarks/drt_retry.py --out runs/drt-evidence [--seed 0]
+    nice -n 10 env OMP_NUM_THREADS=1 python benchmarks/drt_retry.py --out runs/drt-evidence \\
+        --seed 0 [--tools unseen|known]
 
-1. Training rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) with
-   ``--min-calls`` to ``--max-calls`` gold calls (1 and 1) whose prompt fits ``--max-prompt-tokens`` of the tiny tokenizer;
-   held-out rows: validation rows (other rlla items) with a gold call, same length cap.
-2. Start (``--start after-fault``): the tiny model of ``tests/train/test_grpo_cpu.py``, warm-started
-   (``tests/support/warm_start.py``) to answer each training row in ToolRL's layout naming the row's
-   tools, and, after a fault, to retry that call or give up with equal weight. A retry can then earn
-   more than giving up (right tool names earn partial ToolRL correctness; a retry of a made-up call
-   earns exactly what giving up earns, which is why the first attempts' ``--start layout`` warm start,
-   whose only call was a made-up ``ok`` tool, gave DR+T nothing to learn from).
-3. Two arms from that start, same seed, same steps, same hyperparameters (``tiny_cpu.yaml`` with lr
-   ``--lr``, entropy and weight decay off): DR-Full (single turn, ToolRL reward) and DR+T
-   (``tiny_cpu_dr_t.yaml``: transition rollouts at ``transition_ratio`` and the retry-aware reward).
-4. Each checkpoint (and the start) answers every held-out row ``--samples`` times at ``--temperature``
-   with every first call faulted. Turn 1 is fixed (``--first-turn gold``: the row's own tools in
-   the warm start's layout), so every row gets its fault and the rate measures only the decision
-   after it. ``retried``: a later turn made a call (the benchmark's rule); ``right_tool``: it called
-   exactly the row's tools. Rates are pooled over rows with a 95% bootstrap interval that resamples
-   rows, plus the paired DR+T − DR-Full difference.
+1. Rows: the first ``--train-rows`` DR-Full rows (``make-train-data``, seed 0) with ``--min-calls``
+   to ``--max-calls`` gold calls (1 and 1) whose prompt fits ``--max-prompt-tokens`` of the tiny
+   tokenizer; held-out rows: validation rows (other rlla items) with a gold call, same length cap.
+2. Start: the tiny model with fresh weights from ``--seed``, warm-started
+   (``train.drt_experiment.warm_start``) to answer each training row in ToolRL's layout naming the
+   row's tools and, after a fault, to retry that call or give up with equal weight.
+   ``--tools known`` also teaches the held-out rows' first turn (never a fault on them): the model
+   then can write a held-out row's tool, so a right retry there is possible; ``unseen`` does not.
+3. Two arms from that start, same seed, same steps (``tiny_cpu.yaml`` with lr ``--lr``, entropy and
+   weight decay off): DR-Full and DR+T (``tiny_cpu_dr_t.yaml``, ``transition_seed`` = ``--seed``).
+   ``--seed`` also sets GRPO's data order and the warm start's draws.
+4. Each checkpoint (and the start) answers every training and held-out row ``--samples`` times under
+   each of the six faults at ``--temperature``, turn 1 fixed to the row's own call
+   (``train.drt_experiment.retry_eval``): retry and right-tool rates per fault and split, 95%
+   bootstrap intervals over rows, and the paired DR+T - DR-Full difference.
 
-Prints one JSON object (also written to ``OUT/drt_retry.json``), including each arm's optimizer
-step times and the machine load.
+Prints a summary JSON (also ``OUT/drt_retry.json``) and writes every (checkpoint, row, fault)
+record to ``OUT/episodes.json``.
 """
 
 from __future__ import annotations
@@ -42,8 +41,13 @@ if str(ROOT) not in sys.path:
 
 
 def build_data(out: Path, sources: str | None) -> Path:
-    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
-    from train.grpo import default_sources
+    from train.build_data import (
+        TRAIN_FILE,
+        VALIDATION_FILE,
+        TrainDataConfig,
+        default_sources,
+        make_train_data,
+    )
 
     where = default_sources(sources)
     if where is None:
@@ -96,7 +100,7 @@ def train_arm(name: str, config: str, start: Path, subset: Path, out: Path, args
         "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "1",
     ]  # fmt: skip
     if name == "dr_t":
-        argv += ["--transition_ratio", str(args.transition_ratio)]
+        argv += ["--transition_ratio", str(args.transition_ratio), "--transition_seed", str(args.seed)]
     argv += args.grpo_args
     started = time.perf_counter()
     ckpt = grpo_main(argv)
@@ -115,37 +119,57 @@ def train_arm(name: str, config: str, start: Path, subset: Path, out: Path, args
     }
 
 
-def evaluate_arms(checkpoints: dict[str, Path], heldout: list[dict], args: argparse.Namespace) -> dict:
-    from tests.support.warm_start import CALL, named_turn
-    from train.retry_eval import evaluate_retry, paired_difference, rate_with_interval
+def _rate(per_row: dict[str, list[int]], args: argparse.Namespace) -> dict:
+    from train.drt_experiment.retry_eval import rate_with_interval
+
+    rate, lo, hi = rate_with_interval(per_row, n_boot=args.n_boot, seed=args.seed)
+    episodes = sum(len(v) for v in per_row.values())
+    return {"rate": round(rate, 4), "ci95": [round(lo, 4), round(hi, 4)], "episodes": episodes}
+
+
+def evaluate_arms(
+    checkpoints: dict[str, Path], splits: dict[str, list[dict]], args: argparse.Namespace
+) -> tuple[dict, list[dict]]:
+    from train.drt_experiment.retry_eval import MEASURES, evaluate_retry, paired_difference
+    from train.drt_experiment.warm_start import CALL, named_turn
+    from train.transition import FAULT_CODES
 
     first_turn = {"gold": lambda row: named_turn(row["ground_truth"]), "layout": CALL, "model": None}[
         args.first_turn
     ]
+    rows = [r for split in splits.values() for r in split]
+    ids = {name: {r["id"] for r in split} for name, split in splits.items()}
     evals: dict[str, dict] = {}
-    outcomes: dict[str, dict[str, dict[str, list[int]]]] = {}
+    results = {}
+    raw: list[dict] = []
     for name, ckpt in checkpoints.items():
         t0 = time.perf_counter()
         result = evaluate_retry(
-            ckpt, heldout, samples=args.samples, seed=args.seed, max_new_tokens=args.eval_tokens,
+            ckpt, rows, samples=args.samples, seed=args.seed, max_new_tokens=args.eval_tokens,
             first_turn=first_turn, temperature=args.temperature,
         )  # fmt: skip
-        outcomes[name] = {"retried": result.retried, "right_tool": result.right_tool}
-        evals[name] = {"episodes": result.episodes, "faults_injected": result.injected,
-                       "rows_with_fault": sum(1 for r in result.retried.values() if r)}  # fmt: skip
-        for measure, per_row in outcomes[name].items():
-            rate, lo, hi = rate_with_interval(per_row, n_boot=args.n_boot, seed=args.seed)
-            evals[name][measure] = {"rate": round(rate, 4), "ci95": [round(lo, 4), round(hi, 4)]}
-        evals[name]["eval_s"] = round(time.perf_counter() - t0, 1)
-    for measure in ("retried", "right_tool"):
-        diff, lo, hi = paired_difference(
-            outcomes["dr_full"][measure], outcomes["dr_t"][measure], n_boot=args.n_boot, seed=args.seed
-        )
-        evals[f"dr_t_minus_dr_full_{measure}"] = {
-            "diff": round(diff, 4),
-            "ci95": [round(lo, 4), round(hi, 4)],
-        }
-    return evals
+        results[name] = result
+        raw += [{"checkpoint": name, "split": next(s for s, i in ids.items() if r["row"] in i), **r}
+                for r in result.records]  # fmt: skip
+        report: dict = {"episodes": result.episodes, "faults_injected": result.injected}
+        for split, members in ids.items():
+            for measure in MEASURES:
+                report[f"{split}/{measure}"] = _rate(result.outcomes(measure, rows=members), args)
+                for code in FAULT_CODES:
+                    per_row = result.outcomes(measure, fault=code, rows=members)
+                    report[f"{split}/{measure}/{code}"] = _rate(per_row, args)
+        report["eval_s"] = round(time.perf_counter() - t0, 1)
+        evals[name] = report
+    for split, members in ids.items():
+        for measure in MEASURES:
+            diff, lo, hi = paired_difference(
+                results["dr_full"].outcomes(measure, rows=members),
+                results["dr_t"].outcomes(measure, rows=members),
+                n_boot=args.n_boot, seed=args.seed,
+            )  # fmt: skip
+            evals[f"dr_t_minus_dr_full/{split}/{measure}"] = {"diff": round(diff, 4),
+                                                              "ci95": [round(lo, 4), round(hi, 4)]}  # fmt: skip
+    return evals, raw
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=24, help="optimizer steps per arm")
     parser.add_argument("--train-rows", type=int, default=9)
     parser.add_argument("--heldout", type=int, default=28)
-    parser.add_argument("--samples", type=int, default=8, help="episodes per held-out row")
+    parser.add_argument("--samples", type=int, default=4, help="episodes per row and fault")
+    parser.add_argument(
+        "--tools", choices=("unseen", "known"), default="unseen",
+        help="warm start: the held-out rows' tools unseen (as before), or their first turn taught too",
+    )  # fmt: skip
     parser.add_argument("--max-prompt-tokens", type=int, default=1500)
     parser.add_argument("--max-completion-length", type=int, default=160)
     parser.add_argument("--eval-tokens", type=int, default=96, help="new tokens per evaluated turn")
@@ -198,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     import datasets
 
     from robustbench_tc.testing.tiny_model import build_tiny_model
-    from tests.support.warm_start import warm_start, warm_start_after_fault
+    from train.drt_experiment.warm_start import fresh_weights, warm_start, warm_start_after_fault
+    from train.transition import draw_fault, prompt_key
 
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.data or build_data(args.out / "data", args.sources)
-    start = build_tiny_model(args.out / "start")
+    start = build_tiny_model(args.out / "start")  # the tokenizer is the same for every seed
+    fresh_weights(start, args.seed)
     train_rows, heldout = pick_rows(data, start, args)
     subset = args.out / "subset"
     datasets.DatasetDict(
@@ -210,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ).save_to_disk(str(subset))
     t0 = time.perf_counter()
     if args.start == "after-fault":
-        warm_start_after_fault(start, train_rows, steps=args.warm_steps, lr=args.warm_lr, seed=args.seed)
+        known = heldout if args.tools == "known" else []
+        warm_start_after_fault(start, train_rows, steps=args.warm_steps, lr=args.warm_lr, seed=args.seed,
+                               known_rows=known)  # fmt: skip
     else:
         warm_start(start, train_rows, seed=args.seed)
     warm_s = time.perf_counter() - t0
@@ -220,26 +252,36 @@ def main(argv: list[str] | None = None) -> int:
         "dr_t": train_arm("dr_t", "tiny_cpu_dr_t", start, subset, args.out, args),
     }
     checkpoints = {"start": start, **{n: Path(a["checkpoint"]) for n, a in arms.items()}}
+    evals, raw = evaluate_arms(checkpoints, {"train": train_rows, "heldout": heldout}, args)
     report = {
         "heldout_rows": len(heldout),
         "train_rows": len(train_rows),
-        "samples_per_row": args.samples,
+        "samples_per_row_and_fault": args.samples,
         "steps_per_arm": args.steps,
         "transition_ratio": args.transition_ratio,
+        "transition_seed": args.seed,
+        "train_fault_draws": {
+            r["id"]: draw_fault(prompt_key(r["prompt"]), args.transition_ratio, seed=args.seed)
+            for r in train_rows
+        },  # fmt: skip
         "lr": args.lr,
         "temperature": args.temperature,
         "train_rows_calls": [args.min_calls, args.max_calls],
         "grpo_args": args.grpo_args,
         "reward_version": __import__("train.rewards", fromlist=["DRT_REWARD_VERSION"]).DRT_REWARD_VERSION,
         "seed": args.seed,
+        "tools": args.tools,
         "start": args.start,
         "first_turn": args.first_turn,
         "torch_threads": __import__("torch").get_num_threads(),
         "warm_start_s": round(warm_s, 1),
         "train": arms,
-        "retry_after_fault": evaluate_arms(checkpoints, heldout, args),
+        "retry_after_fault": evals,
         "load_avg": os.getloadavg(),
     }
+    (args.out / "episodes.json").write_text(
+        "[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in raw) + "\n]\n"
+    )
     text = json.dumps(report, indent=2)
     print(text)
     (args.out / "drt_retry.json").write_text(text + "\n")

@@ -47,7 +47,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.registry import unknown_name_message
-from robustbench_tc.taxonomy import CONFIG_NAMES, config_names, is_config, is_transition
+from robustbench_tc.taxonomy import (
+    CONFIG_NAMES,
+    RUNTIME_CONFIG_NAMES,
+    config_names,
+    is_config,
+    is_runtime,
+    is_transition,
+)
 
 
 class RunHeader(BaseModel):
@@ -64,7 +71,28 @@ class RunHeader(BaseModel):
     dataset_fingerprint: str | None = None
     project_version: str | None = None
     created_at: str | None = None
+    step_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Runtime configs: model turns per episode (None: the default, 4).",
+    )
+    world_version: int | None = Field(
+        default=None, description="Runtime configs: the tool world's version the trajectories were played in."
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrajectoryStep(BaseModel):
+    """One model turn of a runtime episode and the tool messages the world sent back for the calls
+    the project's one rule reads in it (one per call, meta-tools such as ``finish`` excluded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: str = Field(description="The model's raw text for this turn.")
+    observations: list[str] = Field(
+        default_factory=list, description="The world's tool messages for this turn's calls, in order."
+    )
 
 
 class PredictionRecord(BaseModel):
@@ -75,7 +103,7 @@ class PredictionRecord(BaseModel):
     id: str = Field(description="The sample id, identical across perturbations (e.g. apibank__level1_213).")
     perturbation: str = Field(
         description="'clean' or a perturbation code name (the dataset config).",
-        json_schema_extra={"enum": list(CONFIG_NAMES)},
+        json_schema_extra={"enum": [*CONFIG_NAMES, *RUNTIME_CONFIG_NAMES]},
     )
     raw_output: str = Field(
         description="The model's raw output; the scorer re-parses it (pass 2 for transition records)."
@@ -86,6 +114,11 @@ class PredictionRecord(BaseModel):
     transition_injected: bool | None = Field(
         default=None,
         description="Transition configs: whether pass 1 made a call, so the fault was injected.",
+    )
+    trajectory: list[TrajectoryStep] | None = Field(
+        default=None,
+        description="Runtime configs: every turn of the episode with the tool messages it got back; the "
+        "server replays it in the tool world and refuses a file whose tool messages differ.",
     )
     tool_calls: Any = Field(default=None, description="Client-parsed calls; ignored by the scorer.")
     error: str | None = Field(default=None, description="Client-side failure, if any (e.g. timeout).")
@@ -150,8 +183,10 @@ class PredictionsFile(BaseModel):
         """
         digest = hashlib.sha256()
         for record in sorted(self.records, key=lambda r: r.key):
-            canonical = [record.id, record.perturbation, record.raw_output, record.first_pass_output,
-                         record.transition_injected]  # fmt: skip
+            canonical: list[Any] = [record.id, record.perturbation, record.raw_output, record.first_pass_output,
+                                    record.transition_injected]  # fmt: skip
+            if record.trajectory is not None:  # absent from older records: their digests stay the same
+                canonical.append([[step.output, step.observations] for step in record.trajectory])
             digest.update(json.dumps(canonical, ensure_ascii=False).encode("utf-8", "surrogatepass"))
             digest.update(b"\n")
         return digest.hexdigest()
@@ -654,6 +689,13 @@ def _record_problems(
             f"record {record.key}: only transition records carry 'first_pass_output' / "
             "'transition_injected' (leave them null)"
         )
+    if is_runtime(record.perturbation):
+        if not record.trajectory:
+            yield f"runtime record {record.key} needs its 'trajectory' (every turn of the episode)"
+        elif record.trajectory and record.raw_output != record.trajectory[-1].output:
+            yield f"runtime record {record.key}: raw_output must be the trajectory's last output"
+    elif record.trajectory is not None:
+        yield f"record {record.key}: only runtime records carry a 'trajectory' (leave it null)"
     if known_keys is not None and record.key not in known_keys:
         if record.id in known_ids:
             yield f"sample {record.id!r} has no {record.perturbation!r} row in the dataset"

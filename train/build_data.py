@@ -50,6 +50,27 @@ VALIDATION = "validation"
 TRAIN_FILE = "toolrl/dataset/rlla_4k_raw/rlla_sft.json"
 VALIDATION_FILE = "toolrl/dataset/rlla_4k/test.parquet"
 
+SIBLING_SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
+"""``../shared/sources`` beside the repository (the README's layout): the last default."""
+
+
+def default_sources(explicit: str | Path | None = None) -> Path | None:
+    """Where the upstream sources are, for ``make-train-data`` and ``grpo.py`` alike: ``explicit``
+    when given, else ``$RBTC_SOURCES``, else ``SIBLING_SOURCES``; None when that is not a folder.
+
+    >>> default_sources("/nonexistent/sources") is None
+    True
+    """
+    import os
+
+    if explicit:
+        return Path(explicit) if Path(explicit).is_dir() else None
+    for candidate in (os.environ.get("RBTC_SOURCES"), str(SIBLING_SOURCES)):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
 FEATURES: dict[str, Any] = {
     "id": "string",
     "base_id": "string",

@@ -6,7 +6,6 @@ Training itself is ``accelerate launch train/grpo.py --config train/configs/<nam
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -22,9 +21,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--sources",
         type=Path,
-        default=os.environ.get("RBTC_SOURCES"),
-        help="the upstream sources folder (default: $RBTC_SOURCES); --train/--validation are "
-        "resolved against it when they are relative paths that exist there",
+        default=None,
+        help="the upstream sources folder (default: $RBTC_SOURCES, else ../shared/sources beside the "
+        "repository, as train/grpo.py); --train/--validation are resolved against it when they are "
+        "relative paths that exist there",
     )
     parser.add_argument("--out", type=Path, required=True, help="output dataset folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of the type draws and the DR-Mixed half")
@@ -57,15 +57,25 @@ def _resolve(value: str, sources: Path | None) -> str:
 
 def _make_train_data(args: argparse.Namespace) -> int:
     from robustbench_tc.cli import CLIError
-    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
+    from train.build_data import (
+        TRAIN_FILE,
+        VALIDATION_FILE,
+        TrainDataConfig,
+        default_sources,
+        make_train_data,
+    )
 
-    sources = Path(args.sources) if args.sources else None
-    if sources is not None and not sources.is_dir():
-        raise CLIError(f"--sources {sources} is not a directory")
+    if args.sources is not None and not Path(args.sources).is_dir():
+        raise CLIError(f"--sources {args.sources} is not a directory")
+    sources = default_sources(args.sources)
     train, validation = _resolve(args.train, sources), _resolve(args.validation, sources)
     for name, value in (("--train", train), ("--validation", validation)):
         if value in (TRAIN_FILE, VALIDATION_FILE) and not Path(value).exists():
-            where = f"under {sources}" if sources else "(pass --sources DIR or set RBTC_SOURCES)"
+            where = (
+                f"under {sources}"
+                if sources
+                else "(pass --sources DIR, set RBTC_SOURCES or put the sources at ../shared/sources)"
+            )
             raise CLIError(f"{name} {value} not found {where}")
     try:
         config = TrainDataConfig(

@@ -1,12 +1,15 @@
 """ToolRL-DR with TRL's GRPOTrainer (paper §5, Appendix M).
 
-    accelerate launch --config_file train/configs/accelerate_2gpu.yaml \\
+    accelerate launch --config_file train/configs/accelerate_2gpu_zero3.yaml \\
         train/grpo.py --config train/configs/toolrl_dr_full.yaml
 
 Arguments come from ``ScriptArguments`` (model and data) and TRL's ``GRPOConfig`` (everything
 else); a ``--config`` YAML sets them and command-line flags override it. The reward is ToolRL's
 (``train.rewards``): format and correctness as two reward functions so that each is logged.
-Multi-GPU runs go through accelerate (DDP or DeepSpeed configs in ``train/configs``).
+Multi-GPU runs go through accelerate (``accelerate_2gpu_zero3.yaml`` or ``accelerate_2gpu_ddp.yaml``
+in ``train/configs``). At start-up the effective batch (per-device batch x processes x gradient
+accumulation) must equal the recipe's ``effective_batch_size`` (``--allow_batch_change`` to train
+on another one).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
         sys.path.insert(0, _ROOT)
 
 from robustbench_tc.errors import RobustBenchError
+from train.parity import check_parity
+from train.transition import DRTRollout
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -88,6 +93,18 @@ class ScriptArguments:
             "(default: $RBTC_SOURCES, else ../shared/sources)"
         },
     )
+    effective_batch_size: int | None = field(
+        default=None,
+        metadata={
+            "help": "completions per optimizer step the recipe is written for: "
+            "per_device_train_batch_size x processes x gradient_accumulation_steps must equal it "
+            "(checked at start-up; None: not checked)"
+        },
+    )
+    allow_batch_change: bool = field(
+        default=False,
+        metadata={"help": "train on an effective batch other than effective_batch_size"},
+    )
 
 
 SMOLLM2_ALIAS = "smollm2-135m-instruct"
@@ -99,6 +116,60 @@ MAKE_DATA_HINT = "robustbench-tc make-train-data --sources SOURCES_DIR --out {ou
 
 class TrainingDataMissing(RobustBenchError):
     """The training data is neither a local folder nor reachable, and cannot be built here."""
+
+
+class BatchSizeChanged(RobustBenchError):
+    """The launch trains on another number of completions per optimizer step than the recipe."""
+
+
+def check_effective_batch(
+    per_device: int, processes: int, accumulation: int, recipe: int | None, *, allow: bool = False
+) -> int:
+    """The effective batch ``per_device x processes x accumulation``; raises ``BatchSizeChanged``
+    (naming the three numbers and how to keep the recipe's) when it is not ``recipe``.
+
+    >>> check_effective_batch(16, 2, 4, 128)
+    128
+    >>> check_effective_batch(16, 1, 4, 128)
+    Traceback (most recent call last):
+    ...
+    train.grpo.BatchSizeChanged: per_device_train_batch_size 16 x 1 process x gradient_accumulation_steps 4 = 64 completions per optimizer step, but the recipe trains on 128 (effective_batch_size). Keep it: launch 2 processes (accelerate launch --config_file train/configs/accelerate_2gpu_zero3.yaml or accelerate_2gpu_ddp.yaml), or set --gradient_accumulation_steps 8; or pass --allow_batch_change to train on 64.
+    """
+    effective = per_device * processes * accumulation
+    if recipe is None or effective == recipe or allow:
+        return effective
+    fixes = []
+    if recipe % (per_device * accumulation) == 0 and recipe // (per_device * accumulation) != processes:
+        count = recipe // (per_device * accumulation)
+        launch = (
+            "accelerate launch --config_file train/configs/accelerate_2gpu_zero3.yaml or accelerate_2gpu_ddp.yaml"
+            if count == 2
+            else f"accelerate launch --num_processes {count}"
+        )
+        fixes.append(f"launch {count} process{'es' if count > 1 else ''} ({launch})")
+    if recipe % (per_device * processes) == 0:
+        fixes.append(f"set --gradient_accumulation_steps {recipe // (per_device * processes)}")
+    if not fixes:
+        fixes.append(
+            "choose per_device_train_batch_size and gradient_accumulation_steps whose product with "
+            f"{processes} equals {recipe}"
+        )
+    hint = ""
+    if (
+        processes == 1
+        and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
+        and "MASTER_ADDR" in os.environ
+    ):
+        hint = (
+            " (`accelerate launch --cpu --num_processes N` starts one process without an MPI hostfile: "
+            "use --config_file train/configs/accelerate_2proc_cpu.yaml for 2 CPU processes)"
+        )
+    raise BatchSizeChanged(
+        f"per_device_train_batch_size {per_device} x {processes} process{'es' if processes > 1 else ''} "
+        f"x gradient_accumulation_steps {accumulation} = {effective} completions per optimizer step, but "
+        f"the recipe trains on {recipe} (effective_batch_size). Keep it: {', or '.join(fixes)}; or pass "
+        f"--allow_batch_change to train on {effective}.{hint}"
+    )
 
 
 def resolve_model(name: str) -> str:
@@ -117,20 +188,6 @@ def resolve_model(name: str) -> str:
         raise RobustBenchError(str(exc)) from None
 
 
-def default_sources(explicit: str | None = None) -> Path | None:
-    """Where the upstream sources are: ``explicit`` when given, else ``$RBTC_SOURCES``, else
-    ``../shared/sources`` beside the repository (README's layout); None when it is not a folder."""
-    if explicit:
-        return Path(explicit) if Path(explicit).is_dir() else None
-    for candidate in (
-        os.environ.get("RBTC_SOURCES"),
-        str(Path(__file__).resolve().parents[2] / "shared" / "sources"),
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
 def _looks_local(name: str) -> bool:
     path = Path(name)
     return path.exists() or name.startswith((".", "/", "~")) or len(path.parts) != 2
@@ -144,10 +201,17 @@ def ensure_training_data(args: ScriptArguments) -> None:
     name = args.dataset_name
     if not name or Path(name).exists():
         return
+    from train.build_data import (
+        TRAIN_FILE,
+        VALIDATION_FILE,
+        TrainDataConfig,
+        default_sources,
+        make_train_data,
+    )
+
     sources = default_sources(args.data_sources)
     if sources is None:
         return
-    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
 
     train, validation = sources / TRAIN_FILE, sources / VALIDATION_FILE
     if not (train.exists() and validation.exists()):
@@ -255,6 +319,13 @@ def build_trainer(
     script_args, training_args = parser.parse_args_and_config(argv)
     script_args = replace(script_args, model_name_or_path=resolve_model(script_args.model_name_or_path))
     check_toolrl_config(training_args, script_args)
+    check_effective_batch(
+        training_args.per_device_train_batch_size,
+        training_args.world_size,
+        training_args.gradient_accumulation_steps,
+        script_args.effective_batch_size,
+        allow=script_args.allow_batch_change,
+    )
     transitions = transition_config(script_args)
 
     with training_args.main_process_first(desc="building missing training data"):
@@ -298,6 +369,9 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
 
     out = Path(training_args.output_dir)
+    parity = None
+    if isinstance(trainer.rollout_func, DRTRollout):  # every rank: check_parity is a collective
+        parity = check_parity(trainer.rollout_func.ledger, trainer.accelerator)
     trainer.save_model(str(out))
     trainer.save_state()
     if trainer.accelerator.is_main_process:
@@ -312,6 +386,8 @@ def main(argv: list[str] | None = None) -> Path:
         (out / "toolrl_dr_run.json").write_text(
             json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8"
         )
+        if parity is not None:
+            (out / "generation_parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
     if hasattr(trainer, "end"):
         trainer.end()
     return out

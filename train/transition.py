@@ -255,21 +255,46 @@ def run_episodes(
     num_generations: int,
     max_completion_length: int,
     chat_template: str | None = None,
+    sync: Callable[[int], int] | None = None,
+    on_generate: Callable[[int, int], None] | None = None,
+    fault: str | Sequence[str] | None = None,
 ) -> list[Episode]:
     """Generate every episode of one batch, turn by turn (the trainer-independent core of
-    ``make_rollout_func``)."""
+    ``make_rollout_func``).
+
+    Every rank makes the same generation calls with the same number of prompts, whatever its
+    faults (each one is a collective under ZeRO-3; ``train.parity``): before a later turn,
+    ``sync(n)`` returns the largest number of still-running episodes over all ranks; no rank goes
+    on when it is 0, otherwise every rank generates that many prompts, its own episodes first and
+    then copies of its shortest prompt, whose outputs are dropped (a masked no-op generation).
+    ``on_generate(prompts, padding)`` sees each call. ``fault`` gives every episode that fault, or
+    episode ``i`` the fault ``fault[i]`` (evaluation under each fault), instead of the seeded draw.
+    """
     eos = {tokenizer.eos_token_id, tokenizer.pad_token_id} - {None}
     episodes = [
         Episode(ToolWorld.for_prompt(p, config.fault_probability, seed=config.seed), list(ids))
         for p, ids in zip(prompts, prompt_ids, strict=True)
     ]
+    if fault is not None:
+        faults = [fault] * len(episodes) if isinstance(fault, str) else list(fault)
+        if len(faults) != len(episodes) or not set(faults) <= set(FAULT_CODES):
+            raise ValueError(
+                f"unknown fault in {sorted(set(faults))} or not one per episode: {', '.join(FAULT_CODES)}"
+            )
+        for ep, code in zip(episodes, faults, strict=True):
+            ep.world.fault = code
+    no_op = min((list(ids) for ids in prompt_ids), key=len, default=[])
     active = list(range(len(episodes)))
     n = num_generations
     for turn in range(config.max_turns):
-        if not active:
+        width = len(active) if turn == 0 or sync is None else sync(len(active))
+        if width == 0:
             break
         inputs = [episodes[i].prompt_ids + episodes[i].completion_ids for i in active]
-        new_ids, new_logprobs = generate(inputs, n)
+        padding = width - len(active)
+        if on_generate is not None:
+            on_generate(width, padding)
+        new_ids, new_logprobs = generate(inputs + [list(no_op)] * padding, n)
         n = 1  # after turn 1 every episode has its own history
         still = []
         for k, i in enumerate(active):
@@ -302,15 +327,25 @@ def run_episodes(
     return episodes
 
 
-def make_rollout_func(config: TransitionConfig) -> Callable[[list[Any], Any], dict[str, Any]]:
+class DRTRollout:
     """TRL's ``rollout_func(prompts, trainer)`` for DR+T rollouts.
 
     ``prompts`` is this process's slice of the batch, each prompt already repeated
     ``num_generations`` times by TRL's sampler; generation goes through the trainer's own path
-    (``use_vllm`` or transformers), so vLLM weight syncing and sampling settings are TRL's.
+    (``use_vllm`` or transformers), so vLLM weight syncing and sampling settings are TRL's. The
+    turn count is agreed across ranks (``run_episodes``); ``ledger`` records this rank's
+    generation calls for ``train.parity.check_parity``.
     """
 
-    def rollout(prompts: list[Any], trainer: Any) -> dict[str, Any]:
+    def __init__(self, config: TransitionConfig) -> None:
+        from train.parity import GenerationLedger
+
+        self.config = config
+        self.ledger = GenerationLedger()
+
+    def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, Any]:
+        from train.parity import max_over_ranks
+
         mode = "train" if trainer.model.training else "eval"
         num_generations = trainer.num_generations if mode == "train" else trainer.num_generations_eval
         prompt_ids, _, _ = trainer._tokenize_prompts(prompts)
@@ -324,10 +359,12 @@ def make_rollout_func(config: TransitionConfig) -> Callable[[list[Any], Any], di
             [list(map(int, p)) for p in prompt_ids],
             generate,
             trainer._tokenizer,
-            config,
+            self.config,
             num_generations=num_generations,
             max_completion_length=trainer.max_completion_length,
             chat_template=trainer.chat_template,
+            sync=max_over_ranks(trainer.accelerator),
+            on_generate=lambda width, padding: self.ledger.record(mode, width, padding),
         )
         logprobs = [e.logprobs for e in episodes]
         injected = [e for e in episodes if e.world.fault is not None and e.observations]
@@ -340,4 +377,7 @@ def make_rollout_func(config: TransitionConfig) -> Callable[[list[Any], Any], di
             "trajectory": [e.trajectory() for e in episodes],
         }
 
-    return rollout
+
+def make_rollout_func(config: TransitionConfig) -> DRTRollout:
+    """TRL's ``rollout_func`` for DR+T rollouts (a ``DRTRollout``)."""
+    return DRTRollout(config)

@@ -34,6 +34,28 @@ def test_user_errors_exit_2_with_one_line(
 
 def test_default_files_need_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.delenv("RBTC_SOURCES", raising=False)
+    monkeypatch.setattr("train.build_data.SIBLING_SOURCES", tmp_path / "no-shared" / "sources")
     monkeypatch.chdir(tmp_path)
     assert main(["make-train-data", "--out", str(tmp_path / "out")]) == 2
     assert "RBTC_SOURCES" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["env", "sibling"])
+def test_sources_default_is_grpos(
+    where: str, sources_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make-train-data` and `train/grpo.py` find the sources the same way: $RBTC_SOURCES, else
+    ../shared/sources beside the repository."""
+    from train.build_data import default_sources
+
+    monkeypatch.delenv("RBTC_SOURCES", raising=False)
+    monkeypatch.setattr("train.build_data.SIBLING_SOURCES", tmp_path / "no-shared" / "sources")
+    if where == "env":
+        monkeypatch.setenv("RBTC_SOURCES", str(sources_dir))
+    else:
+        monkeypatch.setattr("train.build_data.SIBLING_SOURCES", sources_dir)
+    assert default_sources() == sources_dir
+    argv = ["make-train-data", "--out", str(tmp_path / "out"), "--variants", "dr_full", "--limit", "2",
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert (tmp_path / "out" / "manifest.json").is_file()

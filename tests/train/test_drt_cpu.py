@@ -1,6 +1,7 @@
-"""ToolRL-DR+T wiring on CPU with TRL's real GRPOTrainer: faults are injected into rollouts, the
-fault's tokens are masked out of the loss, the reward sees the whole trajectory, the weights change.
-(Whether DR+T raises the retry rate is measured, not tested: benchmarks/drt_retry.py.)"""
+"""ToolRL-DR+T on CPU with TRL's real GRPOTrainer: faults are injected into rollouts, the fault's
+tokens are masked out of the loss, the reward sees the whole trajectory, and the reward alone moves
+the policy toward retrying (the same seed with the reward zeroed does not move it at all).
+(How far DR+T raises the retry rate per fault is measured, not tested: benchmarks/drt_retry.py.)"""
 
 from __future__ import annotations
 
@@ -160,9 +161,145 @@ def test_the_reward_sees_the_whole_trajectory(run: dict[str, Any]) -> None:
     assert checked
 
 
-def test_the_weights_change(run: dict[str, Any]) -> None:
-    before, after = run["before"], run["after"]
-    assert before.keys() == after.keys()
-    assert any(not (before[k] == after[k]).all() for k in before)
+def test_each_reward_component_is_logged(run: dict[str, Any]) -> None:
     step = next(h for h in run["history"] if "loss" in h)
     assert "rewards/drt_correctness_reward/mean" in step and "rewards/drt_format_reward/mean" in step
+
+
+# --- the reward, not weight decay or the entropy term, moves the DR+T policy ---------------------
+# A random model's own completions all earn -3, so a weight change after a DR+T step can come from
+# weight decay and the entropy bonus alone. Here both are off and the samples are scripted at the
+# engine's boundary: turn 1 is the row's own call in every episode (so its tokens' advantages cancel
+# within a group), every first call gets a fault, and turn 2 retries that call in half the episodes
+# and gives up in the other half. Two runs with the same seed differ only in the reward weights:
+# zeroed, every advantage is 0 and no weight may change; as the recipe has them, a retry of the right
+# tool earns more than giving up (-3), so log p(retry) - log p(give up) after the fault must rise.
+
+
+def _after_fault_margin(model_dir: Path, rows: list[dict]) -> float:
+    """Mean over rows and the six faults of log p(retry) - log p(give up) for the turn after the
+    fault, the row's own call being turn 1."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from train.drt_experiment.warm_start import GIVE_UP, named_turn
+    from train.transition import FAULT_CODES, observation_suffix_ids
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    eos = tokenizer.eos_token_id
+
+    def ids(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"]) + [eos]
+
+    def logp(context: list[int], target: list[int]) -> float:
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([context + target])).logits[0, len(context) - 1 : -1]
+        return logits.log_softmax(-1).gather(1, torch.tensor(target)[:, None]).sum().item()
+
+    margins = []
+    for row in rows:
+        prompt = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                               return_dict=True)["input_ids"]  # fmt: skip
+        call = ids(named_turn(row["ground_truth"]))
+        for code in FAULT_CODES:
+            context = list(prompt) + call + observation_suffix_ids(tokenizer, TRANSITION_ERRORS[code])
+            margins.append(logp(context, call) - logp(context, ids(GIVE_UP)))
+    return sum(margins) / len(margins)
+
+
+def _scripted_run(model: Path, folder: Path, rows: list[dict], out: Path, weights: list[str]) -> Path:
+    """2 DR+T steps of GRPO from ``model`` with the samples scripted as described above."""
+    import torch
+
+    from train.drt_experiment.warm_start import GIVE_UP, named_turn
+    from train.grpo import build_trainer
+
+    trainer, *_ = build_trainer(
+        ["--config", "train/configs/tiny_cpu_dr_t.yaml", "--model_name_or_path", str(model),
+         "--dataset_name", str(folder), "--output_dir", str(out), "--transition_ratio", "1.0",
+         "--max_completion_length", "160", "--entropy_coef", "0", "--weight_decay", "0",
+         "--learning_rate", "1e-3", "--seed", "0", "--per_device_train_batch_size", "8",
+         "--gradient_accumulation_steps", "1", "--reward_weights", *weights]
+    )  # fmt: skip
+    tokenizer = trainer.processing_class
+    by_prompt = {
+        tuple(tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True,
+                                            return_dict=True)["input_ids"]): r
+        for r in rows
+    }  # fmt: skip
+
+    def ids(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id]
+
+    def row_of(prompt_ids: list[int]) -> dict:
+        return next(r for p, r in by_prompt.items() if list(prompt_ids[: len(p)]) == list(p))
+
+    def scripted(prompt_ids, images, fields, num_generations, **kwargs):
+        if num_generations > 1:  # turn 1: the row's own call, the same in every episode of the group
+            return [ids(named_turn(row_of(p)["ground_truth"])) for p in prompt_ids], None
+        turn2 = [
+            named_turn(row_of(p)["ground_truth"]) if k % 2 == 0 else GIVE_UP for k, p in enumerate(prompt_ids)
+        ]
+        return [ids(text) for text in turn2], None
+
+    trainer._generate_single_turn = scripted
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trainer.train()
+    finally:
+        torch.set_num_threads(threads)
+    trainer.save_model(str(out))
+    trainer.save_state()
+    return out
+
+
+@pytest.fixture(scope="module")
+def reward_runs(data: tuple[Path, list[dict]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The start, and 2 scripted DR+T steps from it with the reward zeroed and with the recipe's weights."""
+    folder, rows = data
+    start = build_tiny_model(tmp_path_factory.mktemp("start") / "model")
+    runs = {"start": start}
+    for name, weights in (("zeroed", ["0", "0", "0"]), ("reward", ["1", "1", "0"])):
+        runs[name] = _scripted_run(start, folder, rows, tmp_path_factory.mktemp(name), weights)
+    return runs
+
+
+def _history(run_dir: Path) -> list[dict]:
+    return [h for h in json.loads((run_dir / "trainer_state.json").read_text())["log_history"] if "loss" in h]
+
+
+@pytest.mark.slow
+def test_a_zeroed_reward_leaves_the_weights_unchanged(reward_runs: dict[str, Path]) -> None:
+    from safetensors.torch import load_file
+
+    before = load_file(reward_runs["start"] / "model.safetensors")
+    after = load_file(reward_runs["zeroed"] / "model.safetensors")
+    assert before.keys() == after.keys() and all(torch_equal(before[k], after[k]) for k in before)
+    steps = _history(reward_runs["zeroed"])
+    assert len(steps) == 2 and all(h["transition/fault_injected_frac"] == 1.0 for h in steps)
+
+
+@pytest.mark.slow
+def test_the_reward_alone_moves_the_policy_toward_retrying(
+    reward_runs: dict[str, Path], data: tuple[Path, list[dict]]
+) -> None:
+    from safetensors.torch import load_file
+
+    steps = _history(reward_runs["reward"])
+    assert all(h["rewards/retry_after_fault/mean"] == 0.5 for h in steps)  # half retried, half gave up
+    assert all(h["frac_reward_zero_std"] == 0.0 for h in steps)  # every group's rewards differ
+    before = load_file(reward_runs["start"] / "model.safetensors")
+    after = load_file(reward_runs["reward"] / "model.safetensors")
+    assert any(not torch_equal(before[k], after[k]) for k in before)
+    _, rows = data
+    start, trained = (
+        _after_fault_margin(reward_runs["start"], rows),
+        _after_fault_margin(reward_runs["reward"], rows),
+    )
+    assert trained > start + 1.0, (start, trained)
+
+
+def torch_equal(a: Any, b: Any) -> bool:
+    return bool((a == b).all())

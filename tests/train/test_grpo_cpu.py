@@ -13,7 +13,7 @@ import pytest
 
 from robustbench_tc.cli import main as rbtc
 from robustbench_tc.testing.tiny_model import build_tiny_model
-from tests.support.warm_start import layout_answers, warm_start
+from train.drt_experiment.warm_start import layout_answers, warm_start
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # two GRPO runs of a tiny model on CPU

@@ -224,3 +224,54 @@ def test_tool_names_come_from_every_real_training_row(rows: list[dict]) -> None:
         gold = json.loads(r["perturbation_metadata"]).get("gt_tool")
         if gold:
             assert gold in world.tool_names
+
+
+# --- every rank makes the same generation calls (issue 24) ----------------------------------------
+# Under ZeRO-3 each generation is a collective; a rank without a faulted episode must still take
+# part in turn 2. ``sync`` stands for the all-gather over ranks: it returns the other ranks' largest
+# count of running episodes.
+
+
+@pytest.mark.parametrize(
+    ("answers", "probability", "others", "widths", "padding"),
+    [
+        ([GIVE_UP, GIVE_UP], 1.0, 3, [4, 3], [0, 3]),  # no call here, 3 running elsewhere: 3 no-ops
+        ([GIVE_UP, GIVE_UP], 0.0, 0, [4], [0]),  # nobody running anywhere: one turn on every rank
+        (["call", "call"], 0.0, 2, [4, 2], [0, 2]),  # no fault drawn here, 2 running elsewhere
+        (["call", "call"], 1.0, 0, [4, 4], [0, 0]),  # all 4 faulted here, none elsewhere
+        (["call", "call"], 1.0, 6, [4, 6], [0, 2]),  # 4 here, 6 elsewhere: 2 no-ops
+    ],
+)
+def test_later_turns_have_the_width_agreed_over_ranks(
+    tokenizer, row, call, answers, probability, others, widths, padding
+) -> None:
+    answers = [call if a == "call" else a for a in answers]
+    policy = Scripted(tokenizer, answers)
+    ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                        return_dict=True)["input_ids"]  # fmt: skip
+    seen: list[tuple[int, int]] = []
+    alone = run_episodes([row["prompt"]] * 4, [list(ids)] * 4, Scripted(tokenizer, answers), tokenizer,
+                         TransitionConfig(fault_probability=probability), num_generations=4,
+                         max_completion_length=400)  # fmt: skip
+    episodes = run_episodes([row["prompt"]] * 4, [list(ids)] * 4, policy, tokenizer,
+                            TransitionConfig(fault_probability=probability), num_generations=4,
+                            max_completion_length=400, sync=lambda n: max(n, others),
+                            on_generate=lambda width, pad: seen.append((width, pad)))  # fmt: skip
+    assert [len(prompts) for prompts, _ in policy.inputs] == widths
+    assert seen == list(zip(widths, padding, strict=True))
+    # the no-op rows are dropped: the episodes are what this rank alone would have produced
+    assert [e.trajectory() for e in episodes] == [e.trajectory() for e in alone]
+    assert [e.completion_ids for e in episodes] == [e.completion_ids for e in alone]
+
+
+def test_a_forced_fault_overrides_the_draw(tokenizer, row, call) -> None:
+    ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                        return_dict=True)["input_ids"]  # fmt: skip
+    for code in FAULT_CODES:
+        episodes = run_episodes([row["prompt"]] * 2, [list(ids)] * 2, Scripted(tokenizer, [call, call]),
+                                tokenizer, TransitionConfig(fault_probability=0.0), num_generations=2,
+                                max_completion_length=400, fault=code)  # fmt: skip
+        assert all(e.trajectory()["observations"] == [TRANSITION_ERRORS[code]] for e in episodes)
+    with pytest.raises(ValueError, match="unknown fault"):
+        run_episodes([row["prompt"]], [list(ids)], Scripted(tokenizer, [call]), tokenizer,
+                     TransitionConfig(), num_generations=1, max_completion_length=400, fault="HTTP 418")  # fmt: skip

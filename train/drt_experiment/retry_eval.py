@@ -1,10 +1,12 @@
-"""Retry-after-fault rate of a checkpoint on held-out rows (ToolRL-DR+T's own measure, issue 16).
+"""Retry-after-fault and right-tool rates of a checkpoint, per fault (ToolRL-DR+T's own measure,
+issues 16 and 24).
 
-Every held-out row's first call is answered with one of the six faults (``fault_probability=1``,
-the fault drawn per row as in training); the model's own turn 1 decides whether a fault is injected
-(as the harness's two passes do). The rate is the share of injected episodes whose next turn makes
-a call (retried) rather than giving up (Appendix L's "omitted"), with a 95% percentile bootstrap
-interval that resamples held-out rows (clusters), so several samples of one row count as one unit.
+Every row is answered ``samples`` times under each of the six faults (``FAULT_CODES``): turn 1 is
+the row's own call (``first_turn``) or the model's, the first call gets the fault, the model writes
+turn 2. ``retried``: turn 2 made a call (the benchmark's rule) rather than giving up (Appendix L's
+"omitted"); ``right_tool``: turn 2 called exactly the row's tools by name. Rates are pooled over
+rows with a 95% percentile bootstrap interval that resamples rows (clusters), so the episodes of one
+row count as one unit.
 
 >>> rate_with_interval({"r1": [1, 1], "r2": [0], "r3": []}, n_boot=200, seed=0)[0]
 0.6666666666666666
@@ -12,27 +14,44 @@ interval that resamples held-out rows (clusters), so several samples of one row 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from train.rewards import parse_tool_calls, predicted_calls
-from train.transition import Episode, TransitionConfig, run_episodes
+from train.transition import FAULT_CODES, Episode, TransitionConfig, made_calls, run_episodes
+
+MEASURES = ("retried", "right_tool")
 
 
 @dataclass(frozen=True)
 class RetryEval:
-    """Episodes of one checkpoint on held-out rows, grouped by row id."""
+    """Episodes of one checkpoint, one record per (row, fault)."""
 
-    retried: dict[str, list[int]]
-    """Per row: 1/0 per injected episode (retried after the fault or not)."""
+    records: list[dict[str, Any]]
+    """``{"row", "fault", "retried": [1/0 per injected episode], "right_tool": [...], "retry_calls":
+    [tool names turn 2 called, per injected episode]}``."""
     episodes: int
     injected: int
-    right_tool: dict[str, list[int]] = field(default_factory=dict)
-    """Per row: 1/0 per injected episode (a later turn called the target's tools, by name)."""
+
+    def outcomes(
+        self, measure: str, *, fault: str | None = None, rows: Collection[str] | None = None
+    ) -> dict[str, list[int]]:
+        """Per row id, ``measure``'s 1/0 per injected episode (every fault pooled unless ``fault``).
+
+        >>> ev = RetryEval([{"row": "a", "fault": "x", "retried": [1], "right_tool": [0]},
+        ...                 {"row": "a", "fault": "y", "retried": [0], "right_tool": [0]}], 2, 2)
+        >>> ev.outcomes("retried"), ev.outcomes("retried", fault="y")
+        ({'a': [1, 0]}, {'a': [0]})
+        """
+        out: dict[str, list[int]] = {}
+        for r in self.records:
+            if (fault is None or r["fault"] == fault) and (rows is None or r["row"] in rows):
+                out.setdefault(r["row"], []).extend(r[measure])
+        return out
 
 
 def hf_generate(model: Any, tokenizer: Any, *, max_new_tokens: int, temperature: float = 1.0) -> Callable:
@@ -109,22 +128,27 @@ def episode_outcomes(episodes: Sequence[Episode], ground_truth: str) -> tuple[li
     return retried, right_tool
 
 
+def retry_calls(episode: Episode) -> list[str]:
+    """The tool names the turns after the fault called (the benchmark's rule), for the raw records."""
+    return [str(c.get("name"))[:60] for t in episode.turns[1:] for c in made_calls(t)]
+
+
 def evaluate_retry(
     model_dir: Path | str,
     rows: Sequence[dict[str, Any]],
     *,
-    samples: int = 8,
+    samples: int = 4,
     seed: int = 0,
     max_new_tokens: int = 64,
-    fault_seed: int = 0,
+    faults: Sequence[str] = FAULT_CODES,
     first_turn: str | Callable[[dict[str, Any]], str] | None = None,
     temperature: float = 1.0,
 ) -> RetryEval:
-    """Sample ``samples`` episodes per row (at ``temperature``) with every first call faulted.
+    """Sample ``samples`` episodes per row and fault (at ``temperature``), every first call faulted.
 
     ``first_turn`` fixes turn 1 to that text (a call), or to what it returns for the row (e.g. the
-    row's gold call), so that every row gets its fault and the rate measures only the decision after
-    it; None lets the model write turn 1 itself."""
+    row's gold call), so that every row gets its fault and the rates measure only the decision after
+    it; None lets the model write turn 1 itself. One generation call per row covers all faults."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -132,9 +156,8 @@ def evaluate_retry(
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     generate = hf_generate(model, tokenizer, max_new_tokens=max_new_tokens, temperature=temperature)
-    config = TransitionConfig(fault_probability=1.0, max_turns=2, seed=fault_seed)
-    retried: dict[str, list[int]] = {}
-    right_tool: dict[str, list[int]] = {}
+    config = TransitionConfig(fault_probability=1.0, max_turns=2, seed=seed)
+    records: list[dict[str, Any]] = []
     n_episodes = n_injected = 0
     for row in rows:
         prompt_ids = tokenizer.apply_chat_template(
@@ -145,19 +168,26 @@ def evaluate_retry(
             text = first_turn if isinstance(first_turn, str) else first_turn(row)
             forced = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
             policy = forced_first_turn(generate, forced)
+        per_episode = [code for code in faults for _ in range(samples)]
         episodes: list[Episode] = run_episodes(
-            [row["prompt"]] * samples,
-            [list(prompt_ids)] * samples,
+            [row["prompt"]] * len(per_episode),
+            [list(prompt_ids)] * len(per_episode),
             policy,
             tokenizer,
             config,
-            num_generations=samples,
+            num_generations=len(per_episode),
             max_completion_length=2 * max_new_tokens + 128,
+            fault=per_episode,
         )
         n_episodes += len(episodes)
-        retried[row["id"]], right_tool[row["id"]] = episode_outcomes(episodes, row["ground_truth"])
-        n_injected += len(retried[row["id"]])
-    return RetryEval(retried=retried, episodes=n_episodes, injected=n_injected, right_tool=right_tool)
+        for code in faults:
+            mine = [e for e, c in zip(episodes, per_episode, strict=True) if c == code]
+            retried, right = episode_outcomes(mine, row["ground_truth"])
+            n_injected += len(retried)
+            calls = [retry_calls(e) for e in mine if e.observations]
+            records.append({"row": row["id"], "fault": code, "retried": retried, "right_tool": right,
+                            "retry_calls": calls})  # fmt: skip
+    return RetryEval(records=records, episodes=n_episodes, injected=n_injected)
 
 
 def rate_with_interval(

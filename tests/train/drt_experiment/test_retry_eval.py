@@ -1,4 +1,4 @@
-"""The retry-after-fault measure of DR+T (``train/retry_eval.py``), case by case."""
+"""The retry-after-fault and right-tool measures of DR+T (``train/drt_experiment/retry_eval.py``), case by case."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import math
 
 import pytest
 
-from train.retry_eval import episode_outcomes, forced_first_turn, paired_difference, rate_with_interval
+from train.drt_experiment.retry_eval import (
+    episode_outcomes,
+    forced_first_turn,
+    paired_difference,
+    rate_with_interval,
+)
 from train.transition import Episode, ToolWorld
 
 

@@ -1,4 +1,5 @@
-"""Teach the tiny random model two answer layouts, so that GRPO sees rewards that differ.
+"""Warm starts of the DR+T experiment: teach the tiny random model answers, so that GRPO sees
+rewards that differ.
 
 A random-weight model writes the same kind of garbage for every sample, so every completion of a
 group gets the same ToolRL reward, every advantage is zero and the policy gradient vanishes. A few
@@ -119,13 +120,16 @@ def warm_start_after_fault(
     seed: int = 0,
     retry_share: float = 0.5,
     first_share: float = 0.5,
+    known_rows: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Train ``model_dir`` in place to answer each row with its tools (``named_turn``) and, after a
     fault answering that call, to retry it (the same turn again) or give up (``GIVE_UP``) with
     equal weight: a start that calls right and is undecided after a fault, so that a retry-aware
     reward has something to decide and a retry can earn more than giving up (a retry of a made-up
     call scores what giving up scores). ``first_share`` of the steps train the first turn, the rest
-    the turn after a fault. Loss on the answer turns only."""
+    the turn after a fault. ``known_rows`` (e.g. the held-out rows) are taught their first turn
+    only: the model then knows their tools but has never seen a fault on them, so a right retry
+    there is the after-fault decision carried over, not memorised. Loss on the answer turns only."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -151,6 +155,10 @@ def warm_start_after_fault(
         first.append((prompt, answer))
         if gold_call_count(row["ground_truth"]):
             after.append((prompt, answer, ids(GIVE_UP)))
+    for row in known_rows:
+        prompt = list(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True)["input_ids"])  # fmt: skip
+        first.append((prompt, ids(named_turn(row["ground_truth"]))))
     suffixes = [observation_suffix_ids(tokenizer, TRANSITION_ERRORS[code]) for code in FAULT_CODES]
 
     def draw() -> tuple[list[int], list[int]]:
@@ -160,4 +168,16 @@ def warm_start_after_fault(
         return rng.choice(first)
 
     fit(model, draw, steps=steps, lr=lr)
+    model.save_pretrained(model_dir)
+
+
+def fresh_weights(model_dir: Path, seed: int) -> None:
+    """Re-initialise the weights of the model at ``model_dir`` from ``seed`` (same config and
+    tokenizer): seeds of the experiment then differ in their initial weights, not in their tokens."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(model_dir)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.save_pretrained(model_dir)
