@@ -131,7 +131,7 @@ def _static(
     from robustbench_tc.perturbations.generators import GeneratorConfig
 
     config = generator if generator is not None else GeneratorConfig()
-    result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
+    result = build_static_configs(clean, seed=seed, generator=config, progress=progress, codes=wanted)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
     unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:

@@ -172,17 +172,25 @@ class StaticBuild:
 
 
 def build_static_configs(
-    clean: list[Sample], *, seed: int, generator: GeneratorConfig, progress: bool
+    clean: list[Sample],
+    *,
+    seed: int,
+    generator: GeneratorConfig,
+    progress: bool,
+    codes: Sequence[str] | None = None,
 ) -> StaticBuild:
-    """All 16 static configs from the clean samples; fails (naming the samples) unless every
-    row passes the validity audit."""
+    """The static configs (all 16, or ``codes``) from the clean samples; fails (naming the
+    samples) unless every row passes the validity audit."""
     ids = [s.id for s in clean]
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         raise ValueError(f"clean sample ids must be unique; repeated: {dupes}")
     gen = make_generator(generator)
     backup = fallback_generator(generator)
-    codes = static_codes()
+    unknown = sorted(set(codes or ()) - set(static_codes()))
+    if unknown:
+        raise ValueError(f"not static perturbation types: {unknown}")
+    codes = [c for c in static_codes() if codes is None or c in codes]
     jobs = [(code, sample) for code in codes for sample in clean]
     failures: list[tuple[str, str, list[str]]] = []
 

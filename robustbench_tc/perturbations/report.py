@@ -39,11 +39,11 @@ NOOP_NOTE = (
 def _reason_kind(problem: str) -> str:
     """The kind of a rejection: "attempt 2: gold values lost: ['x']" -> "gold values lost".
 
-    >>> _reason_kind("attempt 2: gold values lost: ['x']"), _reason_kind("attempt 1: HTTP 400 from u: {}")
-    ('gold values lost', 'HTTP 400 from u')
+    >>> _reason_kind("attempt 2: gold values lost: ['x']"), _reason_kind("attempt 1: 6 typos (2-4 expected)")
+    ('gold values lost', 'N typos')
     """
     text = problem.split(": ", 1)[1] if problem.startswith("attempt ") else problem
-    return re.split(r":|\(|\[", text, maxsplit=1)[0].strip()
+    return re.sub(r"\d+", "N", re.split(r":|\(|\[", text, maxsplit=1)[0].strip())
 
 
 def generation_summary(by_code: Mapping[str, Sequence[RowResult]]) -> str:
@@ -109,7 +109,9 @@ def card_notes(
     ]
     total = 0
     for ptype in static_types():
-        results = by_code.get(ptype.code_name, [])
+        if ptype.code_name not in by_code:
+            continue  # not built (build --configs)
+        results = by_code[ptype.code_name]
         rows = [r.row for r in results if r.row is not None]
         total += len(rows)
         gens = sorted({r.generator for r in rows}) or ["-"]
