@@ -37,6 +37,10 @@ from robustbench_tc.perturbations.siblings import sibling_tools
 from robustbench_tc.perturbations.typos import add_typos
 from robustbench_tc.records import Tool
 
+RULES_VERSION = 2
+"""Version of the ``rules`` generators' texts: 2 = the phrase tables after the rule review plus
+the clause-level rewrites (docs/perturbations.md, "Rule review"); 1 = the first tables."""
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:

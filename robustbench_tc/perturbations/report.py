@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from robustbench_tc.perturbations.figures import QualityFigures, figures_table
+from robustbench_tc.perturbations.generators import RULES_VERSION
 from robustbench_tc.records import Sample
 from robustbench_tc.taxonomy import CLEAN_N, PAPER_TOTAL, TRANSITION_ERRORS, static_types
 
@@ -132,7 +133,8 @@ def card_notes(
         "",
         NOOP_NOTE,
         "",
-        f"**Generators.** This build used `{generator.label}`. The Dup types are rule-based "
+        f"**Generators.** This build used `{generator.label}` (`rules` texts: version "
+        f"{RULES_VERSION}, the reviewed phrase tables and clause-level rewrites). The Dup types are rule-based "
         "(`rules`) by definition; Typo, QueryPara, ToolPara, ParamPara, RedunTool and the "
         "cost/latency description rewrite of the six Reward types come from that generator, "
         "recorded in every row's `generator` field. The paper used gpt-5-mini (gpt-4o-mini for "
