@@ -22,6 +22,7 @@ from typing import Any
 
 from dataset_builder.pins import SOURCE_REPOS
 from robustbench_tc.dataset import DATA_DIR, SPLIT
+from robustbench_tc.perturbations.judge import QualityAudit, latest
 from robustbench_tc.records import ROW_FEATURES
 from robustbench_tc.sources import get_source, source_names
 from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, get_type
@@ -349,11 +350,9 @@ AUDIT_DIR = "quality"
 """Folder of a built dataset holding its judge audits (``audit-quality`` writes there)."""
 
 
-def judge_section(audits: Sequence[Any], config_sha256: Mapping[str, str]) -> str:
+def judge_section(audits: Sequence[QualityAudit], config_sha256: Mapping[str, str]) -> str:
     """The card's judge-audit section: the latest audit per (text type, generator), whether it
     judged this build's data, and its five lowest pairs with the judge's reasons."""
-    from robustbench_tc.perturbations.judge import latest
-
     lines = [
         JUDGE_START,
         "### Perturbation quality: judge audit (Appendix H)",

@@ -28,7 +28,7 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -453,11 +453,6 @@ def latest(audits: Iterable[QualityAudit]) -> list[tuple[QualityAudit, TypeAudit
                 best[key] = (audit, t)
     order = {c: i for i, c in enumerate(TEXT_TYPES)}
     return [best[k] for k in sorted(best, key=lambda k: (order[k[0]], k[1]))]
-
-
-def config_record(config: JudgeConfig) -> dict[str, Any]:
-    """The settings as plain JSON (for logs)."""
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()}
 
 
 # ----------------------------------------------------------------------------- reporting

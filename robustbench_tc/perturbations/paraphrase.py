@@ -7,7 +7,7 @@ table, applied only to words that ``text.editable_words`` allows: entities, numb
 technical terms, quoted strings, markup and gold values are never touched.  Each table maps a
 lowercase phrase to alternatives with the same meaning and grammar in every context of the
 benchmark where it fires: every entry was read in all of them (docs/perturbations.md, "Rule
-review"; ``rule_review.csv`` lists the 335 rules of the first version and why 143 were dropped).
+review"; ``docs/rule_review.csv`` lists the 335 rules of the first tables and each verdict).
 A match keeps the capitalisation of its first letter.
 
 >>> import random
