@@ -127,11 +127,12 @@ def _static(
     static configs."""
     if not wanted:
         return {}, "", "", "rules", [], ()
-    from robustbench_tc.perturbations import build_static_configs
+    from robustbench_tc.perturbations import build_static_configs, static_codes
     from robustbench_tc.perturbations.generators import GeneratorConfig
 
     config = generator if generator is not None else GeneratorConfig()
-    result = build_static_configs(clean, seed=seed, generator=config, progress=progress, codes=wanted)
+    codes = [c for c in wanted if c in static_codes()]  # others (runtime rows) are built elsewhere
+    result = build_static_configs(clean, seed=seed, generator=config, progress=progress, codes=codes)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
     unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:
