@@ -19,10 +19,14 @@ regression guard; on ``llm`` rows it is a measurement.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
+
+_FLAGS = re.I | re.A
+"""Case-insensitive, ASCII word boundaries: every entry is English; 4x faster than Unicode."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,11 @@ class BadEdit:
 
     @cached_property
     def _after(self) -> re.Pattern[str]:
-        return re.compile(self.after, re.I)
+        return re.compile(self.after, _FLAGS)
 
     @cached_property
     def _before(self) -> re.Pattern[str] | None:
-        return re.compile(self.before, re.I) if self.before else None
+        return re.compile(self.before, _FLAGS) if self.before else None
 
     def hit(self, clean: str, perturbed: str) -> bool:
         if len(self._after.findall(perturbed)) <= len(self._after.findall(clean)):
@@ -154,6 +158,36 @@ BAD_EDITS: tuple[BadEdit, ...] = (
 """The curated list (meaning shifts first, then broken grammar)."""
 
 
+_SCREENS: dict[int, re.Pattern[str]] = {}
+
+
+def _screen(entries: tuple[BadEdit, ...]) -> re.Pattern[str]:
+    """Every entry's ``after`` in one pattern: one scan rejects a text no entry can hit."""
+    key = id(entries)
+    if key not in _SCREENS:
+        _SCREENS[key] = re.compile("|".join(f"(?:{e.after})" for e in entries), _FLAGS)
+    return _SCREENS[key]
+
+
+def changed_window(clean: str, perturbed: str, margin: int = 40) -> tuple[str, str]:
+    """The part of each text between their common prefix and suffix, with ``margin`` characters
+    of context on each side (every entry is a phrase of a few words, so this is all it can see).
+
+    >>> changed_window("Find the name of the city now.", "Find the title of the city now.", margin=4)
+    ('the name of', 'the title of')
+    """
+    start = len(os.path.commonprefix([clean, perturbed]))
+    limit = min(len(clean), len(perturbed)) - start
+    end = min(len(os.path.commonprefix([clean[::-1], perturbed[::-1]])), limit)
+    a = max(0, start - margin)
+    return clean[a : max(a, len(clean) - end + margin)], perturbed[a : max(a, len(perturbed) - end + margin)]
+
+
 def hits(clean: str, perturbed: str, entries: tuple[BadEdit, ...] = BAD_EDITS) -> list[BadEdit]:
-    """The curated entries one (clean, perturbed) pair falls into."""
+    """The curated entries one (clean, perturbed) pair falls into (judged on the changed part)."""
+    if clean == perturbed:
+        return []
+    clean, perturbed = changed_window(clean, perturbed)
+    if _screen(entries).search(perturbed) is None:
+        return []
     return [e for e in entries if e.hit(clean, perturbed)]

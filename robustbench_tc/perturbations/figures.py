@@ -5,7 +5,8 @@ For the rows of one (type, generator), over the (clean, perturbed) pairs of ``pa
 * ``changed``: rows whose text actually changed (rows flagged ``no_*_descriptions`` count as
   unchanged: they equal the clean sample);
 * token-level edit size: tokens are words and punctuation marks (``\\w+|[^\\w\\s]``); an edit is
-  the larger side of each differing block of a ``difflib`` alignment, so a swapped word is 1, a
+  the larger side of each differing block of a ``difflib`` alignment of each rewritten text (the
+  query, or one description), summed over the row, so a swapped word is 1, a
   moved sentence twice its length (deleted, inserted); reported as mean / median tokens per
   changed row and as a share of the clean tokens (queries: the user's own words only, not the
   dialogue markup around them);
@@ -112,21 +113,24 @@ def figures_for(pairs: Sequence[TextPair], gold: Mapping[str, Sequence[str]], n_
     strings, ``n_rows`` counts the type's rows (pairs + rows with nothing to compare)."""
     first = pairs[0] if pairs else None
     code = first.code_name if first else ""
-    edits, shares, flagged = [], [], []
+    edits, shares, unit_edits, flagged = [], [], [], []
     gold_rows = gold_kept = changed = 0
-    unit_edits = [n for p in pairs for a, b in _units(p) if a != b for n in [edit_tokens(a, b)]]
     for p in pairs:
-        before, after = _plain(p, p.clean), _plain(p, p.perturbed)
-        if before != after:
+        units = [(a, b, edit_tokens(a, b)) for a, b in _units(p) if a != b]
+        if units:
             changed += 1
-            n = edit_tokens(before, after)
-            edits.append(n)
-            shares.append(n / max(1, len(tokens(before))))
-        values = [v for v in gold.get(p.sample_id, ()) if v in p.clean] + DIGIT_RUNS.findall(before)
+            size = sum(n for _, _, n in units)
+            edits.append(size)
+            shares.append(size / max(1, len(tokens(_plain(p, p.clean)))))
+            unit_edits += [n for _, _, n in units]
+        values = [v for v in gold.get(p.sample_id, ()) if v in p.clean] + DIGIT_RUNS.findall(
+            _plain(p, p.clean)
+        )
         if values:
             gold_rows += 1
             gold_kept += all(v in p.perturbed for v in values)
-        flagged += [f"{p.sample_id}: {e.name}" for e in hits(before, after)]
+        found = {e.name: None for a, b, _ in units for e in hits(a, b)}  # per rewritten text
+        flagged += [f"{p.sample_id}: {name}" for name in found]
     return QualityFigures(
         code_name=code,
         display_name=get_type(code).display_name if code else "",
