@@ -211,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-steps", type=int, default=1200)
     parser.add_argument("--warm-lr", type=float, default=2e-3)
     parser.add_argument(
+        "--first-share", type=float, default=0.5,
+        help="share of warm-start steps on first turns (the rest: the turn after a fault)",
+    )  # fmt: skip
+    parser.add_argument(
         "--max-calls", type=int, default=1,
         help="training rows: at most this many gold calls (the tiny model learns one tool name per row; "
         "held-out rows are not filtered)",
@@ -242,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.start == "after-fault":
         known = heldout if args.tools == "known" else []
         warm_start_after_fault(start, train_rows, steps=args.warm_steps, lr=args.warm_lr, seed=args.seed,
-                               known_rows=known)  # fmt: skip
+                               known_rows=known, first_share=args.first_share)  # fmt: skip
     else:
         warm_start(start, train_rows, seed=args.seed)
     warm_s = time.perf_counter() - t0
@@ -275,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "first_turn": args.first_turn,
         "torch_threads": __import__("torch").get_num_threads(),
         "warm_start_s": round(warm_s, 1),
+        "warm_start": {"steps": args.warm_steps, "lr": args.warm_lr, "first_share": args.first_share},
         "train": arms,
         "retry_after_fault": evals,
         "load_avg": os.getloadavg(),

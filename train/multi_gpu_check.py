@@ -205,6 +205,15 @@ def summary(ranks: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def free_port() -> int:
+    """A TCP port free now on 127.0.0.1 (the rendezvous port; accelerate's default 29500 may be taken)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def launch(args: argparse.Namespace, extra: list[str]) -> int:
     from train.gpu_check import QWEN25_3B_SHAPE, SMOKE_SHAPE, build_random_model, estimate_memory
 
@@ -254,6 +263,7 @@ def launch(args: argparse.Namespace, extra: list[str]) -> int:
         *[a for a in extra if a != "--"],
     ]  # fmt: skip
     command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
+               "--main_process_port", str(free_port()),
                str(Path(__file__).resolve()), "--worker", "--out", str(args.out), "--", *grpo]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "TOKENIZERS_PARALLELISM": "false", "TRL_EXPERIMENTAL_SILENCE": "1"}  # fmt: skip

@@ -288,8 +288,9 @@ def test_the_reward_alone_moves_the_policy_toward_retrying(
     from safetensors.torch import load_file
 
     steps = _history(reward_runs["reward"])
-    assert all(h["rewards/retry_after_fault/mean"] == 0.5 for h in steps)  # half retried, half gave up
-    assert all(h["frac_reward_zero_std"] == 0.0 for h in steps)  # every group's rewards differ
+    # faulted episodes both retried and gave up, and groups' rewards differed (what GRPO learns from)
+    assert all(0.0 < h["rewards/retry_after_fault/mean"] < 1.0 for h in steps), steps
+    assert all(h["frac_reward_zero_std"] < 1.0 for h in steps), steps
     before = load_file(reward_runs["start"] / "model.safetensors")
     after = load_file(reward_runs["reward"] / "model.safetensors")
     assert any(not torch_equal(before[k], after[k]) for k in before)

@@ -71,7 +71,9 @@ def test_accelerate_launch_of_the_tiny_dr_t_config_finishes_its_evaluation(
     grpo = ["train/grpo.py", "--config", "train/configs/tiny_cpu_dr_t.yaml", "--model_name_or_path", str(model),
             "--dataset_name", str(data), "--output_dir", str(tmp_path / "run"), "--max_prompt_length", "2048",
             "--eval_strategy", "steps", "--eval_steps", "2", "--max_eval_samples", "8"]  # fmt: skip
-    launch = [sys.executable, "-m", "accelerate.commands.launch"]
+    from train.multi_gpu_check import free_port
+
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--main_process_port", str(free_port())]
     # `--cpu --num_processes 2` starts one process (accelerate needs an MPI hostfile for more): the batch
     # check stops it with the three numbers instead of training on half the batch
     single = run([*launch, "--cpu", "--num_processes", "2", *grpo, "--gradient_accumulation_steps", "2"], env)

@@ -272,6 +272,13 @@ def test_a_forced_fault_overrides_the_draw(tokenizer, row, call) -> None:
                                 tokenizer, TransitionConfig(fault_probability=0.0), num_generations=2,
                                 max_completion_length=400, fault=code)  # fmt: skip
         assert all(e.trajectory()["observations"] == [TRANSITION_ERRORS[code]] for e in episodes)
+    one_each = run_episodes([row["prompt"]] * 6, [list(ids)] * 6, Scripted(tokenizer, [call, call]), tokenizer,
+                            TransitionConfig(fault_probability=0.0), num_generations=6,
+                            max_completion_length=400, fault=list(FAULT_CODES))  # fmt: skip
+    assert [e.trajectory()["fault"] for e in one_each] == list(FAULT_CODES)
+    with pytest.raises(ValueError, match="one per episode"):
+        run_episodes([row["prompt"]] * 2, [list(ids)] * 2, Scripted(tokenizer, [call]), tokenizer,
+                     TransitionConfig(), num_generations=2, max_completion_length=400, fault=["transient_timeout"])  # fmt: skip
     with pytest.raises(ValueError, match="unknown fault"):
         run_episodes([row["prompt"]], [list(ids)], Scripted(tokenizer, [call]), tokenizer,
                      TransitionConfig(), num_generations=1, max_completion_length=400, fault="HTTP 418")  # fmt: skip
