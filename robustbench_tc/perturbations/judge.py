@@ -28,7 +28,7 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -99,7 +99,7 @@ class JudgeError(RobustBenchError, RuntimeError):
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    """Who judges and how (the field help is the CLI help)."""
+    """Who judges and how (`audit-quality`'s flags set these fields)."""
 
     model: str = field(metadata={"help": "judge model name sent to the endpoint"})
     base_url: str | None = field(
@@ -151,10 +151,6 @@ class JudgeConfig:
         if self.json_mode:
             out["response_format"] = {"type": "json_object"}
         return out
-
-    @staticmethod
-    def help() -> dict[str, str]:
-        return {f.name: f.metadata.get("help", "") for f in fields(JudgeConfig)}
 
 
 class Verdict(BaseModel):
