@@ -10,7 +10,7 @@ import importlib.util
 
 # package folder -> the optional distributions its modules import at top level
 _OPTIONAL: dict[str, tuple[str, ...]] = {
-    "space": ("gradio", "pandas", "matplotlib"),
+    "space": ("gradio", "pandas", "plotly"),
     "train": ("trl", "transformers", "datasets"),
 }
 

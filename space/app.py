@@ -1,9 +1,10 @@
 """The RobustBench-TC leaderboard: a Gradio 6 app (a Hugging Face Space, or `robustbench-tc serve`).
 
-Tabs: Leaderboard (sorted by Pert. Acc., search and filters), Plots (paper Figs. 2-4 with
-submissions), Submit (upload a predictions file; scored server-side against the gold held in
-memory), About. Everything a submitter typed is shown as plain text (Textbox / Dataframe cells
-of type ``str``), never as Markdown or HTML.
+Tabs: Leaderboard (one section per data version, ranked by Pert. Acc. with rank ranges; search,
+filters, a column picker; sortable in the browser), Detail (any row; ``?row=<id>`` opens it),
+Plots (paper Figs. 2-4 with submissions, interactive), Submit (upload a predictions file; scored
+server-side against the gold held in memory), About. Everything a submitter typed is shown as
+text: escaped in the HTML views, plain in Textbox / Dataframe cells of type ``str``.
 
 On a Space: ``python space/app.py`` with ``RBTC_DATASET`` (a dataset folder or
 ``hf://datasets/owner/name``), optional ``RBTC_DB``, ``RBTC_RATE_LIMIT``, ``RBTC_MAX_UPLOAD_MB``,
@@ -21,7 +22,9 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -31,24 +34,27 @@ if not __package__:  # run as a script (a Space's `app_file`): make `space` and 
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from robustbench_tc.scoring import ERROR_MODES, MISSING, ScoreReport  # noqa: E402
+from robustbench_tc.scoring import DROP_DEFINITION, ERROR_MODES, MISSING, ScoreReport  # noqa: E402
 from robustbench_tc.taxonomy import CLEAN  # noqa: E402
 from space import (
     detail,  # noqa: E402
     plots,  # noqa: E402
 )
 from space.board import (  # noqa: E402
-    COLUMNS,
     MODE_CHOICES,
-    PAPER_DATA,
     TRAINED_CHOICES,
     BoardFilter,
+    Section,
     board_frame,
     data_versions_in,
     groups_in,
+    ranked_sections,
 )
+from space.columns import picker_choices, picker_defaults, shown_groups  # noqa: E402
 from space.config import BoardConfig, show_mb  # noqa: E402
-from space.gold import GoldSet, resolve_dataset_dir  # noqa: E402
+from space.gold import HF_PREFIX, GoldSet, resolve_dataset_dir  # noqa: E402
+from space.html import APP_CSS, APP_HEAD, frame_html  # noqa: E402
+from space.queue import EvalRequest, RequestError, RequestQueue, check_request, open_queue  # noqa: E402
 from space.seed import load_seed  # noqa: E402
 from space.store import Store  # noqa: E402
 from space.submit import (  # noqa: E402
@@ -59,71 +65,16 @@ from space.submit import (  # noqa: E402
     clean_meta,
 )
 from space.sync import HubSync  # noqa: E402
+from space.table import BOARD_CSS, SORT_JS, render_board, render_rows_json  # noqa: E402
+from space.texts import ABOUT, GLOSSARY, HEADER_HTML, REQUEST_HELP, SUBMIT_HELP, whole_path  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SIZE_B = 1000
 """The size filter's initial upper bound (every known size)."""
 
-HEADER = """
-# RobustBench-TC leaderboard
-
-Tool-calling robustness under 22 perturbation types along the four parts of the tool-use POMDP
-(Observation, Action, Reward, Transition), from *When Simulation Lies* (arXiv:2605.11928).
-Seeded with the paper's 21 models (Table 2); community runs are scored here with the same
-deterministic scorer.
-
-**Rows are comparable only within one data version** (the *Data* column and filter). Paper rows
-were scored by the authors on their release (**{paper}**: gpt-5-mini/gpt-4o-mini rewrites,
-per-type subsets); submissions are scored here on **this build ({served})**, made by this
-project's generators. Each data version is ranked on its own (*#*), this build first; a paper row
-is never ranked against a submission. *Scorer* is the scorer version that produced a row.
-
-**Columns.** **Clean**: accuracy on the 199 unperturbed samples. **Pert. Acc.**: accuracy over every
-perturbed sample (clean excluded; the 22 types weighted by their sample counts); the table is
-sorted by it. **Δ Obs / Act / Rew / Trn** = Clean − accuracy on that component's perturbed samples
-(sample-weighted; positive = worse, smaller is better). Every value is *mean ± half-width of the
-95% percentile-bootstrap CI* (B = 10,000 for the paper rows). **Not sig. different from**: other
-submissions whose paired bootstrap test of Pert. Acc. against this one gives p ≥ 0.05. Paired
-tests need per-sample results, which the paper did not publish, so paper rows have none.
-"""
-
-SUBMIT_HELP = """
-Run inference locally (`robustbench-tc run ...`), then upload the predictions file (`.jsonl`, or
-`.json`): one record per `(id, perturbation)` for **every** record of every config. The server
-re-parses each `raw_output` and scores it against the gold answers it holds; nothing of the gold
-is ever sent back. Limits: files up to **{mb}**; **{limit}** accepted submissions and **{refusals}**
-refused uploads per user per hour{login}; reading and scoring one file may take **{budget:g} s**; at
-most {queue} submissions wait in the queue. Resubmitting the same predictions (same records and
-outputs, whatever the formatting) is refused. Uploaded files are deleted after scoring.
-"""
-
 UPLOAD_CACHE_SWEEP = (300, 900)
 """Gradio's ``delete_cache`` (every 5 min, files older than 15 min): uploads never submitted."""
-
-ABOUT = """
-**Data versions.** The paper's numbers come from the authors' data release: 3,721 rows whose
-LLM-made types were written by gpt-5-mini/gpt-4o-mini, with per-type subsets (102–144 samples for
-the Dup/Reward types). This board scores submissions on the dataset build it serves (named by the
-sha256 fingerprint of its data files): every Dup/Reward type covers all 147 one-gold-tool samples
-(4,005 rows) and the LLM-made types come from this project's generators. The same model scores
-differently on the two, so each row states its data version, the board groups and ranks rows per
-data version (the served build first), paired tests and head-to-head comparisons are only made
-within one data version, and the *Data* filter narrows the view to one of them. Use the paper rows
-as the published reference, not as competitors of a submission.
-
-**Scorer versions.** Each submission stores its raw predictions file, the scorer version that
-scored it and the data fingerprint. When the scorer changes, the operator runs
-`robustbench-tc board rescore --db PATH --dataset DIR`, which re-scores every stored submission in
-one transaction and keeps the previous scores as history (shown in the row's detail view).
-
-**Provenance.** Paper rows come from Table 2 (headline columns) and Tables 7–14 (per-type
-accuracies) of arXiv:2605.11928, via `leaderboard_seed/build_seed.py`. Sizes follow the model
-names, except TL-CodeLLaMA-2 (assumed 7B) and ToolRL-DR-Full/-Mixed (3B backbone, §5.2);
-o4-mini has no public size. **Scoring.** Strict per-source rule-based scorers (no LLM judge)
-after a format-tolerant parser; Δ and Pert. Acc. are sample-weighted; CIs are percentile
-bootstrap over records within each config; paired tests reuse the same draws for both runs.
-"""
 
 
 @dataclass
@@ -135,8 +86,12 @@ class Board:
     gold: GoldSet
     submitter: Submitter
     sync: HubSync | None
+    queue: RequestQueue
     background: list[threading.Thread] = field(default_factory=list)
     """Start-up work still running (the rescore of stale submissions)."""
+    pulled_at: float = 0.0
+    """When rows stored elsewhere (a worker's, through the sync repo) were last pulled."""
+    pull_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_factory: Any = None) -> Board:
@@ -153,12 +108,59 @@ def create_board(config: BoardConfig, *, gold: GoldSet | None = None, sync_api_f
         )
         sync.restore()
     submitter = Submitter(config, gold, store, on_stored=sync.on_stored if sync else None)
-    board = Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync)
+    queue = open_queue(
+        store, config.queue_repo, token=os.environ.get("HF_TOKEN"), api_factory=sync_api_factory
+    )
+    board = Board(config=config, store=store, gold=gold, submitter=submitter, sync=sync, queue=queue)
+    board.pulled_at = time.monotonic()
     if config.rescore_on_start:
         thread = threading.Thread(target=_rescore_stale, args=(board,), name="rbtc-rescore", daemon=True)
         board.background.append(thread)
         thread.start()
     return board
+
+
+def pull_from_hub(board: Board, *, wait: bool = False) -> threading.Thread | None:
+    """With a sync repo, restore (in the background) the rows stored elsewhere since the last pull,
+    e.g. the verified rows a worker on another machine mirrored; at most every ``hub_pull_s``."""
+    if board.sync is None or time.monotonic() - board.pulled_at < board.config.hub_pull_s:
+        return None
+    if not board.pull_lock.acquire(blocking=False):
+        return None
+    board.pulled_at = time.monotonic()
+
+    def pull() -> None:
+        try:
+            assert board.sync is not None
+            board.sync.restore()
+        finally:
+            board.pull_lock.release()
+
+    thread = threading.Thread(target=pull, name="rbtc-hub-pull", daemon=True)
+    thread.start()
+    if wait:
+        thread.join()
+    return thread
+
+
+def request_handler(
+    board: Board, model: Any, revision: Any, mode: Any, request: gr.Request | None,
+    profile: gr.OAuthProfile | None,
+) -> str:  # fmt: skip
+    """File an evaluation request; the status line (never raises)."""
+    try:
+        key, _ = client_identity(board.config, request, profile)
+        model_id, rev, md = check_request(model, revision, mode)
+        filed = board.queue.file(model_id, rev, md, key, limit_per_hour=board.config.rate_limit_per_hour)
+    except (RequestError, SubmissionError) as exc:
+        return f"Refused: {exc}"
+    except Exception:  # noqa: BLE001 - a queue outage; logged for the operator
+        log.exception("filing an evaluation request failed")
+        return "Refused: the request queue could not be reached (logged); nothing was filed. Try again later."
+    return (
+        f"Filed as request #{filed.request_id}: {model_id} at {rev} ({md}). The maintainers' worker evaluates "
+        "pending requests in order; the row then appears on the Leaderboard marked ✓ verified."
+    )
 
 
 def _rescore_stale(board: Board) -> None:
@@ -184,9 +186,10 @@ def _rescore_stale(board: Board) -> None:
 
 # -- handlers (module-level functions of plain values, so they are testable without a server) --
 def leaderboard_frame(board: Board, flt: BoardFilter) -> pd.DataFrame:
+    """The board as one flat table of display strings (what the downloads start from)."""
     alpha = board.config.alpha
     return board_frame(
-        board.store.board_runs(), board.store.pairs_with_p_at_least(alpha), flt, alpha, board.gold.fingerprint
+        board.store.board_runs(), board.store.pairs_with_p_at_least(0.0), flt, alpha, board.gold.fingerprint
     )
 
 
@@ -210,6 +213,7 @@ def _filter(
     versions: list[str] | None = None,
     trained: list[str] | None = None,
     modes: list[str] | None = None,
+    verified_only: Any = False,
 ) -> BoardFilter:
     def num(x: Any) -> float | None:
         try:
@@ -226,6 +230,7 @@ def _filter(
         data_versions=tuple(versions) if versions is not None else None,
         trained=tuple(trained) if trained is not None else None,
         modes=tuple(modes) if modes is not None else None,
+        verified_only=bool(verified_only),
     )
 
 
@@ -251,8 +256,11 @@ def component_frame(report: ScoreReport) -> pd.DataFrame:
     for comp, est in report.component_acc.items():
         rows.append((f"Acc {comp}", est.show(), str(est.n)))
         if comp in report.delta:
-            rows.append((f"Δ {comp} (Clean − Acc)", report.delta[comp].show(), str(est.n)))
+            rows.append((f"Δ {comp} (Clean − Acc)", report.delta[comp].show(signed=True), str(est.n)))
     return pd.DataFrame(rows, columns=["Metric", "Value ± 95% half-width", "n"])
+
+
+DROP_COLUMN = "Drop (Clean − Acc)"
 
 
 def per_type_frame(report: ScoreReport) -> pd.DataFrame:
@@ -260,11 +268,11 @@ def per_type_frame(report: ScoreReport) -> pd.DataFrame:
     rows = []
     for c in report.configs:
         rows.append(
-            [c.display_name, c.config, c.component, str(c.n), c.acc.show(), c.drop.show() if c.drop else "",
+            [c.display_name, c.config, c.component, str(c.n), c.acc.show(), c.drop.show(signed=True) if c.drop else "",
              *(str(c.error_modes.get(m, 0)) for m in modes), _ghost_rate(c.n_ghost_calls, c.n_calls)]
         )  # fmt: skip
     return pd.DataFrame(
-        rows, columns=["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)", *modes, "ghost tool"]
+        rows, columns=["Type", "Config", "Component", "n", "Acc", DROP_COLUMN, *modes, "ghost tool"]
     )
 
 
@@ -304,7 +312,7 @@ def submit_handler(
     """Returns (status text, components, per-type results, error modes); never raises."""
     empty = (
         _empty(["Metric", "Value ± 95% half-width", "n"]),
-        _empty(["Type", "Config", "Component", "n", "Acc", "Drop (acc − clean)"]),
+        _empty(["Type", "Config", "Component", "n", "Acc", DROP_COLUMN]),
         _empty(["Error mode (Appendix L)", "Records"]),
     )
     path = (
@@ -437,108 +445,183 @@ def board_download_handler(board: Board, fmt: str, flt: BoardFilter) -> str:
     return str(detail.write_board(frame, fmt))
 
 
+# -- page views (HTML strings from the handlers above) ----------------------------------------
+DETAIL_HINT = (
+    "<p class='rbtc-notes'>Choose a row above, or click a model's name on the Leaderboard. Each row has its "
+    "own link (<code>?row=&lt;id&gt;</code>) that opens it here directly.</p>"
+)
+
+
+def leaderboard_sections(board: Board, flt: BoardFilter, per_type: bool = False) -> list[Section]:
+    """The board's ranked sections (one per data version), filtered."""
+    return ranked_sections(
+        board.store.board_runs(per_type=per_type),
+        board.store.pairs_with_p_at_least(0.0),
+        flt,
+        board.config.alpha,
+        board.gold.fingerprint,
+        served_data_version(board),
+    )
+
+
+def leaderboard_html(board: Board, flt: BoardFilter, picked: list[str] | None = None) -> str:
+    """The Leaderboard tab's table: the fixed columns plus the picked groups."""
+    groups = shown_groups(picked)
+    per_type = any("per_type" in g.reads for g in groups)
+    return render_board(leaderboard_sections(board, flt, per_type), groups)
+
+
+def share_url(request: gr.Request | None, run_id: int) -> str:
+    """The page's own address with ``?row=<id>`` (relative when the page address is unknown)."""
+    page = ""
+    headers = getattr(request, "headers", None)
+    if headers is not None:
+        page = str(headers.get("referer") or "")
+    base = page.split("?", 1)[0].split("#", 1)[0]
+    return f"{base}?row={run_id}"
+
+
+def detail_page(board: Board, run_id: Any, request: gr.Request | None = None) -> str:
+    """The whole detail view of one row as HTML: title and link, metadata, error modes, per type."""
+    run = _run_of(board, run_id)
+    if run is None:
+        return DETAIL_HINT
+    title, summary, types, modes, _ = detail_handler(board, run_id)
+    link = share_url(request, run.run_id)
+    numeric = frozenset(c for c in types.columns if c not in ("Type", "Config", "Component"))
+    return (
+        f"<div class='rbtc-detail'><h3 id='detail-heading'>{escape(title)}</h3>"
+        f"<p class='share'>Link to this view: <a href='{escape(link)}'>{escape(link)}</a></p>"
+        "<div class='grid'>"
+        f"<section><h4>Row and metadata</h4>{frame_html(summary, wide=frozenset({'Value'}))}</section>"
+        f"<section><h4>Error modes over all records (Appendix L)</h4>"
+        f"{frame_html(modes, numeric=frozenset({'Records', 'Share of incorrect'}))}</section></div>"
+        f"<h4>Per type: accuracy ± 95% CI half-width, {escape(DROP_DEFINITION)}, error-mode counts</h4>"
+        f"<div class='rbtc-scroll-x'>{frame_html(types, numeric=numeric)}</div></div>"
+    )
+
+
+def request_table_html(requests: list[EvalRequest]) -> str:
+    """The evaluation queue as the Request tab shows it (newest first)."""
+    if not requests:
+        return "<p class='rbtc-notes'>No evaluation requests yet.</p>"
+    frame = pd.DataFrame(
+        [(f"#{r.request_id}", r.model_id, r.revision, r.mode, r.status, r.filed_at_text(),
+          f"row #{r.run_id}" if r.run_id else (r.error or "")[:200]) for r in requests],
+        columns=["Request", "HF model id", "Revision", "Mode", "Status", "Filed (UTC)", "Result"],
+    )  # fmt: skip
+    return frame_html(frame, wide=frozenset({"Result"}))
+
+
+def dataset_ref(config: BoardConfig) -> str:
+    """How the Submit and About tabs name the served dataset (its Hub repo, or a placeholder)."""
+    text = str(config.dataset_dir)
+    return text.removeprefix(HF_PREFIX).strip("/") if text.startswith(HF_PREFIX) else "OWNER/robustbench-tc"
+
+
+def _note(text: str) -> str:
+    """A status line (it may name a submitted model) as escaped HTML."""
+    return f"<p class='rbtc-notes'>{escape(text)}</p>" if text else ""
+
+
+def _picked(values: Any) -> list[str]:
+    return [str(v) for v in values] if isinstance(values, (list, tuple)) else picker_defaults()
+
+
 def build_app(board: Board) -> gr.Blocks:
     config = board.config
     runs = board.store.runs()
     group_choices = groups_in(runs)
     version_choices = data_version_choices(board)
-    served = served_data_version(board)
+    initial = BoardFilter(min_size_b=0, max_size_b=DEFAULT_MAX_SIZE_B)
     with gr.Blocks(
         title="RobustBench-TC leaderboard", fill_width=True, delete_cache=UPLOAD_CACHE_SWEEP
     ) as demo:
-        gr.Markdown(HEADER.format(paper=PAPER_DATA, served=served))
-        with gr.Tabs():
+        gr.HTML(HEADER_HTML, js_on_load=None, elem_id="rbtc-header")
+        with gr.Tabs(selected="leaderboard") as tabs:
             with gr.Tab("Leaderboard", id="leaderboard"):
-                with gr.Row():
-                    search = gr.Textbox(label="Search model / HF id", placeholder="e.g. Qwen3", scale=2)
-                    min_size = gr.Number(label="Min size (B)", value=0, minimum=0)
-                    max_size = gr.Number(label="Max size (B)", value=DEFAULT_MAX_SIZE_B, minimum=0)
-                    unknown = gr.Checkbox(label="Include unknown size", value=True)
-                with gr.Row():
+                with gr.Row(equal_height=True):
+                    search = gr.Textbox(show_label=False, placeholder="Search model, HF id or group",
+                                        scale=4, min_width=150, elem_id="search", container=False)  # fmt: skip
+                    verified_only = gr.Checkbox(label="Verified only", value=False, scale=1, min_width=110,
+                                                elem_id="verified-only", container=False)  # fmt: skip
+                with gr.Accordion("Filters and columns", open=False, elem_id="filters"):
+                    columns_pick = gr.CheckboxGroup(
+                        choices=picker_choices(), value=picker_defaults(), elem_id="column-picker",
+                        label="Column groups (Rank, Model, Clean, Pert. Acc. and the Δ columns are always shown)",
+                    )  # fmt: skip
+                    with gr.Row():
+                        min_size = gr.Number(label="Min size (B)", value=0, minimum=0, elem_id="min-size")
+                        max_size = gr.Number(label="Max size (B)", value=DEFAULT_MAX_SIZE_B, minimum=0,
+                                             elem_id="max-size")  # fmt: skip
+                        unknown = gr.Checkbox(label="Include unknown size", value=True)
                     versions = gr.CheckboxGroup(
                         choices=version_choices, value=version_choices, elem_id="data-filter",
                         label="Data version (rows are comparable only within one; each is ranked on its own)",
-                        scale=2,
                     )  # fmt: skip
-                    trained = gr.CheckboxGroup(
-                        choices=list(TRAINED_CHOICES), value=list(TRAINED_CHOICES),
-                        label="Trained on RobustBench-TC-derived data", elem_id="trained-filter",
-                    )  # fmt: skip
-                    modes_filter = gr.CheckboxGroup(
-                        choices=list(MODE_CHOICES), value=list(MODE_CHOICES), label="Prompt / FC mode"
-                    )
-                groups = gr.CheckboxGroup(choices=group_choices, value=group_choices, label="Groups")
-                table = gr.Dataframe(
-                    value=leaderboard_frame(board, BoardFilter(min_size_b=0, max_size_b=DEFAULT_MAX_SIZE_B)),
-                    headers=list(COLUMNS),
-                    datatype="str",
-                    interactive=False,
-                    wrap=True,
-                    max_height=900,
+                    with gr.Row():
+                        trained = gr.CheckboxGroup(
+                            choices=list(TRAINED_CHOICES), value=list(TRAINED_CHOICES),
+                            label="Trained on RobustBench-TC-derived data", elem_id="trained-filter",
+                        )  # fmt: skip
+                        modes_filter = gr.CheckboxGroup(
+                            choices=list(MODE_CHOICES), value=list(MODE_CHOICES), label="Prompt / FC mode"
+                        )
+                    groups = gr.CheckboxGroup(choices=group_choices, value=group_choices, label="Groups")
+                table = gr.HTML(
+                    value=leaderboard_html(board, initial),
+                    js_on_load=SORT_JS,
                     elem_id="leaderboard-table",
-                    label="Grouped by data version, each sorted by Pert. Acc. (descending); # = rank within it",
-                )
-                gr.Markdown(
-                    "Paper rows: values as printed in Table 2, on the paper's data release; no per-sample "
-                    "results were published, so they take no part in paired tests. Submitted rows: scored "
-                    "here on the served build; paired tests against the closest earlier submissions in "
-                    "Pert. Acc. (at most 20, same build). Downloads hold the rows shown, with every column "
-                    "plus the hidden ones (data fingerprint, scorer version, metadata)."
+                    padding=False,
+                    apply_default_css=False,
                 )
                 with gr.Row():
-                    refresh = gr.Button("Refresh", variant="secondary")
-                    csv_button = gr.Button("Download CSV", elem_id="download-csv")
-                    parquet_button = gr.Button("Download Parquet", elem_id="download-parquet")
-                board_file = gr.File(label="Board download", interactive=False, elem_id="board-download")
-            with gr.Tab("Submission detail", id="detail"):
+                    refresh = gr.Button("Refresh", variant="secondary", size="sm", elem_id="refresh")
+                    csv_button = gr.DownloadButton("Download CSV", size="sm", elem_id="download-csv")
+                    parquet_button = gr.DownloadButton(
+                        "Download Parquet", size="sm", elem_id="download-parquet"
+                    )
                 gr.Markdown(
-                    "Any row of the board: its metadata (as declared and as read from the predictions "
-                    "header), every type's accuracy with its 95% CI, the Appendix L error modes, and a "
-                    "head-to-head against another row of the **same data version**."
-                )
-                run_pick = gr.Dropdown(
-                    choices=detail.run_choices(runs, board.gold.fingerprint), value=None,
-                    label="Row", elem_id="detail-run", filterable=True,
+                    "Downloads hold the rows shown, with every column: every type's accuracy and CI, ranks, "
+                    "status, data fingerprint, scorer version and metadata.", elem_classes="rbtc-notes",
                 )  # fmt: skip
-                detail_title = gr.Textbox(label="Selected", value=DETAIL_EMPTY, interactive=False,
-                                          elem_id="detail-title")  # fmt: skip
+            with gr.Tab("Detail", id="detail"):
                 with gr.Row():
-                    detail_summary = gr.Dataframe(label="Row and metadata", datatype="str",
-                                                  interactive=False, wrap=True, elem_id="detail-summary")  # fmt: skip
-                    detail_modes = gr.Dataframe(label="Error modes (Appendix L, all records)", datatype="str",
-                                                interactive=False, elem_id="detail-modes")  # fmt: skip
-                detail_types = gr.Dataframe(label="Per type: accuracy ± 95% CI half-width, error modes",
-                                            datatype="str", interactive=False, wrap=True,
-                                            elem_id="detail-types")  # fmt: skip
+                    run_pick = gr.Dropdown(
+                        choices=detail.run_choices(runs, board.gold.fingerprint), value=None, scale=5,
+                        label="Row (any row of the board)", elem_id="detail-run", filterable=True,
+                    )  # fmt: skip
+                    detail_refresh = gr.Button("Refresh the row list", size="sm", scale=1, min_width=120,
+                                               elem_id="detail-refresh")  # fmt: skip
+                detail_view = gr.HTML(DETAIL_HINT, js_on_load=None, elem_id="detail-view")
                 with gr.Row():
-                    per_sample_button = gr.Button("Download my per-sample verdicts (JSONL)",
-                                                  elem_id="per-sample-button")  # fmt: skip
-                    per_sample_status = gr.Textbox(label="Per-sample download", interactive=False,
-                                                   elem_id="per-sample-status", scale=2)  # fmt: skip
-                per_sample_file = gr.File(
-                    label="Per-sample verdicts", interactive=False, elem_id="per-sample-file"
-                )
-                gr.Markdown("### Head-to-head")
+                    per_sample_button = gr.DownloadButton(
+                        "Download my per-sample verdicts (JSONL)", visible=False, size="sm",
+                        elem_id="per-sample-button",
+                    )  # fmt: skip
+                per_sample_note = gr.HTML("", js_on_load=None, elem_id="per-sample-note")
+                gr.Markdown("### Head-to-head (same data version)")
                 with gr.Row():
-                    compare_pick = gr.Dropdown(choices=[], value=None, label="Compare with (same data version)",
-                                               elem_id="compare-run", scale=2)  # fmt: skip
-                    compare_button = gr.Button("Compare", elem_id="compare-button")
-                compare_note = gr.Textbox(
-                    label="Comparison", interactive=False, lines=2, elem_id="compare-note"
-                )
-                compare_table = gr.Dataframe(label="A vs B per metric and type", datatype="str",
-                                             interactive=False, wrap=True, elem_id="compare-table")  # fmt: skip
+                    compare_pick = gr.Dropdown(choices=[], value=None, label="Compare with", elem_id="compare-run",
+                                               scale=5)  # fmt: skip
+                    compare_button = gr.Button("Compare", elem_id="compare-button", scale=1, min_width=120)
+                compare_note = gr.HTML("", js_on_load=None, elem_id="compare-note")
+                compare_table = gr.HTML("", js_on_load=None, elem_id="compare-table")
+                gr.Markdown(GLOSSARY, elem_classes="rbtc-notes")
             with gr.Tab("Plots", id="plots"):
                 kind = gr.Radio(
                     choices=[("1 − mean(ΔObs, ΔAct, ΔRew) / Clean (paper Fig. 2)", "paper"),
                              ("Pert. Acc. / Clean", "pert")],
                     value="paper", label="Retention",
                 )  # fmt: skip
-                retention_plot = gr.Plot(label="Robustness retention vs. size", format="png")
+                gr.Markdown("#### Robustness retention vs. size (paper Fig. 2)")
+                retention_plot = gr.Plot(show_label=False, elem_id="retention-plot")
                 retention_caption = gr.Markdown(plots.RETENTION_CAPTION["paper"])
-                delta_plot = gr.Plot(label="Δ per component vs. size by family", format="png")
-                gr.Markdown(plots.DELTA_CAPTION)
-                heatmap_plot = gr.Plot(label="Per-perturbation drop heatmap", format="png")
+                gr.Markdown("#### Δ per component vs. size by family (paper Fig. 3)")
+                delta_plot = gr.Plot(show_label=False, elem_id="delta-plot")
+                delta_caption = gr.Markdown(plots.DELTA_CAPTION)
+                gr.Markdown("#### Per-perturbation drop heatmap (paper Fig. 4)")
+                heatmap_plot = gr.Plot(show_label=False, elem_id="heatmap-plot")
                 gr.Markdown(plots.HEATMAP_CAPTION)
             with gr.Tab("Submit", id="submit"):
                 login = " (sign in with Hugging Face first)" if config.on_space else ""
@@ -554,6 +637,9 @@ def build_app(board: Board) -> gr.Blocks:
                         login=login,
                     )
                 )
+                with gr.Accordion("How to make a predictions file: install, dataset, run, score, upload",
+                                  open=False):  # fmt: skip
+                    gr.Markdown(whole_path(dataset_ref(config)))
                 if config.on_space:
                     gr.LoginButton()
                 upload = gr.File(
@@ -581,32 +667,61 @@ def build_app(board: Board) -> gr.Blocks:
                 submit = gr.Button("Submit", variant="primary")
                 status = gr.Textbox(label="Result", interactive=False, lines=3, elem_id="submit-status")
                 # hidden until a first result: empty tables would show only placeholder headers
-                components = gr.Dataframe(label="Per-component results", datatype="str", interactive=False,
-                                          visible=False, elem_id="submit-components")  # fmt: skip
+                components = gr.Dataframe(label=f"Per-component results ({DROP_DEFINITION})", datatype="str",
+                                          interactive=False, visible=False, elem_id="submit-components")  # fmt: skip
                 modes = gr.Dataframe(label="Error modes (all records)", datatype="str", interactive=False,
                                      visible=False, elem_id="submit-modes")  # fmt: skip
-                per_type = gr.Dataframe(label="Per-type results", datatype="str", interactive=False, wrap=True,
-                                        visible=False, elem_id="submit-per-type")  # fmt: skip
+                per_type = gr.Dataframe(label=f"Per-type results ({DROP_DEFINITION})", datatype="str",
+                                        interactive=False, wrap=True, visible=False,
+                                        elem_id="submit-per-type")  # fmt: skip
+            with gr.Tab("Request evaluation", id="request"):
+                gr.Markdown(REQUEST_HELP)
+                if config.on_space:
+                    gr.LoginButton()
+                with gr.Row():
+                    req_model = gr.Textbox(
+                        label="HF model id", placeholder="org/model", elem_id="request-model"
+                    )
+                    req_revision = gr.Textbox(label="Revision", value="main", elem_id="request-revision")
+                    req_mode = gr.Radio(choices=["prompt", "fc"], value="prompt", label="Mode",
+                                        elem_id="request-mode")  # fmt: skip
+                req_button = gr.Button("Request evaluation", variant="primary", elem_id="request-button")
+                req_status = gr.Textbox(label="Request", interactive=False, elem_id="request-status")
+                gr.Markdown("#### The queue")
+                req_table = gr.HTML(request_table_html(board.queue.list()), js_on_load=None,
+                                    elem_id="request-queue")  # fmt: skip
             with gr.Tab("About", id="about"):
-                gr.Markdown(ABOUT)
+                gr.Markdown(ABOUT + whole_path(dataset_ref(config)))
 
-        filters = [search, groups, min_size, max_size, unknown, versions, trained, modes_filter]
+        filters = [
+            search,
+            verified_only,
+            groups,
+            min_size,
+            max_size,
+            unknown,
+            versions,
+            trained,
+            modes_filter,
+        ]
+        board_inputs = [*filters, columns_pick]
 
-        def show_board(s: str, g: list[str], lo: Any, hi: Any, u: bool, v: list[str] | None = None,
-                       t: list[str] | None = None, md: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
-            return leaderboard_frame(board, _filter(s, g, lo, hi, u, v, t, md))
+        def show_board(s: Any, vo: Any, g: Any, lo: Any, hi: Any, u: Any, v: Any, t: Any, md: Any,
+                       cols: Any = None) -> str:  # fmt: skip
+            pull_from_hub(board)
+            return leaderboard_html(board, _filter(s, g, lo, hi, u, v, t, md, vo), _picked(cols))
 
-        def download(fmt: str) -> Any:
-            def handler(*values: Any) -> str:
-                return board_download_handler(board, fmt, _filter(*values))
+        def prepare_downloads(s: Any, vo: Any, g: Any, lo: Any, hi: Any, u: Any, v: Any, t: Any,
+                              md: Any) -> tuple[str, str]:  # fmt: skip
+            flt = _filter(s, g, lo, hi, u, v, t, md, vo)
+            return board_download_handler(board, "csv", flt), board_download_handler(board, "parquet", flt)
 
-            return handler
-
-        def show_plots(k: str) -> tuple[Any, Any, Any, str]:
+        def show_plots(k: str) -> tuple[Any, ...]:
             all_runs = board.store.runs()
             k = k if k in plots.RETENTION_CAPTION else "paper"
             return (plots.retention_figure(all_runs, k), plots.delta_figure(all_runs),
-                    plots.heatmap_figure(all_runs), plots.RETENTION_CAPTION[k])  # fmt: skip
+                    plots.heatmap_figure(all_runs), plots.retention_caption(all_runs, k),
+                    plots.delta_caption(all_runs))  # fmt: skip
 
         def do_submit(
             f: Any, m: Any, h: Any, p: Any, lk: Any, rev: Any = None, lic: Any = None, tr: Any = None,
@@ -621,52 +736,95 @@ def build_app(board: Board) -> gr.Blocks:
             shown = accepted_run_id(text) is not None
             return gr.update(visible=shown), gr.update(visible=shown), gr.update(visible=shown)
 
+        def row_choices(current: Any = None) -> Any:
+            choices = detail.run_choices(board.store.runs(), board.gold.fingerprint)
+            valid = {v for _, v in choices}
+            return gr.update(choices=choices, value=current if str(current) in valid else None)
+
         def after_submit(text: str, current: Any) -> Any:
             run_id = accepted_run_id(text)
-            choices = detail.run_choices(board.store.runs(), board.gold.fingerprint)
-            return gr.update(choices=choices, value=str(run_id) if run_id else current)
+            return row_choices(str(run_id) if run_id else current)
 
-        def show_detail(run_id: Any) -> tuple[Any, ...]:
-            return detail_handler(board, run_id)
-
-        def do_compare(a: Any, b: Any) -> tuple[str, pd.DataFrame]:
-            return compare_handler(board, a, b)
-
-        def do_per_sample(
+        def show_detail(
             run_id: Any, request: gr.Request, profile: gr.OAuthProfile | None
-        ) -> tuple[str, str | None]:
-            return per_sample_handler(board, run_id, request, profile)
+        ) -> tuple[str, Any, Any, str]:
+            page = detail_page(board, run_id, request)
+            run = _run_of(board, run_id)
+            choices = detail.compare_choices(board.store.runs(), run) if run is not None else []
+            compare = gr.update(choices=choices, value=choices[0][1] if choices else None)
+            if run is None:
+                return page, compare, gr.update(visible=False, value=None), ""
+            note, path = per_sample_handler(board, run_id, request, profile)
+            return page, compare, gr.update(visible=path is not None, value=path), _note(note)
+
+        def on_load(request: gr.Request) -> tuple[Any, Any]:
+            """Page load: the row list from the store, and ``?row=<id>`` opens that row's detail."""
+            wanted = None
+            params = getattr(request, "query_params", None) or {}
+            raw = params.get("row") if hasattr(params, "get") else None
+            if raw and _run_of(board, raw) is not None:
+                wanted = str(int(raw))
+            return row_choices(wanted), gr.Tabs(selected="detail") if wanted else gr.Tabs()
+
+        def do_compare(a: Any, b: Any) -> tuple[str, str]:
+            note, frame = compare_handler(board, a, b)
+            numeric = frozenset(c for c in frame.columns if c not in ("Metric", "sig."))
+            return _note(note), frame_html(frame, numeric=numeric) if len(frame) else ""
+
+        def do_request(
+            m: Any, rev: Any, md: Any, request: gr.Request = None, profile: gr.OAuthProfile | None = None
+        ) -> tuple[str, str]:
+            text = request_handler(board, m, rev, md, request, profile)
+            return text, request_table_html(board.queue.list())
+
+        def show_queue() -> str:
+            return request_table_html(board.queue.list())
 
         for trigger in (
-            search.submit,
-            refresh.click,
+            search.change,
+            verified_only.change,
             groups.change,
-            min_size.submit,
-            max_size.submit,
+            min_size.change,
+            max_size.change,
             unknown.change,
             versions.change,
             trained.change,
             modes_filter.change,
+            columns_pick.change,
+            refresh.click,
         ):
-            trigger(show_board, filters, table, api_visibility="private", queue=False)
-        gr.on([search.change], show_board, filters, table, api_visibility="private", queue=False)
-        demo.load(show_board, filters, table, api_name="leaderboard", queue=False)
-        csv_button.click(download("csv"), filters, board_file, api_visibility="private")
-        parquet_button.click(download("parquet"), filters, board_file, api_visibility="private")
-        detail_outputs = [detail_title, detail_summary, detail_types, detail_modes, compare_pick]
+            trigger(show_board, board_inputs, table, api_visibility="private", queue=False).then(
+                prepare_downloads, filters, [csv_button, parquet_button], api_visibility="private"
+            )
+        demo.load(show_board, board_inputs, table, api_visibility="private", queue=False).then(
+            prepare_downloads, filters, [csv_button, parquet_button], api_visibility="private"
+        )
+
+        def leaderboard_api(search: str = "", verified_only: bool = False) -> list[dict[str, Any]]:
+            """The board's rows (every data version, ranked within it) as records; Δ = Clean − Acc."""
+            flt = BoardFilter(search=str(search or "")[:200], verified_only=bool(verified_only))
+            return render_rows_json(leaderboard_sections(board, flt), shown_groups(None))
+
+        gr.api(leaderboard_api, api_name="leaderboard", queue=False)
+        detail_outputs = [detail_view, compare_pick, per_sample_button, per_sample_note]
+        demo.load(on_load, None, [run_pick, tabs], api_visibility="private", queue=False)
+        detail_refresh.click(row_choices, run_pick, run_pick, api_visibility="private", queue=False).then(
+            show_detail, run_pick, detail_outputs, api_visibility="private"
+        )
         run_pick.change(show_detail, run_pick, detail_outputs, api_visibility="private")
         compare_button.click(do_compare, [run_pick, compare_pick], [compare_note, compare_table],
                              api_visibility="private")  # fmt: skip
-        per_sample_button.click(do_per_sample, run_pick, [per_sample_status, per_sample_file],
-                                api_visibility="private")  # fmt: skip
-        plot_outputs = [retention_plot, delta_plot, heatmap_plot, retention_caption]
+        plot_outputs = [retention_plot, delta_plot, heatmap_plot, retention_caption, delta_caption]
         demo.load(show_plots, kind, plot_outputs, api_visibility="private")
         kind.change(show_plots, kind, plot_outputs, api_name="plots")
+        demo.load(show_queue, None, req_table, api_visibility="private", queue=False)
+        req_button.click(do_request, [req_model, req_revision, req_mode], [req_status, req_table],
+                         api_name="request_evaluation")  # fmt: skip
         submit.click(
             do_submit, [upload, model, hf_id, params_b, link, revision, license_box, trained_box],
             [status, components, modes, per_type], api_name="submit", concurrency_limit=2,
         ).then(show_results, status, [components, modes, per_type], api_visibility="private", queue=False).then(
-            show_board, filters, table, api_visibility="private"
+            show_board, board_inputs, table, api_visibility="private"
         ).then(
             show_plots, kind, plot_outputs, api_visibility="private"
         ).then(after_submit, [status, run_pick], run_pick, api_visibility="private")  # fmt: skip
@@ -692,6 +850,8 @@ def serve(board: Board, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any
         ssr_mode=False,
         show_error=False,
         theme=gr.themes.Soft(),
+        css=APP_CSS + BOARD_CSS,
+        head=APP_HEAD,
         **kwargs,
     )
     return demo

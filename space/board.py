@@ -1,7 +1,11 @@
-"""The leaderboard table: store rows -> a filtered, sorted pandas DataFrame of display strings.
+"""The leaderboard's rows: store rows -> ranked sections (one per data version), filtered.
 
-Every cell is plain text (the Space renders the table with ``datatype="str"``), so names and
-metadata from submitters are never interpreted as HTML or Markdown.
+A *section* holds the rows scored on one data version (the served build, another build, the
+paper's release). Rows are ranked only within their section, by Pert. Acc., with rank ranges
+from the paired tests (``space.ranks``); a filter or a user's sort never mixes sections.
+
+``board_frame`` flattens the sections into the download table (display strings plus the hidden
+raw columns); ``space.table`` renders them as the page's HTML table.
 
 >>> fmt_ci(0.4631, 0.0162)
 '0.463 ± 0.016'
@@ -11,25 +15,30 @@ metadata from submitters are never interpreted as HTML or Markdown.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import pandas as pd
 
-from robustbench_tc.taxonomy import COMPONENT_INFO
+from robustbench_tc.taxonomy import CODE_NAMES, COMPONENT_INFO
+from space.ranks import rank_ranges, show_range
 from space.store import METRICS, PairedResult, PairRow, Run
 
 SUBMISSION_GROUP = "Community submissions"
-PAPER_PAIRED_NOTE = "n/a (paper row: no per-sample data)"
+VERIFIED_GROUP = "Verified (maintainers' runs)"
 PAPER_DATA = "paper release (3,721 rows, LLM-generated)"
 """The data every paper row was scored on: the authors' release (gpt-5-mini/gpt-4o-mini rewrites,
 per-type subsets), which is not this project's build."""
 
+Status = Literal["paper", "verified", "self-reported"]
+STATUS_CHOICES: tuple[Status, ...] = ("verified", "self-reported", "paper")
+
 COLUMNS: tuple[str, ...] = (
-    "#",
+    "Rank",
     "Model",
-    "Data",
+    "Status",
+    "Data version",
     "Group",
     "Size (B)",
     "Clean",
@@ -39,19 +48,22 @@ COLUMNS: tuple[str, ...] = (
     "Mode",
     "Trained on RB-TC data",
     "Source",
-    "Not sig. different from (paired, p ≥ 0.05)",
 )
+"""The download's display columns (Δ = Clean − Acc, positive = worse)."""
 HIDDEN_COLUMNS: tuple[str, ...] = (
-    "run_id", "origin", "data_fingerprint", "scorer_version", "n_records", "params_b", "hf_id", "link",
-    "submitter", "model_revision", "license", "trained_on_derived", "mode",
-    *(c for m in METRICS for c in (m, f"{m}_ci")),
+    "run_id", "origin", "status", "rank_best", "rank_worst", "matches_gold_everywhere", "data_fingerprint",
+    "scorer_version", "n_records", "params_b", "hf_id", "link", "submitter", "model_revision", "license",
+    "trained_on_derived", "mode", *(c for m in METRICS for c in (m, f"{m}_ci")),
+    *(c for code in CODE_NAMES for c in (f"acc.{code}", f"acc.{code}_ci", f"drop.{code}")),
     "header_model", "header_model_revision", "header_engine", "header_engine_version", "header_mode",
-    "header_sampling", "header_project_version", "header_created_at", "created_at",
+    "header_sampling", "header_project_version", "header_created_at", "verified_request_id",
+    "verified_revision", "verified_engine", "verified_sampling", "created_at",
 )  # fmt: skip
-"""Extra columns of the CSV/Parquet download (raw numbers and every metadata field)."""
+"""Extra columns of the CSV/Parquet download: raw numbers (every type's accuracy, CI half-width and
+drop = Clean − Acc) and every metadata field."""
 TEXT_COLUMNS = frozenset(
     {"Model", "Group", "hf_id", "link", "submitter", "model_revision", "license"}
-    | {c for c in HIDDEN_COLUMNS if c.startswith("header_")}
+    | {c for c in HIDDEN_COLUMNS if c.startswith(("header_", "verified_"))}
 )
 """Columns holding submitter text: a CSV cell starting like a spreadsheet formula is neutralised."""
 TRAINED_CHOICES = ("no", "yes", "not declared")
@@ -81,8 +93,12 @@ class BoardFilter:
     """'trained on RobustBench-TC-derived data' answers to show (``TRAINED_CHOICES``); None = all."""
     modes: tuple[str, ...] | None = None
     """Prompt/FC modes to show (``MODE_CHOICES``); None = all."""
+    verified_only: bool = False
+    """Only rows the maintainers evaluated themselves (``status_of(run) == "verified"``)."""
 
     def keeps(self, run: Run) -> bool:
+        if self.verified_only and status_of(run) != "verified":
+            return False
         if self.groups is not None and run.group not in self.groups:
             return False
         if self.data_versions is not None and data_version(run) not in self.data_versions:
@@ -106,6 +122,16 @@ def fmt_ci(value: float, half_width: float) -> str:
     return f"{value:.3f} ± {half_width:.3f}"
 
 
+def fmt_drop(value: float, half_width: float) -> str:
+    """A drop (Clean − Acc) with its sign: ``+0.052 ± 0.010`` = worse.
+
+    >>> fmt_drop(0.0521, 0.01), fmt_drop(-0.01, 0.002), fmt_drop(-0.0001, 0.0)
+    ('+0.052 ± 0.010', '-0.010 ± 0.002', '+0.000 ± 0.000')
+    """
+    text = f"{value:+.3f}"
+    return f"{'+0.000' if text == '-0.000' else text} ± {half_width:.3f}"
+
+
 def fmt_size(params_b: float | None) -> str:
     if params_b is None:
         return "—"
@@ -126,6 +152,21 @@ def data_version(run: Run) -> str:
     fp = (run.dataset_fingerprint or "unknown")[:12]
     n = run.details.get("n_records")
     return f"build {fp} ({n:,} rows)" if isinstance(n, int) else f"build {fp}"
+
+
+def status_of(run: Run) -> Status:
+    """``paper``, ``verified`` (a maintainer evaluated the model, ``board worker``) or
+    ``self-reported`` (an uploaded predictions file)."""
+    if run.origin == "paper":
+        return "paper"
+    return "verified" if run.metadata.get("verified") else "self-reported"
+
+
+def matches_gold_everywhere(run: Run) -> bool:
+    """A self-reported row whose predictions are correct on EVERY record (Clean and Pert. Acc. both
+    1): what a file built from the public gold answers (``robustbench-tc oracle``) scores. Scores
+    lie in [0, 1], so both means are 1 only when every record scored 1."""
+    return status_of(run) == "self-reported" and run.clean >= 1.0 - 1e-12 and run.pert_acc >= 1.0 - 1e-12
 
 
 def trained_of(run: Run) -> str:
@@ -159,44 +200,95 @@ def data_versions_in(runs: Iterable[Run], served_fingerprint: str | None = None)
     return [*order, PAPER_DATA] if any(r.origin == "paper" for r in runs) else order
 
 
-def run_label(run: Run) -> str:
-    """How other rows refer to a submission: ``#<run id> <model>``."""
-    return f"#{run.run_id} {run.model}"
-
-
-def not_significant(
-    runs: Iterable[Run], tests: Iterable[PairedResult | PairRow], alpha: float = 0.05
-) -> dict[int, list[int]]:
-    """For each submission, the other submissions whose paired Pert. Acc. test has p >= alpha.
-
-    >>> t = [PairedResult(run_a=1, run_b=2, metric="pert_acc", diff=0.01, p_value=0.4),
-    ...      PairedResult(run_a=1, run_b=3, metric="pert_acc", diff=0.2, p_value=0.0001)]
-    >>> not_significant([], t)
-    {1: [2], 2: [1]}
-    """
-    out: dict[int, list[int]] = {}
-    for t in tests:
-        if t.p_value >= alpha:
-            out.setdefault(t.run_a, []).append(t.run_b)
-            out.setdefault(t.run_b, []).append(t.run_a)
-    return {k: sorted(v) for k, v in sorted(out.items())}
-
-
 def sort_runs(runs: Iterable[Run]) -> list[Run]:
     """Pert. Acc. descending (the paper's leaderboard order), then Clean, then oldest first."""
     return sorted(runs, key=lambda r: (-r.pert_acc, -r.clean, r.created_at, r.run_id or 0))
 
 
-def ranked(runs: Iterable[Run], served_fingerprint: str | None = None) -> list[tuple[int, Run]]:
-    """``(rank within its data version, run)`` in board order: data versions as
-    ``data_versions_in``, each sorted by ``sort_runs``. A paper row is never ranked among rows
-    scored on another data version."""
-    runs = list(runs)
-    out = []
-    for version in data_versions_in(runs, served_fingerprint):
-        members = [r for r in runs if data_version(r) == version]
-        out += list(enumerate(sort_runs(members), 1))
+@dataclass(frozen=True)
+class RankedRow:
+    run: Run
+    best: int
+    """Best rank the paired tests allow (1 = top)."""
+    worst: int
+
+    @property
+    def rank(self) -> str:
+        return show_range(self.best, self.worst)
+
+
+@dataclass(frozen=True)
+class Section:
+    """The rows scored on one data version, ranked among themselves."""
+
+    version: str
+    kind: Literal["served", "build", "paper"]
+    rows: tuple[RankedRow, ...]
+    """The rows the filter keeps, in rank order."""
+    total: int
+    """Rows of this data version before filtering."""
+
+
+def _pair_index(
+    tests: Iterable[PairedResult | PairRow], ids: Mapping[int, int]
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """Stored Pert. Acc. tests (``diff`` = a − b) as row-index pairs of one section."""
+    out: dict[tuple[int, int], tuple[float, float]] = {}
+    for t in tests:
+        if t.metric == "pert_acc" and t.run_a in ids and t.run_b in ids:
+            out[(ids[t.run_a], ids[t.run_b])] = (float(t.diff), float(t.p_value))
     return out
+
+
+def ranked_sections(
+    runs: Iterable[Run],
+    tests: Iterable[PairedResult | PairRow] = (),
+    flt: BoardFilter | None = None,
+    alpha: float = 0.05,
+    served_fingerprint: str | None = None,
+    served_label: str | None = None,
+) -> list[Section]:
+    """One section per data version (served build first, other builds newest first, the paper),
+    each ranked by Pert. Acc. with rank ranges, then filtered (ranks are those of the whole
+    section, so a filter never renumbers). With ``served_label`` the served build's section is
+    there even before its first submission (unless the filter leaves its data version out)."""
+    runs = list(runs)
+    tests = list(tests)
+    flt = flt or BoardFilter()
+    versions = data_versions_in(runs, served_fingerprint)
+    served_label = next(
+        (data_version(r) for r in runs if served_fingerprint and r.dataset_fingerprint == served_fingerprint),
+        served_label,
+    )
+    if served_label is not None and served_label not in versions:
+        versions.insert(0, served_label)
+    out = []
+    for version in versions:
+        members = sort_runs(r for r in runs if data_version(r) == version)
+        ids = {r.run_id: i for i, r in enumerate(members) if r.run_id is not None}
+        ranges = rank_ranges(
+            [r.pert_acc for r in members], [r.pert_acc_ci for r in members], _pair_index(tests, ids), alpha
+        )
+        rows = tuple(
+            RankedRow(run, int(best), int(worst))
+            for run, (best, worst) in zip(members, ranges.tolist(), strict=True)
+            if flt.keeps(run)
+        )
+        kind: Literal["served", "build", "paper"] = (
+            "paper" if version == PAPER_DATA else "served" if version == served_label else "build"
+        )
+        if flt.data_versions is None or version in flt.data_versions:
+            out.append(Section(version, kind, rows, len(members)))
+    return out
+
+
+def ranked(runs: Iterable[Run], served_fingerprint: str | None = None) -> list[tuple[int, Run]]:
+    """``(position within its data version, run)`` in board order (the detail view's row list)."""
+    return [
+        (i, row.run)
+        for section in ranked_sections(runs, (), None, 0.05, served_fingerprint)
+        for i, row in enumerate(section.rows, 1)
+    ]
 
 
 def board_frame(
@@ -208,46 +300,29 @@ def board_frame(
     *,
     hidden: bool = False,
 ) -> pd.DataFrame:
-    """The table shown on the Leaderboard tab (display strings, grouped by data version, ranked
-    within it, filtered); with ``hidden`` also ``HIDDEN_COLUMNS`` (the download)."""
-    runs = list(runs)
-    flt = flt or BoardFilter()
-    by_id = {r.run_id: r for r in runs}
-    peers = not_significant(runs, tests, alpha)
-    per_version = Counter(data_version(r) for r in runs if r.origin == "submission")
+    """The board as one flat table (display strings, sections in board order, each ranked within
+    itself, filtered); with ``hidden`` also ``HIDDEN_COLUMNS`` (the download)."""
     rows = []
-    for rank, run in ranked(runs, served_fingerprint):
-        if not flt.keeps(run):
-            continue
-        n_submissions = per_version[data_version(run)]
-        if run.origin == "paper":
-            source = "paper (Table 2)"
-            paired = PAPER_PAIRED_NOTE
-        else:
-            source = f"submission #{run.run_id}"
-            names = [run_label(by_id[i]) for i in peers.get(run.run_id or -1, []) if i in by_id]
-            if names:
-                paired = "; ".join(names)
-            elif n_submissions > 1:
-                paired = "none (every paired test of this row gave p < 0.05)"
-            else:
-                paired = "no other submissions on this data yet"
-        row = {
-            "#": str(rank),
-            "Model": run.model,
-            "Data": data_version(run),
-            "Group": run.group,
-            "Size (B)": fmt_size(run.params_b),
-            **{col: fmt_ci(getattr(run, m), getattr(run, f"{m}_ci")) for col, m in _METRIC_COLUMNS.items()},
-            "Scorer": scorer_of(run),
-            "Mode": mode_of(run),
-            "Trained on RB-TC data": trained_of(run),
-            "Source": source,
-            "Not sig. different from (paired, p ≥ 0.05)": paired,
-        }
-        if hidden:
-            row |= hidden_fields(run)
-        rows.append(row)
+    for section in ranked_sections(runs, tests, flt, alpha, served_fingerprint):
+        for ranked_row in section.rows:
+            run = ranked_row.run
+            row: dict[str, Any] = {
+                "Rank": ranked_row.rank,
+                "Model": run.model,
+                "Status": status_of(run) + (" (matches the gold on every record)" if matches_gold_everywhere(run) else ""),
+                "Data version": section.version,
+                "Group": run.group,
+                "Size (B)": fmt_size(run.params_b),
+                **{col: (fmt_drop if col.startswith("Δ") else fmt_ci)(getattr(run, m), getattr(run, f"{m}_ci"))
+                   for col, m in _METRIC_COLUMNS.items()},
+                "Scorer": scorer_of(run),
+                "Mode": mode_of(run),
+                "Trained on RB-TC data": trained_of(run),
+                "Source": "paper (Table 2)" if run.origin == "paper" else f"submission #{run.run_id}",
+            }  # fmt: skip
+            if hidden:
+                row |= hidden_fields(run) | {"rank_best": ranked_row.best, "rank_worst": ranked_row.worst}
+            rows.append(row)
     return pd.DataFrame(rows, columns=[*COLUMNS, *(HIDDEN_COLUMNS if hidden else ())])
 
 
@@ -255,9 +330,19 @@ def hidden_fields(run: Run) -> dict[str, object]:
     """The download's extra columns for one run (numbers as numbers, text as read)."""
     md = run.metadata
     header = md.get("header") or {}
+    verified = md.get("verified") or {}
+    per_type: dict[str, object] = {}
+    for code in CODE_NAMES:
+        cell = run.per_type.get(code) or {}
+        acc = cell.get("acc")
+        per_type[f"acc.{code}"] = acc
+        per_type[f"acc.{code}_ci"] = cell.get("acc_ci")
+        per_type[f"drop.{code}"] = None if acc is None else round(run.clean - float(acc), 12)
     return {
         "run_id": run.run_id,
         "origin": run.origin,
+        "status": status_of(run),
+        "matches_gold_everywhere": matches_gold_everywhere(run),
         "data_fingerprint": run.dataset_fingerprint,
         "scorer_version": run.scorer_version,
         "n_records": run.details.get("n_records"),
@@ -270,8 +355,13 @@ def hidden_fields(run: Run) -> dict[str, object]:
         "trained_on_derived": trained_of(run),
         "mode": mode_of(run),
         **{c: getattr(run, c) for m in METRICS for c in (m, f"{m}_ci")},
+        **per_type,
         **{f"header_{k}": header.get(k) for k in ("model", "model_revision", "engine", "engine_version", "mode",
                                                   "sampling", "project_version", "created_at")},
+        "verified_request_id": verified.get("request_id"),
+        "verified_revision": verified.get("revision"),
+        "verified_engine": verified.get("engine"),
+        "verified_sampling": None if not verified.get("sampling") else str(verified.get("sampling")),
         "created_at": run.created_at,
     }  # fmt: skip
 
@@ -298,5 +388,6 @@ def groups_in(runs: Iterable[Run]) -> list[str]:
     seen: dict[str, None] = {}
     for run in runs:
         seen.setdefault(run.group, None)
+    seen.setdefault(VERIFIED_GROUP, None)
     seen.setdefault(SUBMISSION_GROUP, None)
     return list(seen)

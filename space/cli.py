@@ -78,7 +78,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     board = subparsers.add_parser(
         "board",
-        help="maintain a leaderboard database (rescore)",
+        help="maintain a leaderboard database (rescore, worker)",
         description="Maintenance of a leaderboard database file.",
     )
     actions = board.add_subparsers(dest="board_command", metavar="<action>", required=True)
@@ -107,6 +107,52 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help=_help("paired_limit") + " (0 = all; default: %(default)s)",
     )
     r.set_defaults(func=run_rescore)
+
+    w = actions.add_parser(
+        "worker",
+        help="evaluate pending evaluation requests with the harness and store them as verified rows",
+        description=(
+            "The maintainers' worker: claim pending requests (HF model id, revision, prompt/FC mode) from "
+            "the board's queue, run `robustbench-tc run` on each model in a subprocess, score the "
+            "predictions with the board's scorer and store the row as verified (with the revision, engine "
+            "and sampling). Requests come from the SQLite file (--db), or from a private Hub dataset "
+            "(--queue-repo) when the board is a Space; with --sync-repo the rows are mirrored there too."
+        ),
+    )
+    w.add_argument("--db", type=Path, required=True, help=_help("db_path"))
+    w.add_argument("--dataset", type=Path, required=True, help="the dataset folder the board serves")
+    w.add_argument("--queue-repo", default=None, help=_help("queue_repo") + " (token: $HF_TOKEN)")
+    w.add_argument("--sync-repo", default=None, help=_help("sync_repo") + " (token: $HF_TOKEN)")
+    w.add_argument(
+        "--backend", default="vllm", help="harness backend: vllm | transformers (default: %(default)s)"
+    )
+    w.add_argument(
+        "--python",
+        default=None,
+        help="Python that runs the harness (default: $RBTC_VLLM_PYTHON for --backend vllm when set, else this one)",
+    )
+    w.add_argument(
+        "--max-tokens", type=int, default=None, help="generation budget per pass (harness default)"
+    )
+    w.add_argument(
+        "--local-model",
+        action="append",
+        default=[],
+        metavar="ID=PATH",
+        help="use this local folder or GGUF file for the HF model id instead of downloading it (repeatable)",
+    )
+    w.add_argument(
+        "--run-arg", action="append", default=[], help="a further `run` flag, e.g. --run-arg=--batch-size=4"
+    )
+    w.add_argument("--work-dir", type=Path, default=None, help="predictions files (default: beside --db)")
+    w.add_argument("--name", default=None, help="worker name in the queue (default: the host name)")
+    w.add_argument("--once", action="store_true", help="stop when no request is pending")
+    w.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
+    w.add_argument("--poll", type=float, default=60.0, help="seconds between looks at an empty queue")
+    w.add_argument("--timeout", type=float, default=None, help="stop one evaluation after this many seconds")
+    w.add_argument("--n-boot", type=int, default=_DEFAULTS["n_boot"], help=_help("n_boot"))
+    w.add_argument("--paired-limit", type=int, default=20, help=_help("paired_limit"))
+    w.set_defaults(func=run_worker)
 
 
 def ensure_dataset(dataset: Path, sources: Path | None, build: bool) -> None:
@@ -207,3 +253,63 @@ def check_port(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port} ({exc.strerror or exc}); is another server using it? "
                 "Pass another --port"
             ) from None
+
+
+def parse_local_models(values: list[str]) -> dict[str, str]:
+    """``--local-model ID=PATH`` values as a mapping.
+
+    >>> parse_local_models(["org/m=/models/m.gguf"])
+    {'org/m': '/models/m.gguf'}
+    """
+    out = {}
+    for value in values:
+        model, sep, path = value.partition("=")
+        if not sep or not model.strip() or not path.strip():
+            raise CLIError(f"--local-model takes ID=PATH, got {value!r}")
+        out[model.strip()] = path.strip()
+    return out
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    import dataclasses
+    import socket
+    import time
+
+    ensure_dataset(args.dataset, None, False)
+    if args.n_boot < 1:
+        raise CLIError("--n-boot must be at least 1")
+    for flag, value in (("--max-tokens", args.max_tokens), ("--max-requests", args.max_requests)):
+        if value is not None and value < 1:
+            raise CLIError(f"{flag} must be at least 1 (got {value})")
+    local = parse_local_models(args.local_model)
+    python = args.python or (
+        os.environ.get("RBTC_VLLM_PYTHON")
+        if args.backend == "vllm" and os.environ.get("RBTC_VLLM_PYTHON")
+        else sys.executable
+    )
+    from space.app import create_board
+    from space.config import BoardConfig
+    from space.store import StoreError
+    from space.worker import WorkerConfig, work
+
+    config = BoardConfig(dataset_dir=args.dataset, db_path=args.db, n_boot=args.n_boot,
+                         paired_limit=args.paired_limit, sync_repo=args.sync_repo, queue_repo=args.queue_repo)  # fmt: skip
+    try:
+        board = create_board(dataclasses.replace(config, rescore_on_start=False))
+    except (ValueError, StoreError) as exc:
+        raise CLIError(str(exc)) from None
+    cfg = WorkerConfig(
+        dataset_dir=args.dataset, work_dir=args.work_dir or args.db.resolve().parent / "worker",
+        backend=args.backend, python=python, max_tokens=args.max_tokens, local_models=local,
+        run_args=tuple(args.run_arg), name=args.name or socket.gethostname(), timeout_s=args.timeout,
+    )  # fmt: skip
+    start = time.monotonic()
+    results = work(board.queue, board.submitter, cfg, once=args.once, poll_s=args.poll,
+                   max_requests=args.max_requests)  # fmt: skip
+    if board.sync is not None:
+        board.sync.wait(300)
+    done = sum(r.status == "finished" for r in results)
+    print(
+        f"worker {cfg.name}: {done} verified, {len(results) - done} failed in {time.monotonic() - start:.1f} s"
+    )
+    return 0 if all(r.status == "finished" for r in results) else 1

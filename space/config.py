@@ -58,6 +58,10 @@ class BoardConfig:
     """Paired tests with p >= alpha count as 'not significantly different'."""
     sync_repo: str | None = None
     """Private HF dataset repo (owner/name) that mirrors every accepted submission; restored on start."""
+    queue_repo: str | None = None
+    """Private HF dataset repo (owner/name) holding the evaluation requests; unset = the SQLite file."""
+    hub_pull_s: float = 60.0
+    """With a sync repo: at most this often, a page load pulls rows stored elsewhere (the worker's)."""
     rescore_on_start: bool = False
     """At start, rescore (in the background) the submissions a previous scorer version scored."""
     on_space: bool = False
@@ -88,6 +92,7 @@ class BoardConfig:
             monitoring=env.get("RBTC_MONITORING", "").lower() in ("1", "true", "yes"),
             n_boot=int(env.get("RBTC_N_BOOT", defaults.n_boot)),
             sync_repo=env.get("RBTC_SYNC_REPO") or None,
+            queue_repo=env.get("RBTC_QUEUE_REPO") or None,
             rescore_on_start=env.get("RBTC_RESCORE_ON_START", "1" if on_space else "").lower()
             in ("1", "true", "yes"),
             on_space=on_space,

@@ -27,6 +27,7 @@ from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.parsing import parse_tool_calls
 from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import ERROR_MODES, MISSING
+from robustbench_tc.scoring import drop as drop_of
 from robustbench_tc.stats import significance_stars
 from robustbench_tc.taxonomy import CLEAN, CODE_NAMES, component_of, get_type
 from space.board import (
@@ -35,10 +36,12 @@ from space.board import (
     data_version,
     fmt_ci,
     fmt_size,
+    matches_gold_everywhere,
     mode_of,
     ranked,
     scorer_of,
     spreadsheet_safe,
+    status_of,
     trained_of,
 )
 from space.paired import head_to_head
@@ -60,6 +63,16 @@ def _f3(x: float) -> str:
     """
     text = f"{x:.3f}"
     return "0.000" if text == "-0.000" else text
+
+
+def fmt_signed(x: float) -> str:
+    """A drop with its sign and no "-0.000" (``+`` = worse).
+
+    >>> fmt_signed(0.05), fmt_signed(-0.0001), fmt_signed(-0.2)
+    ('+0.050', '+0.000', '-0.200')
+    """
+    text = f"{x:+.3f}"
+    return "+0.000" if text == "-0.000" else text
 
 
 def metric_label(metric: str) -> str:
@@ -102,8 +115,10 @@ def _text(value: Any) -> str:
 def summary_frame(run: Run, history: Iterable[Any] = ()) -> pd.DataFrame:
     """Field / value rows: identity, data version, scorer version, every metadata field as read."""
     md, header = run.metadata, run.metadata.get("header") or {}
+    verified = md.get("verified") or {}
     rows: list[tuple[str, Any]] = [
         ("Row", run_title(run)),
+        ("Status", _status_text(run)),
         ("Data version", data_version(run)),
         ("Data fingerprint", run.dataset_fingerprint or ("paper release" if run.origin == "paper" else None)),
         ("Scorer version", scorer_of(run)),
@@ -117,6 +132,18 @@ def summary_frame(run: Run, history: Iterable[Any] = ()) -> pd.DataFrame:
         ("Trained on RobustBench-TC-derived data (declared)", trained_of(run)),
         ("Prompt / FC mode", mode_of(run)),
     ]
+    if verified:
+        rows += [
+            ("Verified: request", f"#{verified.get('request_id')}"),
+            ("Verified: requested revision", verified.get("requested_revision")),
+            ("Verified: evaluated revision", verified.get("revision")),
+            (
+                "Verified: engine",
+                " ".join(str(x) for x in (verified.get("engine"), verified.get("engine_version")) if x),
+            ),
+            ("Verified: sampling", verified.get("sampling")),
+            ("Verified: worker", verified.get("worker")),
+        ]
     rows += [(f"Predictions header: {k}", header.get(k)) for k in
              ("model", "model_revision", "engine", "engine_version", "mode", "sampling", "project_version",
               "created_at")]  # fmt: skip
@@ -135,6 +162,18 @@ def summary_frame(run: Run, history: Iterable[Any] = ()) -> pd.DataFrame:
                      f"{h.scores.get('clean', float('nan')):.3f}; replaced "
                      f"{dt.datetime.fromtimestamp(h.superseded_at, dt.UTC).strftime('%Y-%m-%d %H:%M')} UTC"))  # fmt: skip
     return pd.DataFrame([(k, _text(v)) for k, v in rows], columns=["Field", "Value"])
+
+
+def _status_text(run: Run) -> str:
+    status = status_of(run)
+    if status == "verified":
+        return "verified: the maintainers ran this model themselves (board worker)"
+    if status == "self-reported":
+        text = "self-reported: scored from the predictions file the submitter uploaded"
+        return text + (
+            "; it matches the gold answers on every record" if matches_gold_everywhere(run) else ""
+        )
+    return "paper: values as printed in the paper"
 
 
 def _modes_in(run: Run) -> list[str]:
@@ -163,13 +202,13 @@ def types_frame(run: Run) -> pd.DataFrame:
             continue
         acc, ci = cell.get("acc"), cell.get("acc_ci")
         shown = "—" if acc is None else (f"{acc:.3f} ± {ci:.3f}" if ci is not None else f"{acc:.3f}")
-        drop = "" if acc is None else f"{acc - run.clean:+.3f}"
+        drop = "" if acc is None else fmt_signed(drop_of(run.clean, acc))
         counts = cell.get("error_modes") or {}
         rows.append([get_type(code).display_name, code, component_of(code).value, str(cell.get("n") or "—"),
                      shown, drop, *(str(counts.get(m, 0)) for m in modes), *([_rate(cell)] if ghost else [])])  # fmt: skip
     return pd.DataFrame(
         rows,
-        columns=["Type", "Config", "Component", "n", "Acc ± 95% CI", "Acc − Clean", *modes,
+        columns=["Type", "Config", "Component", "n", "Acc ± 95% CI", "Drop (Clean − Acc)", *modes,
                  *(["ghost-tool calls"] if ghost else [])],
     )  # fmt: skip
 

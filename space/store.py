@@ -9,12 +9,13 @@ them. The schema carries a version in ``meta``; opening a newer database refuses
 >>> import tempfile, pathlib
 >>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "board.sqlite")
 >>> store.count_runs(), store.schema_version()
-(0, 2)
+(0, 3)
 
 Schema history: version 1 (runs, per-sample scores, paired tests); version 2 adds each run's
 scorer version and submission metadata, each record's error mode, the raw predictions file of
-each submission (for rescoring) and the score history. A version-1 file is upgraded in place in
-ONE transaction at open (nothing is lost; a failure rolls the file back to version 1).
+each submission (for rescoring) and the score history; version 3 adds the maintainers'
+evaluation queue (``eval_requests``, see ``space.queue``). An older file is upgraded in place,
+one version per transaction at open (nothing is lost; a failure rolls that step back).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pydantic import BaseModel, Field
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.taxonomy import METRIC_KEYS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 METRICS: tuple[str, ...] = METRIC_KEYS
 """Headline numbers of a run; each also has a ``<name>_ci`` 95% half-width."""
@@ -65,7 +66,31 @@ _MIGRATE_1_TO_2 = (
 )
 """Version 1 -> 2, run in one ``BEGIN IMMEDIATE`` transaction (SQLite's ALTER TABLE is transactional)."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATE_1_TO_2}
+_V3_TABLES = """
+CREATE TABLE IF NOT EXISTS eval_requests (
+    request_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_id TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('prompt', 'fc')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'finished', 'failed')),
+    requester_key TEXT,
+    filed_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    worker TEXT,
+    run_id INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS eval_requests_status ON eval_requests (status, request_id);
+"""
+
+_MIGRATE_2_TO_3 = (
+    *(s.strip() for s in _V3_TABLES.split(";") if s.strip()),
+    "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+)
+"""Version 2 -> 3: the evaluation queue (a new table; nothing else changes)."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -116,6 +141,7 @@ CREATE TABLE IF NOT EXISTS paired_tests (
     CHECK (run_a < run_b)
 );
 {_V2_TABLES}
+{_V3_TABLES}
 """
 
 
@@ -350,6 +376,14 @@ class Store:
         finally:
             con.close()
 
+    def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read connection (closed on exit), for modules that keep their own table here (the queue)."""
+        return self._read()
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        return self._write()
+
     @staticmethod
     def _read_version(con: sqlite3.Connection) -> int | None:
         try:
@@ -391,14 +425,16 @@ class Store:
             rows = con.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_id").fetchall()
         return [_row_to_run(row) for row in rows]
 
-    def board_runs(self) -> list[Run]:
-        """Every run with only the columns the leaderboard table shows: the JSON blobs (``per_type``,
-        ``details``, ``metadata``) are neither read nor decoded, so a render costs the same whatever
-        they hold."""
+    def board_runs(self, *, per_type: bool = False) -> list[Run]:
+        """Every run with only the columns the leaderboard table shows: the JSON blobs (``details``,
+        ``metadata``, and ``per_type`` unless asked for) are neither read nor decoded, so a render
+        costs the same whatever they hold. ``per_type`` (our own scorer's per-type accuracies,
+        bounded in size) is read when a per-type column is shown."""
+        extra = ", per_type" if per_type else ""
         with self._read() as con:
             rows = con.execute(
-                f"SELECT {', '.join(_BOARD_COLUMNS)}, {', '.join(e for _, _, e in _BOARD_JSON)} FROM runs "
-                "ORDER BY run_id"
+                f"SELECT {', '.join(_BOARD_COLUMNS)}, {', '.join(e for _, _, e in _BOARD_JSON)}{extra} "
+                "FROM runs ORDER BY run_id"
             ).fetchall()
         out = []
         n = len(_BOARD_COLUMNS)
@@ -406,9 +442,11 @@ class Store:
             data = dict(zip(_BOARD_COLUMNS, row[:n], strict=True))
             data["group"] = data.pop("grp")
             blobs: dict[str, dict[str, Any]] = {f: {} for f in _JSON_FIELDS}
-            for (field, key, _), value in zip(_BOARD_JSON, row[n:], strict=True):
+            for (field, key, _), value in zip(_BOARD_JSON, row[n : n + len(_BOARD_JSON)], strict=True):
                 if value is not None:  # the few scalar fields the table shows, extracted by SQLite
-                    blobs[field][key] = value
+                    blobs[field][key] = {"request_id": value} if key == "verified" else value
+            if per_type:
+                blobs["per_type"] = json.loads(row[-1])
             out.append(Run.model_construct(**data, **blobs))
         return out
 
@@ -732,6 +770,7 @@ _BOARD_JSON = (
     ("details", "n_records", "json_extract(details, '$.n_records')"),
     ("metadata", "mode", "json_extract(metadata, '$.mode')"),
     ("metadata", "trained_on_derived", "json_extract(metadata, '$.trained_on_derived')"),
+    ("metadata", "verified", "json_extract(metadata, '$.verified.request_id')"),
 )
 """Scalars inside the JSON columns that the board shows (data version, mode, training declaration)."""
 

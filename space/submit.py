@@ -41,12 +41,13 @@ from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, TransitionProtocolError, score_predictions
 from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
-from space.board import SUBMISSION_GROUP
+from space.board import SUBMISSION_GROUP, VERIFIED_GROUP
 from space.budget import BudgetExceeded, ChildFailed, run_with_budget
 from space.config import BoardConfig, show_mb
 from space.gold import GoldSet
 from space.names import ReservedNames
 from space.paired import pert_acc_comparator
+from space.queue import EvalRequest
 from space.store import DuplicateSubmission, RateLimited, Run, Store, store_order
 
 MAX_NAME = 80
@@ -317,6 +318,53 @@ class Submitter:
         return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
                                  seconds=time.monotonic() - start)  # fmt: skip
 
+    def add_verified(self, data: bytes, request: EvalRequest, *, worker: str) -> SubmissionOutcome:
+        """Store the predictions the maintainers' worker made for ``request`` as a VERIFIED row:
+        scored like an upload (same parser, scorer, completeness and dataset checks, same paired
+        tests), named by the request's model id, with the requested and the evaluated revision,
+        the engine and the sampling. No rate limit, no reserved-name check (a maintainer may
+        re-evaluate a paper model), and no duplicate refusal: a verified run that reproduces an
+        uploaded file verifies it."""
+        start = time.monotonic()
+        try:
+            sha, report = self._parse_and_score(data)
+        except SubmissionError as exc:
+            raise SubmissionError(f"the worker's predictions were refused: {exc}") from None
+        header = report.header
+        h = header.model_dump(mode="json") if header is not None else {}
+        meta = SubmissionMeta(
+            model=request.model_id, hf_id=request.model_id, link=f"https://huggingface.co/{request.model_id}",
+            revision=request.revision,
+        )  # fmt: skip
+        run = _run_from_report(report, meta, f"verified:{request.request_id}:{sha}", self.gold.fingerprint,
+                               "maintainers (board worker)", group=VERIFIED_GROUP)  # fmt: skip
+        run.metadata["verified"] = {
+            "request_id": request.request_id,
+            "model_id": request.model_id,
+            "requested_revision": request.revision,
+            "revision": _shown_as_read(h.get("model_revision")),
+            "mode": request.mode,
+            "engine": _shown_as_read(h.get("engine")),
+            "engine_version": _shown_as_read(h.get("engine_version")),
+            "sampling": h.get("sampling") or {},
+            "worker": worker,
+            "evaluated_at": time.time(),
+        }
+        results = results_of(report)
+        compare = pert_acc_comparator(
+            [(r[0], r[2]) for r in results], np.array([r[3] for r in results]), n_boot=self.config.n_boot
+        )
+        paired = self.config.paired_limit if self.config.paired_limit > 0 else None
+        run_id = self.store.add_submission(
+            run, results, client_key=f"worker:{worker}", rate_limit_per_hour=0, compare=compare,
+            paired_limit=paired, raw_predictions=data,
+        )  # fmt: skip
+        stored = run.model_copy(update={"run_id": run_id})
+        if self.on_stored is not None:
+            self.on_stored(stored)
+        return SubmissionOutcome(run=stored, report=report.model_copy(update={"rows": []}),
+                                 seconds=time.monotonic() - start)  # fmt: skip
+
     def _parse_and_score(self, data: bytes) -> tuple[str, ScoreReport]:
         """(content digest, score report) of an upload; runs in the budgeted child process, which
         touches nothing shared with the server's threads (no database, no logging)."""
@@ -382,7 +430,12 @@ def _half(estimate: Any) -> float:
 
 
 def _run_from_report(
-    report: ScoreReport, meta: SubmissionMeta, sha: str, fingerprint: str, submitter: str
+    report: ScoreReport,
+    meta: SubmissionMeta,
+    sha: str,
+    fingerprint: str,
+    submitter: str,
+    group: str = SUBMISSION_GROUP,
 ) -> Run:
     if report.clean is None or report.pert_acc is None or set(report.delta) != set(_COMPONENT_KEYS):
         raise SubmissionError("the scorer could not compute every column (is the dataset complete?)")
@@ -400,7 +453,7 @@ def _run_from_report(
     return Run(
         origin="submission",
         model=meta.model,
-        group=SUBMISSION_GROUP,
+        group=group,
         family=None,
         params_b=meta.params_b,
         hf_id=meta.hf_id,

@@ -23,7 +23,7 @@ split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition rec
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate  # noqa: E402
+from robustbench_tc.scoring.aggregate import DROP_DEFINITION, Aggregates, aggregate, drop  # noqa: E402
 
 _EXPORTS: dict[str, str] = {
     "ERROR_MODES": "error_modes",
@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DROP_DEFINITION",
     "ERROR_MODES",
     "MISSING",
     "SCORER_VERSION",
@@ -58,6 +59,7 @@ __all__ = [
     "Estimate",
     "TransitionProtocolError",
     "WRONG_MODES",
+    "drop",
     "PairedTest",
     "RecordKey",
     "SampleRow",

@@ -26,6 +26,19 @@ from robustbench_tc.taxonomy import CLEAN, COMPONENTS, component_of
 
 Number = Any  # float or numpy array
 
+DROP_DEFINITION = "drop = Clean − Acc (positive = worse)"
+"""The project's one sign convention for an accuracy drop (every Δ and per-type drop: board, submit
+result, detail view, plots, downloads, the ``score`` report and the docs quote it)."""
+
+
+def drop(clean: Number, acc: Number) -> Number:
+    """The accuracy lost under a perturbation: ``clean − acc`` (positive = worse).
+
+    >>> round(drop(0.75, 0.5), 3), round(drop(0.5, 0.75), 3)
+    (0.25, -0.25)
+    """
+    return clean - acc
+
 
 @dataclass
 class Aggregates:
@@ -62,7 +75,7 @@ def aggregate(sums: Mapping[str, Number], counts: Mapping[str, Number]) -> Aggre
         acc = _ratio(sum(sums[c] for c in members), sum(counts[c] for c in members))
         component_acc[component.value] = acc
         if clean is not None and acc is not None:
-            delta[component.value] = clean - acc
+            delta[component.value] = drop(clean, acc)
     return Aggregates(
         clean=clean, pert_acc=pert_acc, component_acc=component_acc, delta=delta, config_acc=config_acc
     )

@@ -29,7 +29,8 @@ from robustbench_tc.gold import ScoringRow
 if TYPE_CHECKING:
     from robustbench_tc.records import Sample
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
-from robustbench_tc.scoring.aggregate import Aggregates, aggregate
+from robustbench_tc.scoring.aggregate import DROP_DEFINITION, Aggregates, aggregate
+from robustbench_tc.scoring.aggregate import drop as drop_of
 from robustbench_tc.scoring.error_modes import ERROR_MODES, MISSING
 from robustbench_tc.scoring.protocol import check_transition_protocol
 from robustbench_tc.scoring.sample import score_sample
@@ -64,11 +65,16 @@ class Estimate(BaseModel):
     half_width: float | None = None
     n: int = 0
 
-    def show(self, digits: int = 3) -> str:
+    def show(self, digits: int = 3, *, signed: bool = False) -> str:
+        """``0.463 ± 0.016``; ``signed`` writes the sign of a drop (``+0.052``: worse).
+
+        >>> Estimate(value=0.05, half_width=0.01).show(signed=True)
+        '+0.050 ± 0.010'
+        """
         if self.value is None:
             return "-"
         hw = f" ± {self.half_width:.{digits}f}" if self.half_width is not None else ""
-        return f"{self.value:.{digits}f}{hw}"
+        return f"{self.value:{'+' if signed else ''}.{digits}f}{hw}"
 
 
 class ConfigScore(BaseModel):
@@ -80,7 +86,9 @@ class ConfigScore(BaseModel):
     n_missing: int
     acc: Estimate
     drop: Estimate | None = Field(
-        default=None, description="acc − clean (Tables 7–14 sign: negative = worse); None for clean."
+        default=None,
+        description="Clean − acc (the project's one sign convention: positive = worse; Tables 7–14 "
+        "print acc − clean); None for clean.",
     )
     error_modes: dict[str, int]
     n_calls: int = Field(
@@ -169,6 +177,7 @@ class ScoreReport(BaseModel):
             f"RobustBench-TC score: {self.model or '(unnamed run)'}",
             f"  {int(self.level * 100)}% percentile bootstrap, B={self.n_boot}, seed={self.seed}"
             f"{', clustered by base sample' if self.cluster else ''}; ± = half-width",
+            f"  Δ and drop: {DROP_DEFINITION}",
             "",
             f"  Clean       {clean.show() if clean else '-':>15}  n={clean.n if clean else 0}",
             f"  Pert. Acc.  {pert.show() if pert else '-':>15}  n={pert.n if pert else 0}",
@@ -177,7 +186,7 @@ class ScoreReport(BaseModel):
             if comp in self.component_acc:
                 d = self.delta.get(comp)
                 lines.append(
-                    f"  Δ{_SHORT[comp]:<10} {d.show() if d else '-':>15}  "
+                    f"  Δ{_SHORT[comp]:<10} {d.show(signed=True) if d else '-':>15}  "
                     f"(acc {self.component_acc[comp].show()}, n={self.component_acc[comp].n})"
                 )
         lines += [
@@ -188,7 +197,7 @@ class ScoreReport(BaseModel):
         ]
         for c in self.configs:
             modes = " ".join(f"{c.error_modes.get(m, 0):>5}" for m in (*ERROR_MODES[1:], MISSING))
-            drop = c.drop.show() if c.drop else ""
+            drop = c.drop.show(signed=True) if c.drop else ""
             lines.append(
                 f"  {c.display_name:<15}{c.config:<33} {_SHORT.get(c.component, '-'):<5}{c.n:>5}  "
                 f"{c.acc.show():>14}  {drop:>15}  {modes} {_rate(c.ghost_rate):>6}"
@@ -348,10 +357,13 @@ def score_predictions(
     config_scores = []
     for c in configs:
         mode_counts = Counter(run.modes[c])
-        drop = None
+        drop: Estimate | None = None
         if c != CLEAN and point.clean is not None:
             drop = _estimate(
-                point.config_acc[c] - point.clean, boot.config_acc[c] - boot.clean, n_of[c], level
+                drop_of(point.clean, point.config_acc[c]),
+                drop_of(boot.clean, boot.config_acc[c]),
+                n_of[c],
+                level,
             )
         config_scores.append(
             ConfigScore(

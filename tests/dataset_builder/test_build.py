@@ -18,6 +18,7 @@ from robustbench_tc.dataset import config_path, dataset_fingerprint, load_sample
 from robustbench_tc.gold import GOLD_INDEX, gold_index_path, read_gold_index
 from robustbench_tc.records import ROW_FEATURES
 from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, static_types
+from tests.support.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 TRANSITIONS = list(TRANSITION_ERRORS)
@@ -48,7 +49,7 @@ def test_clean_and_transition_configs_hold_the_199_samples(built_dataset, config
 
 def test_static_configs_when_the_perturbation_package_is_there(built_dataset):
     if not _static_built(built_dataset):
-        pytest.skip("robustbench_tc.perturbations.build_static_configs is not available yet")
+        unavailable("robustbench_tc.perturbations.build_static_configs is not available")
     order = {r.id: i for i, r in enumerate(load_samples(built_dataset, [CLEAN])[CLEAN])}
     for t in static_types():
         rows = load_samples(built_dataset, [t.code_name])[t.code_name]

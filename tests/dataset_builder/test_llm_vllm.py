@@ -22,6 +22,7 @@ from dataset_builder import card
 from robustbench_tc.cli import main
 from robustbench_tc.dataset import config_path, load_samples
 from robustbench_tc.perturbations.judge import QualityAudit
+from tests.support.requires import unavailable
 from tests.support.vllm_server import serve_vllm, vllm_python
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
@@ -38,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
     python = vllm_python()
     if python is None:
-        pytest.skip("vLLM venv not found: scripts/install.sh --vllm, or set RBTC_VLLM_PYTHON")
+        unavailable("vLLM venv not found: scripts/install.sh --vllm, or set RBTC_VLLM_PYTHON")
     try:
         folder = smollm2_dir()
     except SmolLM2Unavailable as exc:

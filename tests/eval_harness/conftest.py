@@ -9,6 +9,7 @@ import pytest
 
 from robustbench_tc.testing.mini_dataset import MINI_CONFIGS, mini_samples, write_mini_dataset
 from robustbench_tc.testing.tiny_model import build_tiny_model
+from tests.support.requires import unavailable
 
 __all__ = ["MINI_CONFIGS", "mini_samples", "write_mini_dataset"]
 
@@ -37,7 +38,7 @@ def vllm_python() -> Path | None:
 def vllm_python_path() -> Path:
     path = vllm_python()
     if path is None:
-        pytest.skip(
+        unavailable(
             f"vLLM venv not found ({os.environ.get('RBTC_VLLM_PYTHON', DEFAULT_VLLM_PYTHON)}): "
             "create it (see docs/harness.md) or set RBTC_VLLM_PYTHON"
         )

@@ -11,6 +11,7 @@ from eval_harness.backends.base import BackendOptions
 from eval_harness.backends.vllm_backend import VLLMBackend
 from eval_harness.device import KV_MAX_BYTES, KV_MIN_BYTES, GiB, device_settings
 from eval_harness.manifest import resolve_model
+from tests.support.requires import unavailable
 
 
 def _backend(model: str, on_cpu: bool, options: BackendOptions, **settings: object) -> VLLMBackend:
@@ -74,7 +75,7 @@ def test_gguf_model_loads_its_cached_conversion() -> None:
     try:
         gguf, folder = smollm2_gguf(), smollm2_dir()
     except SmolLM2Unavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     path, _ = _backend(str(gguf), True, BackendOptions()).engine_args()
     assert Path(path) == folder and (folder / "tokenizer_config.json").is_file()
 

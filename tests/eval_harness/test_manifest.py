@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval_harness.manifest import ManifestError, load_manifest, resolve_model
+from tests.support.requires import require_path
 
 MODELS_CSV = Path(__file__).resolve().parents[3] / "shared" / "paper" / "models.csv"
 
@@ -18,8 +19,8 @@ def test_manifest_has_the_papers_21_models() -> None:
     assert sum(m.in_table15 for m in manifest.models) == 20
 
 
-@pytest.mark.skipif(not MODELS_CSV.is_file(), reason="paper tables (shared/paper) not present")
 def test_manifest_matches_table15() -> None:
+    require_path(MODELS_CSV, "paper tables (shared/paper)")
     manifest = load_manifest()
     for row in csv.DictReader(MODELS_CSV.open()):
         entry = manifest.get(row["model"])

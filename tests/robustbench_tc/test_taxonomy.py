@@ -9,6 +9,7 @@ import pytest
 
 from robustbench_tc import taxonomy
 from robustbench_tc.taxonomy import Component, get_type
+from tests.support.requires import unavailable
 
 PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"
 
@@ -16,7 +17,7 @@ PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"
 def _rows(name: str) -> list[dict[str, str]]:
     path = PAPER / name
     if not path.is_file():
-        pytest.skip(f"paper tables not found at {PAPER}")
+        unavailable(f"paper tables not found at {PAPER}")
     with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 

@@ -167,7 +167,7 @@ def test_board_render_reads_no_blobs(board: Board, oracle_file: Path):
     assert [r.model for r in light] == [r.model for r in full]
     # only the scalars the table shows come out of the JSON columns (extracted by SQLite)
     assert all(r.per_type == {} and set(r.details) <= {"n_records"} for r in light)
-    assert all(set(r.metadata) <= {"mode", "trained_on_derived"} for r in light)
+    assert all(set(r.metadata) <= {"mode", "trained_on_derived", "verified"} for r in light)
     assert any(r.details for r in full)
     from space.app import leaderboard_frame
     from space.board import BoardFilter, board_frame

@@ -11,6 +11,7 @@ import pytest
 
 from robustbench_tc.predictions import parse_predictions
 from robustbench_tc.scoring import ERROR_MODES, MISSING, SCORER_VERSION, score_predictions
+from robustbench_tc.taxonomy import CODE_NAMES
 from space.app import (
     Board,
     board_download_handler,
@@ -49,8 +50,10 @@ def test_every_row_states_its_data_version_and_ranks_within_it(board: Board, two
         board.store.runs(), board.store.paired_tests(), served_fingerprint=board.gold.fingerprint
     )
     served = served_data_version(board)
-    assert frame["Data"].tolist()[:2] == [served, served] and set(frame["Data"][2:]) == {PAPER_DATA}
-    assert frame["#"].tolist()[:3] == ["1", "2", "1"]  # the paper's best is #1 of its own data version
+    assert frame["Data version"].tolist()[:2] == [served, served] and set(frame["Data version"][2:]) == {
+        PAPER_DATA
+    }
+    assert frame["Rank"].tolist()[:3] == ["1", "2", "1–5"]  # the paper's best is 1st of its own data version
     assert frame["Scorer"].tolist()[:3] == [f"v{SCORER_VERSION}", f"v{SCORER_VERSION}", "paper's"]
     only_paper = board_frame(board.store.runs(), flt=BoardFilter(data_versions=(PAPER_DATA,)))
     assert len(only_paper) == 21
@@ -127,14 +130,27 @@ def test_board_downloads_hold_shown_and_hidden_columns(board: Board, two_runs):
     parquet = pd.read_parquet(board_download_handler(board, "parquet", BoardFilter()))
     for frame in (csv, parquet):
         assert len(frame) == 23
-        assert {"Data", "Scorer", "data_fingerprint", "scorer_version", "license", "header_engine"} <= set(
-            frame.columns
-        )
+        assert {
+            "Data version",
+            "Scorer",
+            "data_fingerprint",
+            "scorer_version",
+            "license",
+            "header_engine",
+        } <= set(frame.columns)
+        # every type's accuracy, CI half-width and drop (Clean − Acc) as numbers
+        assert {f"{k}.{c}" for c in CODE_NAMES for k in ("acc", "drop")} | {
+            f"acc.{c}_ci" for c in CODE_NAMES
+        } <= set(frame.columns)
         assert list(frame.columns)[-len(HIDDEN_COLUMNS) :] == list(HIDDEN_COLUMNS)
     mine = parquet[parquet["run_id"] == a].iloc[0]
     assert mine["data_fingerprint"] == board.gold.fingerprint and mine["license"] == "apache-2.0"
     assert mine["Model"] == "<script>alert(1)</script>"  # kept verbatim (inert text)
-    assert set(csv.loc[csv["origin"] == "paper", "Data"]) == {PAPER_DATA}
+    assert set(csv.loc[csv["origin"] == "paper", "Data version"]) == {PAPER_DATA}
+    assert mine["acc.CD_AB"] == 1.0 and mine["drop.CD_AB"] == 0.0 and mine["status"] == "self-reported"
+    assert bool(mine["matches_gold_everywhere"]) is True  # the oracle file is flagged
+    qwen = parquet[parquet["Model"] == "Qwen3-14B"].iloc[0]
+    assert qwen["drop.CD_AB"] == pytest.approx(qwen["clean"] - qwen["acc.CD_AB"]) and qwen["acc.CD_AB_ci"] > 0
 
 
 @pytest.mark.parametrize(

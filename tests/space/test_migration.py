@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from space.queue import SqliteQueue
 from space.store import SCHEMA_VERSION, Store, StoreError
 
 V1_SCHEMA = """
@@ -75,13 +76,14 @@ def _v1_file(path: Path) -> Path:
 def test_version_1_file_is_upgraded_keeping_every_row(tmp_path: Path):
     path = _v1_file(tmp_path / "old.sqlite")
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     assert store.integrity_ok()
     runs = {r.run_id: r for r in store.runs()}
     assert runs[1].scorer_version is None and runs[2].scorer_version == 1  # v1 stored scorer-1 scores
     assert runs[2].metadata == {} and store.raw_predictions(2) is None
     assert store.sample_results(2) == [("clean", 0, "a", 1.0, None), ("clean", 1, "b", 0.0, None)]
-    assert Store(path).schema_version() == 2  # reopening is a no-op
+    assert Store(path).schema_version() == 3  # reopening is a no-op
+    assert SqliteQueue(store).list() == []  # the queue table came with version 3
 
 
 def test_failed_upgrade_rolls_back_to_an_intact_version_1_file(tmp_path: Path, monkeypatch):
@@ -103,4 +105,4 @@ def test_failed_upgrade_rolls_back_to_an_intact_version_1_file(tmp_path: Path, m
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert con.execute("SELECT COUNT(*) FROM sample_results").fetchone() == (2,)
     monkeypatch.undo()
-    assert Store(path).schema_version() == 2  # the intact file upgrades once the code is right
+    assert Store(path).schema_version() == 3  # the intact file upgrades once the code is right

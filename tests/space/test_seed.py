@@ -12,6 +12,7 @@ from leaderboard_seed import SEED_PATH
 from leaderboard_seed.build_seed import DEFAULT_PAPER_DIR, PaperTablesError, build_seed
 from robustbench_tc.taxonomy import CODE_NAMES, Component, get_type, types_of
 from space.seed import load_seed
+from tests.support.requires import require_path
 
 SEED = json.loads(SEED_PATH.read_text(encoding="utf-8"))
 ROWS = {row["model"]: row for row in SEED["rows"]}
@@ -53,14 +54,14 @@ def test_deltas_are_sample_weighted(model, component, column):
     assert row["clean"] - acc == pytest.approx(row[column], abs=1.5e-3)
 
 
-@pytest.mark.skipif(not DEFAULT_PAPER_DIR.is_dir(), reason="paper CSVs not available")
 def test_committed_seed_is_what_build_seed_writes():
+    require_path(DEFAULT_PAPER_DIR, "paper CSVs (shared/paper)")
     assert build_seed(DEFAULT_PAPER_DIR) == SEED
 
 
-@pytest.mark.skipif(not DEFAULT_PAPER_DIR.is_dir(), reason="paper CSVs not available")
 @pytest.mark.parametrize("missing", ["table2_main.csv", "per_perturbation.csv", "models.csv"])
 def test_build_seed_names_a_missing_table(tmp_path: Path, missing: str):
+    require_path(DEFAULT_PAPER_DIR, "paper CSVs (shared/paper)")
     for name in ("table2_main.csv", "per_perturbation.csv", "models.csv"):
         if name != missing:
             shutil.copy(DEFAULT_PAPER_DIR / name, tmp_path / name)

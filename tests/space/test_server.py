@@ -10,13 +10,10 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from leaderboard_seed import SEED_PATH
 from space.app import Board
-from space.board import groups_in
-from space.seed import load_seed
 from tests.space.helpers import corrupt_records
 
-ENDPOINTS = {"/leaderboard", "/plots", "/submit"}
+ENDPOINTS = {"/leaderboard", "/plots", "/submit", "/request_evaluation"}
 
 
 def _gold_strings(board: Board) -> set[str]:
@@ -37,15 +34,11 @@ def _client(url: str) -> Client:
     return Client(url, verbose=False, download_files=False)
 
 
-GROUPS = groups_in(load_seed(SEED_PATH)[0])
-
-
 def _board_rows(client: Client) -> list[dict]:
-    table = client.predict("", GROUPS, 0, 1000, True, api_name="/leaderboard")
-    return [dict(zip(table["headers"], row)) for row in table["data"]]
+    return client.predict("", False, api_name="/leaderboard")
 
 
-def test_only_the_three_endpoints_exist_and_none_returns_gold(server, oracle_file: Path, tmp_path: Path):
+def test_only_the_four_endpoints_exist_and_none_returns_gold(server, oracle_file: Path, tmp_path: Path):
     board, url = server
     upload = corrupt_records(oracle_file, tmp_path / "leak.jsonl", [500])
     client = _client(url)
@@ -55,14 +48,16 @@ def test_only_the_three_endpoints_exist_and_none_returns_gold(server, oracle_fil
     gold = _gold_strings(board)
     assert len(gold) > 100
     outputs = [
-        client.predict("", GROUPS, 0, 1000, True, api_name="/leaderboard"),
+        client.predict("", False, api_name="/leaderboard"),
         client.predict("paper", api_name="/plots"),
         client.predict(handle_file(str(upload)), "leak-check", "", "", "", api_name="/submit"),
         client.predict(handle_file(str(upload)), "leak-check", "", "", "", api_name="/submit"),  # refused
+        client.predict("org/leak-check", "main", "prompt", api_name="/request_evaluation"),
         httpx.get(f"{url}config", timeout=30).text,
         httpx.get(f"{url}gradio_api/info", timeout=30).text,
     ]
     assert outputs[2][0].startswith("Accepted") and outputs[3][0].startswith("Refused")
+    assert outputs[4][0].startswith("Filed as request #1")
     text = json.dumps(outputs, default=str)
     leaked = [g for g in gold if g in text]
     assert leaked == []
@@ -90,9 +85,9 @@ def test_submit_end_to_end(server, oracle_file: Path):
     assert status.startswith("Accepted as submission #"), status
     rows = _board_rows(client)
     assert len(rows) == before + 1
-    mine = next(r for r in rows if r["Model"] == "oracle <img src=x onerror=alert(1)>")
-    assert (mine["Clean"], mine["Pert. Acc."], mine["Size (B)"]) == ("1.000 ± 0.000", "1.000 ± 0.000", "3")
-    assert mine["#"] == "1"
+    mine = next(r for r in rows if r["model"] == "oracle <img src=x onerror=alert(1)>")
+    assert (mine["clean"], mine["pert_acc"], mine["d_obs"]) == (1.0, 1.0, 0.0)
+    assert (mine["rank_best"], mine["status"], mine["matches_gold_everywhere"]) == (1, "self-reported", True)
     assert components["data"][0] == ["Clean", "1.000 ± 0.000", "199"]
     # hostile uploads through the real server: refused, nothing added, server still answers
     bad = oracle_file.parent / "hostile.jsonl"

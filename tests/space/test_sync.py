@@ -17,63 +17,9 @@ import pytest
 
 from space.app import create_board, leaderboard_frame, per_sample_handler, submit_handler
 from space.board import BoardFilter
-from tests.space.helpers import corrupt_records
+from tests.space.helpers import LocalHub, corrupt_records
 
 LOCAL = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"))
-
-
-class LocalHub:
-    """What the sync needs of the Hub API: create_repo, create_commit, list_repo_files, hf_hub_download."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.repos: dict[str, dict] = {}
-        self.commits: list[tuple[str, list[str], str]] = []
-        self.fail = False
-        self.tokens: list[str | None] = []
-
-    def api(self, token=None) -> LocalHub:
-        self.tokens.append(token)
-        return self
-
-    def _folder(self, repo_id: str) -> Path:
-        return self.root / repo_id.replace("/", "__")
-
-    def create_repo(self, repo_id, *, repo_type=None, private=None, exist_ok=False, **_):
-        if self.fail:
-            raise OSError("Hub unreachable")
-        assert repo_type == "dataset"
-        if repo_id in self.repos and not exist_ok:
-            raise FileExistsError(repo_id)
-        self.repos.setdefault(repo_id, {"private": private})
-        self._folder(repo_id).mkdir(parents=True, exist_ok=True)
-
-    def create_commit(self, repo_id, operations, *, commit_message, repo_type=None, **_):
-        if self.fail:
-            raise OSError("Hub unreachable")
-        assert repo_type == "dataset" and repo_id in self.repos
-        paths = []
-        for op in operations:
-            target = self._folder(repo_id) / op.path_in_repo
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(op.path_or_fileobj)
-            paths.append(op.path_in_repo)
-        self.commits.append((repo_id, paths, commit_message))
-
-    def list_repo_files(self, repo_id, *, repo_type=None, **_):
-        if self.fail:
-            raise OSError("Hub unreachable")
-        folder = self._folder(repo_id)
-        return (
-            sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-            if folder.is_dir()
-            else []
-        )
-
-    def hf_hub_download(self, repo_id, filename, *, repo_type=None, **_):
-        if self.fail:
-            raise OSError("Hub unreachable")
-        return str(self._folder(repo_id) / filename)
 
 
 @pytest.fixture

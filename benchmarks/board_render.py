@@ -1,0 +1,135 @@
+"""The leaderboard's render time with ``--rows`` submissions (target: <= 0.5 s at 1,000 rows).
+
+Populates a fresh database with ``--rows`` synthetic submissions (realistic per-type results and
+details, 20 paired tests each; ``space_abuse.populate``) beside the 21 paper rows, starts the
+Space as a separate process on 127.0.0.1, and times, ``--repeat`` times each (min and median):
+
+1. in-process, the server's work for one render: ``leaderboard_html`` (store read, rank ranges,
+   HTML), against its floor, ``Store.board_runs`` alone;
+2. the ``/leaderboard`` API call through ``gradio_client`` (the same rows as records);
+3. in Chromium (when ``/usr/bin/chromium`` exists), what a visitor waits for: from a click on
+   *Refresh* to the re-rendered table in the page (request, render, transfer, DOM update).
+
+    python benchmarks/board_render.py --dataset DIR [--rows 1000] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from space_abuse import populate, start_server  # benchmarks/ is this script's folder
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 0.5
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def figures(name: str, times: list[float], extra: str = "") -> None:
+    low, mid = min(times), statistics.median(times)
+    print(f"{name}: min {low:.3f} s, median {mid:.3f} s ({mid / TARGET_S:.2f} x the {TARGET_S} s target){extra}",
+          flush=True)  # fmt: skip
+
+
+def in_process(db: Path, dataset: Path, repeat: int) -> None:
+    sys.path.insert(0, str(REPO))
+    from space.app import create_board, leaderboard_html
+    from space.board import BoardFilter
+    from space.config import BoardConfig
+
+    board = create_board(BoardConfig(dataset_dir=dataset, db_path=db))
+    flt = BoardFilter()
+    html_times, read_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        board.store.board_runs()
+        read_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        html = leaderboard_html(board, flt)
+        html_times.append(time.perf_counter() - start)
+    rows = html.count("<tr data-row=")
+    figures(
+        "in-process render (leaderboard_html)", html_times, f"; {rows} rows, {len(html) / 1e6:.1f} MB of HTML"
+    )
+    figures("  floor: Store.board_runs alone", read_times)
+
+
+def through_api(url: str, repeat: int) -> None:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rows = client.predict("", False, api_name="/leaderboard")
+        times.append(time.perf_counter() - start)
+    figures("/leaderboard API (gradio_client)", times, f"; {len(rows)} rows")
+
+
+REFRESH_JS = """async () => {
+    const table = document.querySelector('#leaderboard-table');
+    const done = new Promise((resolve) => {
+        const observer = new MutationObserver(() => { observer.disconnect(); resolve(performance.now()); });
+        observer.observe(table, {subtree: true, childList: true, attributes: true, characterData: true});
+    });
+    table.querySelector('tr[data-row]').setAttribute('data-stale', '1');  // the re-render removes it
+    await new Promise((r) => setTimeout(r, 50));
+    const start = performance.now();
+    document.querySelector('#refresh').click();
+    let end = await done;
+    while (table.querySelector('tr[data-stale]')) { await new Promise((r) => setTimeout(r, 5)); end = performance.now(); }
+    return (end - start) / 1000;
+}"""
+
+
+def in_chromium(url: str, repeat: int) -> None:
+    if not CHROMIUM.exists():
+        print("in Chromium: skipped (no /usr/bin/chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        start = time.perf_counter()
+        page.goto(url)
+        page.wait_for_selector("#leaderboard-table tr[data-row]", timeout=120_000)
+        page.wait_for_function("() => !document.querySelector('.pending')", timeout=120_000)
+        first = time.perf_counter() - start
+        times = [page.evaluate(REFRESH_JS) for _ in range(repeat)]
+        rows = page.locator("#leaderboard-table tr[data-row]").count()
+        browser.close()
+    figures("in Chromium: Refresh click -> table re-rendered", times, f"; {rows} rows in the page")
+    print(f"  page load to the first table (includes Gradio's own start-up): {first:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", type=Path, required=True, help="built dataset folder")
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    print(f"load: {os.getloadavg()[0]:.2f}  cores: {os.cpu_count()}  rows: {args.rows}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "rows.sqlite"
+        populate(db, args.dataset, args.rows, REPO)
+        in_process(db, args.dataset, args.repeat)
+        proc, url = start_server(REPO, args.dataset, db)
+        try:
+            through_api(url, args.repeat)
+            in_chromium(url, args.repeat)
+        finally:
+            proc.kill()
+            proc.wait()
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
