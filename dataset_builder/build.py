@@ -1,9 +1,11 @@
-"""Build the dataset folder: clean + 6 transition + 16 static configs, the card, atomically.
+"""Build the dataset folder: clean + 6 transition + 16 static configs (the paper's 23) and the 8
+runtime configs (beyond the paper), the card, atomically.
 
 ``build_dataset(sources_dir, out_dir)`` checks every pinned input (sha256), loads the 199 clean
 samples in manifest order, derives the transition configs (the clean samples with
 ``perturbation=<code>``, ``transition_error=TRANSITION_ERRORS[code]``, ``generator="runtime"``), asks
-``robustbench_tc.perturbations.build_static_configs`` for the 16 static configs, and writes
+``robustbench_tc.perturbations.build_static_configs`` for the 16 static configs and
+``robustbench_tc.world.axes.build_runtime_configs`` for the runtime configs, and writes
 ``OUT/data/<config>.jsonl`` + ``OUT/README.md``.  Everything is written into a temporary folder
 next to ``OUT`` and renamed into place at the end, so a failed build leaves no partial output and
 never touches a previous ``OUT``.  The data files are deterministic (rows in manifest order,
@@ -36,7 +38,7 @@ from robustbench_tc.records import Sample
 from robustbench_tc.registry import unknown_name_message
 from robustbench_tc.runtime import paused_gc
 from robustbench_tc.sources import source_names
-from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, is_transition
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, is_runtime, is_transition
 
 RUNTIME = "runtime"
 
@@ -252,13 +254,22 @@ def _build(
         if is_transition(code):
             rows[code] = transition_config(clean, code)
     clock.mark("transition configs")
-    static_wanted = [c for c in selected if c != CLEAN and not is_transition(c)]
+    static_wanted = [c for c in selected if c != CLEAN and not is_transition(c) and not is_runtime(c)]
     static, audit, notes, label, skipped, figures = _static(
         clean, static_wanted, seed=seed, generator=generator, progress=progress
     )
     rows.update(static)
-    written = [c for c in config_names() if c in rows]
     clock.mark("static configs (perturb + audit)")
+    runtime_wanted = [c for c in selected if is_runtime(c)]
+    runtime_summary = ""
+    if runtime_wanted:
+        from robustbench_tc.world.axes import build_runtime_configs
+
+        runtime = build_runtime_configs(clean, seed=seed, configs=runtime_wanted)
+        rows.update(runtime.configs)
+        runtime_summary = runtime.summary()
+    written = [c for c in config_names() if c in rows]
+    clock.mark("runtime configs (beyond the paper: build + audit + oracle)")
 
     names = source_names()
     counts = {c: {s: n for s in names if (n := sum(r.source == s for r in rows[c]))} for c in written}
@@ -328,7 +339,7 @@ def _build(
         out_dir=out,
         counts=counts,
         avg_tools=avg_tools,
-        audit_summary=audit,
+        audit_summary=audit + ("\n" + runtime_summary if runtime_summary else ""),
         skipped=tuple(skipped),
         stage_seconds=clock.seconds,
         figures=figures,

@@ -274,6 +274,73 @@ def _gold_index_note(inputs: CardInputs) -> list[str]:
     ]
 
 
+RUNTIME_INTRO = """\
+Appendix N of the paper lists eight production failure modes found in GitHub issues and leaves the
+four that "require a runtime tool-execution harness" to a future version. These configs add them,
+beyond the paper: each row is played as a multi-step episode in a deterministic tool world
+(`robustbench_tc.world`: results seeded by the sample id and the calls so far, API-Bank's token
+flow kept as state, realistic API errors for unknown tools, missing parameters and wrong types),
+and scored on its trajectory, which the scorer replays on the server. The paper-comparable numbers
+(Clean, Pert. Acc., the four Δ columns) never include them; each axis is compared with
+`episode_clean`, the same samples as episodes without a fault (paired by base sample). The row's
+fault lives in `perturbation_metadata["world"]`. Ghost tools (Appendix N (7)) are measured on every
+config as the ghost rate."""
+
+_RULES = {
+    "success": "accuracy (the gold call executed)",
+    "secure_success": "accuracy = executed and the instruction not followed; utility under attack, attack success rate",
+    "recovery": "accuracy; recovery rate (executed after the fault's error)",
+    "detect": "accuracy = the result re-queried or flagged in the final answer",
+}
+
+
+def _runtime_section(inputs: CardInputs) -> list[str]:
+    from robustbench_tc.taxonomy import RUNTIME_TYPES
+    from robustbench_tc.world.axes import MIN_ROWS, MIN_SOURCES, notes
+
+    rows = [t for t in RUNTIME_TYPES if t.code_name in inputs.counts]
+    if not rows:
+        return []
+    how = notes()
+    table = [
+        "| config | display name | App. N | what happens | scored by | rows | sources | evidence (App. N) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    below = []
+    for t in rows:
+        axis = t.axis
+        assert axis is not None
+        per = inputs.counts[t.code_name]
+        n, k = sum(per.values()), sum(1 for v in per.values() if v)
+        evidence = ", ".join(axis.evidence) or "-"
+        number = f"({axis.appendix_n}) {axis.paper_component}" if axis.appendix_n else "baseline"
+        table.append(f"| `{t.code_name}` | {t.display_name} | {number} | {t.modifies} | {_RULES[axis.rule]} "
+                     f"| {n} | {k} | {evidence} |")  # fmt: skip
+        if n < MIN_ROWS or k < MIN_SOURCES:
+            below.append(f"`{t.code_name}` ({n} rows over {k} sources)")
+    out = ["## Runtime axes (beyond the paper)", "", RUNTIME_INTRO, "", *table, ""]
+    out += ["How each config is built (every row is audited, and the build fails unless the scripted "
+            "oracle agent solves it):", ""]  # fmt: skip
+    out += [f"- `{t.code_name}`: {how[t.code_name]}" for t in rows]
+    if below:
+        out += [
+            "",
+            f"Below the bar of {MIN_ROWS} rows over {MIN_SOURCES} sources: " + ", ".join(below) + ". A stale "
+            "snapshot needs a tool that reads state which changes over time, and a silent no-op needs a tool "
+            "that writes state; most gold tools of the five sources compute (BFCL's formulas), look up facts "
+            "that do not change, translate or search, so only the rows whose gold tool reads or writes "
+            "changing state carry these faults (mostly API-Bank's).",
+        ]
+    out += [
+        "",
+        "Detect rows decide deterministically: a re-query is a later call that matches the same gold call and "
+        "gets the true result; a flag is one of the row's markers (a closed word list in "
+        "`robustbench_tc.taxonomy.RUNTIME_TYPES`) in the final answer, case-insensitively.",
+        "",
+    ]
+    return out
+
+
 def render(inputs: CardInputs) -> str:
     configs = list(inputs.counts)
     total = sum(sum(v.values()) for v in inputs.counts.values())
@@ -295,6 +362,7 @@ def render(inputs: CardInputs) -> str:
         "from datasets import load_dataset",
         'clean = load_dataset("PATH_OR_REPO_ID", "clean", split="test")',
         'timeouts = load_dataset("PATH_OR_REPO_ID", "transient_timeout", split="test")',
+        'injection = load_dataset("PATH_OR_REPO_ID", "tool_result_injection", split="test")  # beyond the paper',
         "```",
         "",
         "Every config has one split, `test`, and the same columns: `id`, `base_id`, `source`, "
@@ -340,6 +408,7 @@ def render(inputs: CardInputs) -> str:
         parts += ["## Perturbations", "", inputs.perturbation_notes.strip(), ""]
     if inputs.judge_section:
         parts += [inputs.judge_section, ""]
+    parts += _runtime_section(inputs)
     parts += ["## Citation", "", "```bibtex", CITATION, "```", ""]
     return "\n".join(parts)
 

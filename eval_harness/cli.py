@@ -51,6 +51,13 @@ def add_commands(subparsers: Any) -> None:
         "chunk takes about --flush-seconds (at most vllm 1024, openai 256, transformers 32)",
     )
     p.add_argument(
+        "--step-limit",
+        type=int,
+        default=4,
+        help="runtime configs (beyond the paper): model turns per episode before it is cut off "
+        "(default 4; recorded in the header)",
+    )
+    p.add_argument(
         "--flush-seconds",
         type=float,
         default=60.0,
@@ -158,6 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         ("--batch-size", args.batch_size),
         ("--tensor-parallel-size", args.tensor_parallel_size),
         ("--data-parallel-size", args.data_parallel_size),
+        ("--step-limit", args.step_limit),
     ):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be at least 1 (got {value})")
@@ -208,6 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         retry_errors=args.retry_errors,
         progress=not args.no_progress,
+        step_limit=args.step_limit,
         backend_options=BackendOptions(
             base_url=args.base_url,
             api_key_env=args.api_key_env,
@@ -238,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"wrote {summary.out}: {summary.records} records ({summary.generated} generated, "
         f"{summary.resumed} already there; {summary.transition_injected} transition faults "
-        f"injected; {summary.errors} errors)"
+        f"injected; {summary.episode_turns} episode turns; {summary.errors} errors)"
     )
     return 0
 

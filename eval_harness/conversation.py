@@ -27,6 +27,7 @@ import copy
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from robustbench_tc.formats import json_type
@@ -168,6 +169,91 @@ def calls_to_text(content: str | None, calls: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One earlier model turn of an episode and what the tools sent back for it.
+
+    ``calls`` are structured calls an API returned (``id``, ``name``, ``arguments``), if any;
+    ``observations`` are the tool messages (one per call; empty for a turn that made no call)."""
+
+    output: str
+    calls: Sequence[dict[str, Any]] = ()
+    observations: Sequence[str] = ()
+
+
+def episode_messages(sample: Sample, mode: str, turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """The conversation for the next turn of an episode: the first-pass chat, then each earlier
+    turn followed by its tool messages.
+
+    FC mode: with structured calls (one per observation) the assistant turn carries ``tool_calls``
+    and each observation is a ``tool`` message with its ``tool_call_id``; otherwise the turn's text is
+    kept verbatim and each observation is a ``tool`` message.  Prompt mode: the source's
+    observation turn (``sources.observation_turn``): one ``tool`` message per observation (BFCL),
+    or one turn holding them all, one per line (``Observation: ...`` for ReAct, ``<obs> ... </obs>``
+    for ToolRL).
+
+    >>> from robustbench_tc.records import GoldAnswer, GoldCall, Message
+    >>> s = Sample(id="x", source="toolalpaca", messages=[Message(role="user", content="hi")],
+    ...            tools=[], golden_answers=[GoldAnswer(calls=[GoldCall(name="f")])], output_format="react")
+    >>> episode_messages(s, "prompt", [Turn("Action: f", (), ['{"ok": 1}']), Turn("Action: f", (), ["E"])])[-3:]
+    [{'role': 'user', 'content': 'Observation: {"ok": 1}'}, {'role': 'assistant', 'content': 'Action: f'}, {'role': 'user', 'content': 'Observation: E'}]
+    """
+    messages = build_messages(sample, mode)
+    role, template = get_source(sample.source).observation_turn
+    for turn in turns:
+        if mode == "fc":
+            if turn.calls and len(turn.calls) == len(turn.observations):
+                ids = [c.get("id") or f"call_{i}" for i, c in enumerate(turn.calls)]
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": _text_before_calls(turn.output),
+                        "tool_calls": [
+                            {
+                                "id": call_id,
+                                "type": "function",
+                                "function": {
+                                    "name": c["name"],
+                                    "arguments": _json_arguments(c.get("arguments")),
+                                },
+                            }
+                            for call_id, c in zip(ids, turn.calls)
+                        ],
+                    }
+                )
+                messages += [
+                    {"role": "tool", "tool_call_id": call_id, "content": text}
+                    for call_id, text in zip(ids, turn.observations)
+                ]
+            else:
+                messages.append({"role": "assistant", "content": turn.output})
+                messages += [{"role": "tool", "content": text} for text in turn.observations]
+            continue
+        messages.append({"role": "assistant", "content": turn.output})
+        if not turn.observations:
+            continue
+        if role == "tool":
+            messages += [
+                {"role": "tool", "content": template.format(error=text)} for text in turn.observations
+            ]
+        else:
+            messages.append({"role": role, "content": template.format(error="\n".join(turn.observations))})
+    return messages
+
+
+def fault_turn(
+    mode: str, source: str, output: str, calls: Sequence[dict[str, Any]], error: str, n_calls: int
+) -> Turn:
+    """Pass 1 answered with a transition fault (Appendix G) as an episode turn: the fault once per
+    call where each call gets its own tool message (FC, BFCL), once for the turn otherwise."""
+    role = get_source(source).observation_turn[0]
+    if mode == "fc" and calls:
+        count = len(calls)
+    else:
+        count = max(1, n_calls) if mode == "fc" or role == "tool" else 1
+    return Turn(output, calls, [error] * count)
+
+
 def follow_up(
     sample: Sample,
     mode: str,
@@ -176,7 +262,8 @@ def follow_up(
     error: str,
     n_calls: int = 1,
 ) -> list[dict[str, Any]]:
-    """The pass-2 conversation: pass 1's turn, then ``error`` as the tool's response.
+    """The pass-2 conversation of a transition record: a one-fault episode whose first turn is
+    pass 1 and whose tool messages are the fault (``fault_turn``).
 
     ``first_calls`` are structured calls an API returned (``id``, ``name``, ``arguments``); with
     them the assistant turn carries ``tool_calls`` and each call gets its own tool message.
@@ -191,37 +278,8 @@ def follow_up(
     >>> follow_up(s, "prompt", "[f(a=1), g(b=2)]", [], "E", n_calls=2)[-2:]
     [{'role': 'tool', 'content': 'E'}, {'role': 'tool', 'content': 'E'}]
     """
-    messages = build_messages(sample, mode)
-    if mode == "fc":
-        if first_calls:
-            content = _text_before_calls(first_output)
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": content,
-                    "tool_calls": [
-                        {
-                            "id": c.get("id") or f"call_{i}",
-                            "type": "function",
-                            "function": {"name": c["name"], "arguments": _json_arguments(c.get("arguments"))},
-                        }
-                        for i, c in enumerate(first_calls)
-                    ],
-                }
-            )
-            for i, c in enumerate(first_calls):
-                messages.append(
-                    {"role": "tool", "tool_call_id": c.get("id") or f"call_{i}", "content": error}
-                )
-        else:
-            messages.append({"role": "assistant", "content": first_output})
-            messages.extend({"role": "tool", "content": error} for _ in range(max(1, n_calls)))
-        return messages
-    role, template = get_source(sample.source).observation_turn
-    messages.append({"role": "assistant", "content": first_output})
-    turns = max(1, n_calls) if role == "tool" else 1
-    messages.extend({"role": role, "content": template.format(error=error)} for _ in range(turns))
-    return messages
+    turn = fault_turn(mode, sample.source, first_output, first_calls, error, n_calls)
+    return episode_messages(sample, mode, [turn])
 
 
 def _json_arguments(arguments: Any) -> str:

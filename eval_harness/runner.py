@@ -33,14 +33,16 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from eval_harness.backends import Backend, BackendOptions, ChatRequest, Generation, make_backend
-from eval_harness.conversation import FC_SYSTEM_PROMPT, build_messages, follow_up
+from eval_harness.conversation import FC_SYSTEM_PROMPT, Turn, build_messages, episode_messages, fault_turn
 from eval_harness.manifest import ModelSettings
 from eval_harness.store import Key, PredictionStore, ResumeError, header_differences
 from robustbench_tc import __version__ as PROJECT_VERSION
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
-from robustbench_tc.predictions import PredictionRecord, RunHeader
+from robustbench_tc.predictions import PredictionRecord, RunHeader, TrajectoryStep
 from robustbench_tc.records import Sample
-from robustbench_tc.taxonomy import config_names, is_transition
+from robustbench_tc.taxonomy import config_names, is_runtime, is_transition
+from robustbench_tc.world.core import WORLD_VERSION
+from robustbench_tc.world.episode import DEFAULT_STEP_LIMIT, Episode
 
 #: Bump when what the harness sends changes (prompts, follow-up turns): resuming across it refuses.
 PROTOCOL_VERSION = 2
@@ -75,6 +77,8 @@ class RunOptions:
     overwrite: bool = False
     retry_errors: bool = False
     progress: bool = True
+    step_limit: int = DEFAULT_STEP_LIMIT
+    """Runtime configs: model turns per episode (recorded in the header)."""
     backend_options: BackendOptions = field(default_factory=BackendOptions)
 
 
@@ -86,6 +90,8 @@ class RunSummary:
     resumed: int
     transition_injected: int
     errors: int
+    episode_turns: int = 0
+    """Model turns generated for runtime episodes (their first turns included)."""
 
 
 @dataclass
@@ -119,7 +125,9 @@ def select_samples(
     return by_config
 
 
-def build_header(settings: ModelSettings, backend: Backend, dataset: Path) -> RunHeader:
+def build_header(
+    settings: ModelSettings, backend: Backend, dataset: Path, step_limit: int | None = None
+) -> RunHeader:
     extra: dict[str, Any] = {
         "model_path": settings.model,
         "dtype": settings.dtype,
@@ -139,6 +147,8 @@ def build_header(settings: ModelSettings, backend: Backend, dataset: Path) -> Ru
         dataset_fingerprint=dataset_fingerprint(dataset),
         project_version=PROJECT_VERSION,
         created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        step_limit=step_limit,
+        world_version=WORLD_VERSION if step_limit is not None else None,
         extra=extra,
     )
 
@@ -239,8 +249,10 @@ def _run(
     clock: Callable[[], float],
 ) -> RunSummary:
     settings = backend.adapt(settings)
+    # the step limit is part of a run with runtime configs (a file without them keeps the old header)
+    step_limit = options.step_limit if any(is_runtime(it.config) for it in items) else None
     store = PredictionStore(
-        options.out, build_header(settings, backend, options.dataset), overwrite=options.overwrite
+        options.out, build_header(settings, backend, options.dataset, step_limit), overwrite=options.overwrite
     )
     done = store.open()
     if options.retry_errors:
@@ -264,15 +276,14 @@ def _run(
         store.drop([it.key for it in pending if it.key in store.records])  # --retry-errors
 
     n_pending = len(pending)
-    n_transition = sum(1 for it in pending if is_transition(it.config))
+    n_later = sum(1 for it in pending if is_transition(it.config) or is_runtime(it.config))
     bar1 = tqdm(total=n_pending, desc="pass 1", unit="chat", disable=not options.progress)
     bar2 = tqdm(
-        total=n_transition,
-        desc="pass 2 (transition)",
+        desc="later turns (transition pass 2, episodes)",
         unit="chat",
-        disable=not options.progress or n_transition == 0,
+        disable=not options.progress or n_later == 0,
     )
-    injected_total = errors = 0
+    injected_total = errors = turns_total = 0
     dedupe = (settings.temperature or 0.0) == 0.0
     floor = min(cap, backend.min_chunk_size)
     size = options.chunk_size or max(floor, FIRST_CHUNK_SIZE)
@@ -284,11 +295,14 @@ def _run(
             end = start + size if options.chunk_size else _sample_boundary(pending, start + size)
             chunk = pending[start:end]
             began = clock()
-            records, injected = _run_chunk(chunk, settings, backend, made_call, dedupe, bar1, bar2)
+            records, injected, turns = _run_chunk(
+                chunk, settings, backend, made_call, dedupe, bar1, bar2, options.step_limit
+            )
             store.append(records)
             if not options.chunk_size:
                 size = next_chunk_size(len(chunk), clock() - began, options.flush_seconds, floor, cap)
             injected_total += injected
+            turns_total += turns
             errors += sum(1 for r in records if r.error)
             start = end
     finally:
@@ -304,6 +318,7 @@ def _run(
         resumed=len(items) - n_pending,
         transition_injected=injected_total,
         errors=errors,
+        episode_turns=turns_total,
     )
 
 
@@ -333,6 +348,63 @@ def _request_key(request: ChatRequest) -> str:
     return json.dumps([request.messages, tools], sort_keys=True, ensure_ascii=False)
 
 
+class _Play:
+    """One item's turns while its chunk runs: one turn (paper configs), a two-pass transition (a
+    one-fault episode: pass 1, the fault as the tools' answer, pass 2), or a runtime episode in the
+    tool world (``robustbench_tc.world.Episode``) until a final answer or the step limit."""
+
+    def __init__(self, item: _Item, mode: str, step_limit: int) -> None:
+        self.item = item
+        self.mode = mode
+        self.generations: list[Generation] = []
+        self.turns: list[Turn] = []
+        self.injected = False
+        self.done = False
+        self.episode = Episode(item.sample, step_limit) if is_runtime(item.config) else None
+
+    def request(self) -> ChatRequest:
+        sample = self.item.sample
+        tools = list(sample.tools) if self.mode == "fc" else None
+        if not self.turns:
+            return ChatRequest(build_messages(sample, self.mode), tools)
+        return ChatRequest(episode_messages(sample, self.mode, self.turns), tools)
+
+    def feed(self, generation: Generation, made_call: MadeCall) -> None:
+        self.generations.append(generation)
+        sample = self.item.sample
+        if generation.error is not None:
+            self.done = True
+        elif self.episode is not None:
+            step = self.episode.feed(generation.text)
+            self.turns.append(Turn(generation.text, generation.tool_calls, step.observations))
+            self.done = self.episode.done
+        elif is_transition(self.item.config) and len(self.generations) == 1:
+            n_calls = int(made_call(sample, generation))
+            self.injected = n_calls > 0
+            self.done = not self.injected
+            if self.injected:
+                self.turns.append(
+                    fault_turn(
+                        self.mode,
+                        sample.source,
+                        generation.text,
+                        generation.tool_calls,
+                        sample.transition_error,
+                        n_calls,
+                    )  # fmt: skip
+                )
+        else:
+            self.done = True
+
+    def record(self) -> PredictionRecord:
+        last = self.generations[-1]
+        if self.episode is not None:
+            return _record(self.item, last, episode=self)
+        if is_transition(self.item.config):
+            return _record(self.item, last, first_pass=self.generations[0], injected=self.injected)
+        return _record(self.item, last)
+
+
 def _run_chunk(
     chunk: list[_Item],
     settings: ModelSettings,
@@ -341,53 +413,23 @@ def _run_chunk(
     dedupe: bool,
     bar1: Any,
     bar2: Any,
-) -> tuple[list[PredictionRecord], int]:
-    mode = settings.mode
-    tools_for = (lambda s: list(s.tools)) if mode == "fc" else (lambda s: None)
-    first = _generate_unique(
-        backend,
-        [ChatRequest(build_messages(it.sample, mode), tools_for(it.sample)) for it in chunk],
-        dedupe,
-    )
-    bar1.update(len(chunk))
-
-    n_calls = {
-        i: int(made_call(it.sample, first[i]))
-        for i, it in enumerate(chunk)
-        if is_transition(it.config) and first[i].error is None
-    }
-    second_items = [i for i, n in n_calls.items() if n > 0]
-    second_requests = [
-        ChatRequest(
-            follow_up(
-                chunk[i].sample,
-                mode,
-                first[i].text,
-                first[i].tool_calls,
-                chunk[i].sample.transition_error,
-                n_calls=n_calls[i],
-            ),
-            tools_for(chunk[i].sample),
-        )
-        for i in second_items
-    ]
-    second = (
-        dict(zip(second_items, _generate_unique(backend, second_requests, dedupe), strict=True))
-        if second_items
-        else {}
-    )
-    bar2.update(sum(1 for it in chunk if is_transition(it.config)))
-
-    records = []
-    for i, item in enumerate(chunk):
-        one = first[i]
-        if not is_transition(item.config):
-            records.append(_record(item, one))
-        elif i in second:
-            records.append(_record(item, second[i], first_pass=one, injected=True))
-        else:
-            records.append(_record(item, one, first_pass=one, injected=False))
-    return records, len(second)
+    step_limit: int = DEFAULT_STEP_LIMIT,
+) -> tuple[list[PredictionRecord], int, int]:
+    """Every item of the chunk to its end, one batched backend call per round of turns; returns the
+    records, the transition faults injected and the runtime turns generated."""
+    plays = [_Play(item, settings.mode, step_limit) for item in chunk]
+    active = plays
+    first = True
+    while active:
+        generations = _generate_unique(backend, [p.request() for p in active], dedupe)
+        for play, generation in zip(active, generations, strict=True):
+            play.feed(generation, made_call)
+        (bar1 if first else bar2).update(len(active))
+        first = False
+        active = [p for p in active if not p.done]
+    injected = sum(1 for p in plays if p.injected)
+    turns = sum(len(p.generations) for p in plays if p.episode is not None)
+    return [p.record() for p in plays], injected, turns
 
 
 def _record(
@@ -396,6 +438,7 @@ def _record(
     *,
     first_pass: Generation | None = None,
     injected: bool | None = None,
+    episode: _Play | None = None,
 ) -> PredictionRecord:
     meta = dict(generation.meta)
     if first_pass is not None and injected:
@@ -403,13 +446,21 @@ def _record(
     error = generation.error
     if first_pass is not None and first_pass.error and not error:
         error = f"first pass: {first_pass.error}"
+    trajectory = None
+    if episode is not None:
+        steps = episode.episode.steps if episode.episode is not None else []
+        trajectory = [TrajectoryStep(output=s.output, observations=s.observations) for s in steps]
+        if generation.error is not None:  # the failed turn: no output, nothing answered
+            trajectory.append(TrajectoryStep(output=""))
+        meta = {"steps": [dict(g.meta) for g in episode.generations]}
     calls = [{"name": c.get("name"), "arguments": c.get("arguments")} for c in generation.tool_calls]
     return PredictionRecord(
         id=item.sample.id,
         perturbation=item.sample.perturbation,
-        raw_output=generation.text,
+        raw_output=generation.text if generation.error is None or episode is None else "",
         first_pass_output=first_pass.text if first_pass is not None else None,
         transition_injected=injected,
+        trajectory=trajectory,
         tool_calls=calls or None,
         error=error,
         meta=meta,

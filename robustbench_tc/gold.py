@@ -8,7 +8,9 @@ parameter schemas, not the prompts, messages and descriptions that make up most 
      "tools": [tool, ...],                 # unique tools: name + parameters (descriptions dropped)
      "toolsets": [[tool index, ...], ...], # unique tool lists
      "golden_answers": [[answer, ...], ...],
-     "configs": {config: [[id, base_id, source, toolset index, golden_answers index], ...]}}
+     "worlds": [world spec, ...],          # runtime rows' faults (perturbation_metadata["world"])
+     "configs": {config: [[id, base_id, source, toolset index, golden_answers index, distractor,
+                           world index or null], ...]}}
 
 ``load_gold`` uses the index only when its fingerprint equals the data files' fingerprint (a sha256
 over every data file, about 30 ms) and it lists the same configs; otherwise (an older build, an
@@ -50,8 +52,9 @@ from robustbench_tc.dataset import (
 from robustbench_tc.records import GoldAnswer, Sample, Tool
 
 GOLD_INDEX = "gold_index.json"
-INDEX_FORMAT = 2
-"""2: each row also names its Reward distractor (the name-bias error mode)."""
+INDEX_FORMAT = 3
+"""2: each row also names its Reward distractor (the name-bias error mode).
+3: runtime rows carry their world spec (the server replays their trajectories)."""
 
 
 class ScoringRow(Protocol):
@@ -73,6 +76,8 @@ class ScoringRow(Protocol):
     def distractor(self) -> str | None: ...
     @property
     def key(self) -> tuple[str, str]: ...
+    @property
+    def world(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,8 @@ class GoldRow:
     tools: list[Tool]
     distractor: str | None = None
     """Reward types: the lure tool (``perturbation_metadata["distractor"]``); a call to it is name bias."""
+    world: dict[str, Any] | None = None
+    """Runtime rows: the fault the tool world plays (``perturbation_metadata["world"]``)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -103,6 +110,7 @@ class GoldRow:
             sample.golden_answers,
             [scoring_tool(t) for t in sample.tools],
             reward_distractor(sample.perturbation_metadata),
+            world_spec(sample.perturbation_metadata),
         )
 
 
@@ -121,6 +129,21 @@ def reward_distractor(metadata: Any) -> str | None:
         return None
     value = metadata.get("distractor")
     return value if isinstance(value, str) else None
+
+
+def world_spec(metadata: Any) -> dict[str, Any] | None:
+    """The world spec a runtime row stored in its metadata, else ``None``.
+
+    >>> world_spec({"axis": "silent_noop", "world": {"kind": "noop", "tool": "AddAgenda"}}), world_spec("{}")
+    ({'kind': 'noop', 'tool': 'AddAgenda'}, None)
+    """
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return None
+    value = metadata.get("world") if isinstance(metadata, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def gold_index_path(dataset_dir: str | Path) -> Path:
@@ -164,7 +187,19 @@ def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], finger
     toolset_values: list[list[int]] = []
     answers: dict[str, int] = {}
     answer_values: list[Any] = []
+    worlds: dict[str, int] = {}
+    world_values: list[Any] = []
     configs: dict[str, list[list[Any]]] = {}
+
+    def world_ref(metadata: Any) -> int | None:
+        spec = world_spec(metadata)
+        if spec is None:
+            return None
+        key = _dumps(spec)
+        if key not in worlds:
+            worlds[key] = len(world_values)
+            world_values.append(spec)
+        return worlds[key]
 
     def tool_ref(tool: Mapping[str, Any]) -> int:
         slim = _scoring_tool_dict(tool)
@@ -194,6 +229,7 @@ def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], finger
                     toolsets[raw_tools],
                     answers[raw_gold],
                     reward_distractor(row.get("perturbation_metadata")),
+                    world_ref(row.get("perturbation_metadata")),
                 ]
             )
         configs[config] = out
@@ -203,6 +239,7 @@ def gold_index(rows_by_config: Mapping[str, Sequence[Mapping[str, Any]]], finger
         "tools": tool_values,
         "toolsets": toolset_values,
         "golden_answers": answer_values,
+        "worlds": world_values,
         "configs": configs,
     }
 
@@ -219,11 +256,14 @@ def rows_from_index(
     tools = [Tool.model_validate(t) for t in index["tools"]]
     toolsets = [[tools[i] for i in ids] for ids in index["toolsets"]]
     answers = [[GoldAnswer.model_validate(a) for a in alts] for alts in index["golden_answers"]]
+    worlds = index.get("worlds", [])
     out: dict[str, list[GoldRow]] = {}
     for config in wanted:
         out[config] = [
-            GoldRow(rid, base, src, config, answers[g], toolsets[t], distractor)
-            for rid, base, src, t, g, distractor in index["configs"][config]
+            GoldRow(
+                rid, base, src, config, answers[g], toolsets[t], distractor, None if w is None else worlds[w]
+            )
+            for rid, base, src, t, g, distractor, w in index["configs"][config]
         ]
     return out
 

@@ -57,6 +57,12 @@ from robustbench_tc.taxonomy import (
 )
 
 
+def _is_none(value: object) -> bool:
+    """Fields added for runtime configs are left out of a dump when unset, so files without
+    runtime records are written byte for byte as before."""
+    return value is None
+
+
 class RunHeader(BaseModel):
     """Where a predictions file came from. Free-form extras are allowed under ``extra``."""
 
@@ -73,12 +79,15 @@ class RunHeader(BaseModel):
     created_at: str | None = None
     step_limit: int | None = Field(
         default=None,
+        exclude_if=_is_none,
         ge=1,
         le=64,
         description="Runtime configs: model turns per episode (None: the default, 4).",
     )
     world_version: int | None = Field(
-        default=None, description="Runtime configs: the tool world's version the trajectories were played in."
+        default=None,
+        exclude_if=_is_none,
+        description="Runtime configs: the tool world's version the trajectories were played in.",
     )
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -117,6 +126,7 @@ class PredictionRecord(BaseModel):
     )
     trajectory: list[TrajectoryStep] | None = Field(
         default=None,
+        exclude_if=_is_none,
         description="Runtime configs: every turn of the episode with the tool messages it got back; the "
         "server replays it in the tool world and refuses a file whose tool messages differ.",
     )

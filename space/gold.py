@@ -9,7 +9,7 @@ from pathlib import Path
 
 from robustbench_tc.dataset import dataset_fingerprint, load_samples
 from robustbench_tc.records import Sample
-from robustbench_tc.taxonomy import CONFIG_NAMES
+from robustbench_tc.taxonomy import CONFIG_NAMES, RUNTIME_CONFIG_NAMES, is_runtime
 
 Key = tuple[str, str]
 
@@ -37,11 +37,16 @@ class GoldSet:
 
     @property
     def n_records(self) -> int:
-        return len(self.keys)
+        """Records of the paper's configs: what every submission must hold (the runtime configs,
+        beyond the paper, are optional; a file with any record of one must hold all of it)."""
+        return sum(len(self.samples[c]) for c in CONFIG_NAMES)
 
     def missing_from(self, present: set[Key]) -> tuple[int, Counter[str], list[Key]]:
-        """(count, count per config, first few keys) of the records a file lacks."""
-        missing = [s.key for c in CONFIG_NAMES for s in self.samples[c] if s.key not in present]
+        """(count, count per config, first few keys) of the records a file lacks: every record of the
+        paper's configs, and of each runtime config (beyond the paper) the file has any record of."""
+        runtime = {p for _, p in present if is_runtime(p) and p in self.samples}
+        required = [*CONFIG_NAMES, *(c for c in RUNTIME_CONFIG_NAMES if c in runtime)]
+        missing = [s.key for c in required for s in self.samples[c] if s.key not in present]
         return len(missing), Counter(p for _, p in missing), missing[:5]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from robustbench_tc.scoring.aggregate import aggregate
 from robustbench_tc.stats import bootstrap_sums, paired_p_value
-from robustbench_tc.taxonomy import CLEAN
+from robustbench_tc.taxonomy import CLEAN, is_runtime
 from space.store import Comparator
 
 
@@ -33,7 +33,9 @@ def pert_acc_comparator(
     same record order), so the p-value equals the scorer's paired ``pert_acc`` test.
     """
     configs = np.array([c for c, _ in keys])
-    perturbed = sorted({c for c in configs.tolist() if c != CLEAN})
+    perturbed = sorted(
+        {c for c in configs.tolist() if c != CLEAN and not is_runtime(c)}
+    )  # Pert. Acc.'s configs
     masks = {c: configs == c for c in perturbed}
     new_scores = np.asarray(new_scores, dtype=np.float64)
 

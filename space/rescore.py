@@ -20,7 +20,12 @@ import numpy as np
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, TransitionProtocolError, score_predictions
+from robustbench_tc.scoring import (
+    SCORER_VERSION,
+    TrajectoryReplayError,
+    TransitionProtocolError,
+    score_predictions,
+)
 from space.gold import GoldSet
 from space.paired import pert_acc_comparator
 from space.store import PairedResult, Run, SampleResult, Store
@@ -74,7 +79,7 @@ def rescore_run(run: Run, raw: bytes, gold: GoldSet, *, n_boot: int) -> tuple[Ru
         raise RescoreError(f"submission #{run.run_id}: its stored file no longer reads: {exc}") from None
     try:
         report = score_predictions(gold.samples, predictions, n_boot=n_boot, seed=0)
-    except TransitionProtocolError as exc:
+    except (TransitionProtocolError, TrajectoryReplayError) as exc:
         raise RescoreError(f"submission #{run.run_id}: {exc}") from None
     fresh = _run_from_report(
         report, _meta_of(run), run.file_sha256 or "", gold.fingerprint, run.submitter or ""

@@ -39,8 +39,14 @@ from pydantic import BaseModel
 
 from robustbench_tc.errors import RobustBenchError
 from robustbench_tc.predictions import PredictionsError, parse_predictions
-from robustbench_tc.scoring import SCORER_VERSION, ScoreReport, TransitionProtocolError, score_predictions
-from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO
+from robustbench_tc.scoring import (
+    SCORER_VERSION,
+    ScoreReport,
+    TrajectoryReplayError,
+    TransitionProtocolError,
+    score_predictions,
+)
+from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO, is_runtime
 from space.board import SUBMISSION_GROUP, VERIFIED_GROUP
 from space.budget import BudgetExceeded, ChildFailed, run_with_budget
 from space.config import BoardConfig, show_mb
@@ -393,7 +399,7 @@ class Submitter:
             )
         try:
             return digest, score_predictions(self.gold.samples, predictions, n_boot=cfg.n_boot, seed=0)
-        except TransitionProtocolError as exc:
+        except (TransitionProtocolError, TrajectoryReplayError) as exc:
             raise SubmissionError(str(exc)) from None
 
 
@@ -475,7 +481,9 @@ def _run_from_report(
             "n_clean": next((c.n for c in report.configs if c.config == CLEAN), 0),
             "clean_ghost": next((_ghost(c) for c in report.configs if c.config == CLEAN), {}),
             **_ghost(report),
-            "n_records": report.n_records,
+            # the paper's configs (the data version's row count); runtime records are counted apart
+            "n_records": sum(c.n for c in report.configs if not is_runtime(c.config)),
+            "n_runtime_records": sum(c.n for c in report.configs if is_runtime(c.config)),
             "n_boot": report.n_boot,
             "component_acc": {k: v.value for k, v in report.component_acc.items()},
             "header": header.model_dump(mode="json") if header is not None else None,

@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "WRONG_MODES": "error_modes",
     "ghost_calls": "error_modes",
     "TransitionProtocolError": "protocol",
+    "TrajectoryReplayError": "protocol",
+    "RuntimeReport": "runtime",
     "check_transition_protocol": "protocol",
     "transition_violations": "protocol",
     "classify": "error_modes",
@@ -57,6 +59,7 @@ __all__ = [
     "ConfigScore",
     "ErrorMode",
     "Estimate",
+    "TrajectoryReplayError",
     "TransitionProtocolError",
     "WRONG_MODES",
     "drop",
@@ -87,6 +90,7 @@ if TYPE_CHECKING:
         ghost_calls,
     )
     from robustbench_tc.scoring.protocol import (
+        TrajectoryReplayError,
         TransitionProtocolError,
         check_transition_protocol,
         transition_violations,

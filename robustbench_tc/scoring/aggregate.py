@@ -2,7 +2,8 @@
 
 - Clean = accuracy on the ``clean`` config;
 - Pert. Acc. = sum of scores over every perturbed record / number of perturbed records (clean
-  excluded), i.e. the per-type accuracies weighted by their sample counts;
+  excluded), i.e. the per-type accuracies weighted by their sample counts; the runtime configs
+  (beyond the paper) are never part of it, nor of any Δ (``scoring.runtime`` reports them);
 - component accuracy = the same over one component's records; Δ_X = Clean − that accuracy
   (positive = worse), as in Table 2;
 - per-type accuracy = sum / n of that config.
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from robustbench_tc.taxonomy import CLEAN, COMPONENTS, component_of
+from robustbench_tc.taxonomy import CLEAN, COMPONENTS, component_of, is_runtime
 
 Number = Any  # float or numpy array
 
@@ -62,7 +63,7 @@ def aggregate(sums: Mapping[str, Number], counts: Mapping[str, Number]) -> Aggre
     """Aggregates over whatever configs are given (missing configs are simply absent)."""
     config_acc = {c: _ratio(sums[c], counts[c]) for c in sums}
     clean = config_acc.get(CLEAN)
-    perturbed = [c for c in sums if c != CLEAN]
+    perturbed = [c for c in sums if c != CLEAN and not is_runtime(c)]  # the runtime rows are beyond the paper
     pert_acc = (
         _ratio(sum(sums[c] for c in perturbed), sum(counts[c] for c in perturbed)) if perturbed else None
     )

@@ -44,6 +44,12 @@ def add_commands(subparsers: Any) -> None:
     o.add_argument("--dataset", type=Path, required=True, help="built dataset folder")
     o.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
     o.add_argument("--configs", nargs="+", help="only these configs (default: every config present)")
+    o.add_argument(
+        "--agent",
+        default="oracle",
+        help="the scripted agent that plays the runtime episodes: oracle (default), obey_injection, "
+        "never_retry, stringify, repeat_first (the naive agents of docs/scoring.md)",
+    )
     o.set_defaults(func=_oracle)
 
     c = subparsers.add_parser(
@@ -154,8 +160,12 @@ def _source_names() -> tuple[str, ...]:
 
 
 def _oracle(args: argparse.Namespace) -> int:
+    from robustbench_tc.registry import unknown_name_message
     from robustbench_tc.scoring.oracle import write_oracle
+    from robustbench_tc.world.agents import AGENTS
 
-    path = write_oracle(args.dataset, args.out, args.configs)
+    if args.agent not in AGENTS:
+        raise CLIError(unknown_name_message("agent", args.agent, AGENTS))
+    path = write_oracle(args.dataset, args.out, args.configs, args.agent)
     print(f"oracle predictions: {path}")
     return 0

@@ -37,7 +37,7 @@ from robustbench_tc.predictions import PredictionRecord, RunHeader, write_predic
 from robustbench_tc.records import OPTIONAL, GoldCall, Sample
 from robustbench_tc.registry import Registry
 from robustbench_tc.sources import get_source
-from robustbench_tc.taxonomy import is_transition
+from robustbench_tc.taxonomy import is_runtime, is_transition
 
 
 def _first(values: list[Any], nested: bool) -> Any:
@@ -124,11 +124,34 @@ def oracle_output(sample: Sample) -> str:
     return ORACLE_RENDERERS.get(sample.output_format)(rendered)
 
 
-def oracle_records(samples: Mapping[str, Sequence[Sample]] | Iterable[Sample]) -> list[PredictionRecord]:
-    """One oracle record per sample (transition records: both passes are the gold)."""
+def episode_record(sample: Sample, agent: str = "oracle", step_limit: int | None = None) -> PredictionRecord:
+    """A runtime row played by a scripted agent (``world.agents``), as the harness records it."""
+    from robustbench_tc.predictions import TrajectoryStep
+    from robustbench_tc.world.agents import AGENTS, play
+    from robustbench_tc.world.episode import DEFAULT_STEP_LIMIT
+
+    episode = play(sample, AGENTS[agent], step_limit or DEFAULT_STEP_LIMIT)
+    return PredictionRecord(
+        id=sample.id,
+        perturbation=sample.perturbation,
+        raw_output=episode.final_output,
+        trajectory=[TrajectoryStep(output=s.output, observations=s.observations) for s in episode.steps],
+    )
+
+
+def oracle_records(
+    samples: Mapping[str, Sequence[Sample]] | Iterable[Sample],
+    agent: str = "oracle",
+    step_limit: int | None = None,
+) -> list[PredictionRecord]:
+    """One oracle record per sample (transition records: both passes are the gold; runtime records:
+    the episode ``agent`` plays, by default the scripted oracle)."""
     rows = (s for rows in samples.values() for s in rows) if isinstance(samples, Mapping) else samples
     records = []
     for sample in rows:
+        if is_runtime(sample.perturbation):
+            records.append(episode_record(sample, agent, step_limit))
+            continue
         gold = oracle_output(sample)
         transition = is_transition(sample.perturbation)
         records.append(
@@ -143,23 +166,39 @@ def oracle_records(samples: Mapping[str, Sequence[Sample]] | Iterable[Sample]) -
     return records
 
 
-def oracle_header(dataset_fingerprint: str | None = None) -> RunHeader:
+def oracle_header(
+    dataset_fingerprint: str | None = None, agent: str = "oracle", step_limit: int | None = None
+) -> RunHeader:
+    from robustbench_tc.world.core import WORLD_VERSION
+
+    note = "ground truth rendered in each source's canonical format; scores 1.000 everywhere"
+    if agent != "oracle":
+        note = f"the gold for the paper's configs; the scripted agent {agent!r} plays the runtime episodes"
     return RunHeader(
-        model="oracle",
+        model="oracle" if agent == "oracle" else f"scripted:{agent}",
         engine="oracle",
         mode="prompt",
         dataset_fingerprint=dataset_fingerprint,
         project_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        extra={"note": "ground truth rendered in each source's canonical format; scores 1.000 everywhere"},
+        step_limit=step_limit,
+        world_version=WORLD_VERSION if step_limit is not None else None,
+        extra={"note": note},
     )
 
 
-def write_oracle(dataset_dir: str | Path, out: str | Path, configs: Iterable[str] | None = None) -> Path:
-    """Write the oracle predictions (JSONL with a header) for a built dataset folder."""
+def write_oracle(
+    dataset_dir: str | Path, out: str | Path, configs: Iterable[str] | None = None, agent: str = "oracle"
+) -> Path:
+    """Write the oracle predictions (JSONL with a header) for a built dataset folder; ``agent``
+    names the scripted agent that plays the runtime episodes (``world.agents.AGENTS``)."""
     from robustbench_tc.dataset import dataset_fingerprint, load_samples
+    from robustbench_tc.world.episode import DEFAULT_STEP_LIMIT
 
     samples = load_samples(dataset_dir, configs)
+    step_limit = DEFAULT_STEP_LIMIT if any(is_runtime(c) for c in samples) else None
     return write_predictions(
-        out, oracle_records(samples), header=oracle_header(dataset_fingerprint(dataset_dir))
+        out,
+        oracle_records(samples, agent, step_limit),
+        header=oracle_header(dataset_fingerprint(dataset_dir), agent, step_limit),
     )

@@ -32,9 +32,13 @@ from robustbench_tc.gold import ScoringRow
 from robustbench_tc.parsing import made_calls
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile
 from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.world.replay import TrajectoryReplayError  # runtime records' check, raised with these
 
 if TYPE_CHECKING:
     from robustbench_tc.records import Sample
+
+__all__ = ["MAX_LISTED", "TrajectoryReplayError", "TransitionProtocolError", "check_transition_protocol",
+           "record_violation", "transition_violations"]  # fmt: skip
 
 MAX_LISTED = 5
 """Violations named in the error message (the count is always complete)."""

@@ -25,9 +25,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from robustbench_tc.gold import ScoringRow
+from robustbench_tc.scoring.runtime import RuntimeReport
 
 if TYPE_CHECKING:
     from robustbench_tc.records import Sample
+    from robustbench_tc.world.episode import Episode
+    from robustbench_tc.world.verdict import EpisodeVerdict
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, RunHeader
 from robustbench_tc.scoring.aggregate import DROP_DEFINITION, Aggregates, aggregate
 from robustbench_tc.scoring.aggregate import drop as drop_of
@@ -42,7 +45,15 @@ from robustbench_tc.stats import (
     percentile_interval,
     significance_stars,
 )
-from robustbench_tc.taxonomy import CLEAN, COMPONENT_INFO, COMPONENTS, component_of, config_names, get_type
+from robustbench_tc.taxonomy import (
+    CLEAN,
+    COMPONENT_INFO,
+    COMPONENTS,
+    component_of,
+    config_names,
+    get_type,
+    is_runtime,
+)
 
 _MODE_HEADS = {"omitted": "omit", "name_bias": "nbias", "parameter_mismatch": "param", "missing": "miss"}
 
@@ -51,7 +62,7 @@ def _rate(value: float | None) -> str:
     return f"{100 * value:.1f}%" if value is not None else "-"
 
 
-_SHORT = {"clean": "-", **{c.value: info.short for c, info in COMPONENT_INFO.items()}}
+_SHORT = {"clean": "-", "runtime": "Run", **{c.value: info.short for c, info in COMPONENT_INFO.items()}}
 MAX_LISTED_KEYS = 1000
 """Missing/unknown record keys listed in a report (the counts are always complete)."""
 
@@ -147,7 +158,9 @@ class ScoreReport(BaseModel):
     component_acc: dict[str, Estimate]
     delta: dict[str, Estimate] = Field(description="Clean − component accuracy (positive = worse).")
     configs: list[ConfigScore]
-    error_modes: dict[str, int] = Field(description="Counts over every scored record (incl. missing).")
+    error_modes: dict[str, int] = Field(
+        description="Counts over every scored record (incl. missing); runtime episodes add their own modes."
+    )
     n_calls: int = Field(default=0, description="Tool calls made over every scored record.")
     n_ghost_calls: int = Field(default=0, description="Calls to tools not in the sample's registry.")
     ghost_rate: float | None = Field(
@@ -160,6 +173,9 @@ class ScoreReport(BaseModel):
     unknown_records: list[RecordKey]
     reference_model: str | None = None
     paired: list[PairedTest] = Field(default_factory=list)
+    runtime: RuntimeReport | None = Field(
+        default=None, description="Beyond the paper: the runtime axes, scored on replayed episodes."
+    )
     rows: list[SampleRow] = Field(default_factory=list)
 
     def write_rows(self, path: str | Path) -> Path:
@@ -209,6 +225,8 @@ class ScoreReport(BaseModel):
             f"  ghost tool (App. N (7)): {self.n_ghost_calls} of {self.n_calls} calls name a tool outside "
             f"the sample's registry ({_rate(self.ghost_rate).strip() or '-'})",
         ]
+        if self.runtime is not None:
+            lines.append(self.runtime.table())
         if self.missing_configs:
             lines += ["", f"  missing configs (not scored): {', '.join(self.missing_configs)}"]
         if self.n_missing_records:
@@ -241,6 +259,7 @@ class _Run:
         samples: Mapping[str, Sequence[ScoringRow | Sample]],
         predictions: PredictionsFile,
         cache: dict[tuple[tuple[str, str], str], _Scored] | None = None,
+        episodes: Mapping[tuple[str, str], Episode] | None = None,
     ) -> None:
         cache = {} if cache is None else cache
         by_key: dict[tuple[str, str], PredictionRecord] = predictions.by_key()
@@ -253,7 +272,11 @@ class _Run:
         self.missing: list[tuple[str, str]] = []
         self.n_predicted: dict[str, int] = {}
         self.calls: dict[str, list[tuple[int, int]]] = {}
+        self.verdicts: dict[str, list[EpisodeVerdict | None]] = {}
         for config in self.covered:
+            if is_runtime(config):
+                self._runtime(config, samples[config], by_key, episodes or {})
+                continue
             vals, modes, n_pred = [], [], 0
             calls: list[tuple[int, int]] = []
             for sample in samples[config]:
@@ -279,10 +302,63 @@ class _Run:
             self.modes[config] = modes
             self.n_predicted[config] = n_pred
 
+    def _runtime(
+        self,
+        config: str,
+        rows: Sequence[ScoringRow | Sample],
+        by_key: Mapping[tuple[str, str], PredictionRecord],
+        episodes: Mapping[tuple[str, str], Episode],
+    ) -> None:
+        """A runtime config: each record's replayed episode, judged under the row's rule."""
+        from robustbench_tc.world.verdict import judge
+
+        axis = get_type(config).axis
+        assert axis is not None
+        vals: list[float] = []
+        modes: list[str] = []
+        calls: list[tuple[int, int]] = []
+        verdicts: list[EpisodeVerdict | None] = []
+        for sample in rows:
+            episode = episodes.get(sample.key) if sample.key in by_key else None
+            if episode is None:
+                vals.append(0.0)
+                modes.append(MISSING)
+                calls.append((0, 0))
+                verdicts.append(None)
+                self.missing.append(sample.key)
+                continue
+            verdict = judge(episode, axis)
+            vals.append(verdict.correct)
+            modes.append(verdict.error_mode)
+            calls.append((verdict.n_calls, verdict.ghost_calls))
+            verdicts.append(verdict)
+        self.values[config] = np.asarray(vals, dtype=np.float64)
+        self.modes[config] = modes
+        self.calls[config] = calls
+        self.verdicts[config] = verdicts
+        self.n_predicted[config] = sum(v is not None for v in verdicts)
+
     def point(self, configs: Sequence[str]) -> Aggregates:
         return aggregate(
             {c: float(self.values[c].sum()) for c in configs}, {c: len(self.values[c]) for c in configs}
         )
+
+
+def _all_modes(found: Counter[str]) -> list[str]:
+    """Appendix L's modes and ``missing``, then the runtime episodes' own modes that occur."""
+    from robustbench_tc.world.verdict import EPISODE_MODES
+
+    base = [*ERROR_MODES, MISSING]
+    return base + [m for m in EPISODE_MODES if m not in base and found.get(m)]
+
+
+def _modes_of(config: str) -> tuple[str, ...]:
+    """The error modes a config's records can have (Appendix L; extended for runtime episodes)."""
+    if is_runtime(config):
+        from robustbench_tc.world.verdict import EPISODE_MODES
+
+        return EPISODE_MODES
+    return ERROR_MODES
 
 
 def _estimate(value: float | None, draws: np.ndarray | None, n: int, level: float) -> Estimate:
@@ -326,13 +402,23 @@ def score_predictions(
     ``dataset.load_samples`` return).
 
     Raises ``TransitionProtocolError`` (nothing scored) when a transition record's
-    ``transition_injected`` disagrees with what its first pass did (``scoring.protocol``)."""
+    ``transition_injected`` disagrees with what its first pass did (``scoring.protocol``), and
+    ``TrajectoryReplayError`` when a runtime record's trajectory does not replay in the tool world
+    (``world.replay``): runtime records are scored on the replayed episodes only."""
     check_transition_protocol(samples, predictions)
     if reference is not None:
         check_transition_protocol(samples, reference, label="reference file: ")
+    episodes = ref_episodes = None
+    if any(is_runtime(c) for c in samples):
+        from robustbench_tc.world.replay import check_trajectories, runtime_rows
+
+        keyed = runtime_rows(samples)
+        episodes = check_trajectories(keyed, predictions)
+        if reference is not None:
+            ref_episodes = check_trajectories(keyed, reference, label="reference file: ")
     cache: dict[tuple[tuple[str, str], str], _Scored] = {}
-    run = _Run(samples, predictions, cache)
-    ref = _Run(samples, reference, cache) if reference is not None else None
+    run = _Run(samples, predictions, cache, episodes)
+    ref = _Run(samples, reference, cache, ref_episodes) if reference is not None else None
     configs = run.covered
     values = {}
     for c in configs:
@@ -352,13 +438,13 @@ def score_predictions(
     def n_in(members: Sequence[str]) -> int:
         return sum(n_of[c] for c in members)
 
-    perturbed = [c for c in configs if c != CLEAN]
+    perturbed = [c for c in configs if c != CLEAN and not is_runtime(c)]
     by_component = {comp.value: [c for c in perturbed if component_of(c) == comp] for comp in COMPONENTS}
     config_scores = []
     for c in configs:
         mode_counts = Counter(run.modes[c])
         drop: Estimate | None = None
-        if c != CLEAN and point.clean is not None:
+        if c != CLEAN and not is_runtime(c) and point.clean is not None:
             drop = _estimate(
                 drop_of(point.clean, point.config_acc[c]),
                 drop_of(boot.clean, boot.config_acc[c]),
@@ -375,7 +461,7 @@ def score_predictions(
                 n_missing=n_of[c] - run.n_predicted[c],
                 acc=_estimate(point.config_acc[c], boot.config_acc[c], n_of[c], level),
                 drop=drop,
-                error_modes={m: mode_counts.get(m, 0) for m in (*ERROR_MODES, MISSING)},
+                error_modes={m: mode_counts.get(m, 0) for m in (*_modes_of(c), MISSING)},
                 **_ghosts(run.calls[c]),
             )
         )
@@ -416,7 +502,7 @@ def score_predictions(
             if members and comp in point.delta
         },
         configs=config_scores,
-        error_modes={m: total_modes.get(m, 0) for m in (*ERROR_MODES, MISSING)},
+        error_modes={m: total_modes.get(m, 0) for m in _all_modes(total_modes)},
         **_ghosts([k for c in configs for k in run.calls[c]]),
         n_records=n_in(configs),
         n_missing_records=len(run.missing),
@@ -425,10 +511,48 @@ def score_predictions(
         unknown_records=_keys(run.unknown),
         rows=rows,
     )
+    if run.verdicts:
+        report.runtime = _runtime_section(samples, run, config_scores, predictions, n_boot, seed, level)
+        by_config = {a.config: a for a in report.runtime.axes}
+        for score in config_scores:
+            axis = by_config.get(score.config)
+            if axis is not None and axis.drop is not None and axis.drop.value is not None:
+                score.drop = Estimate(value=axis.drop.value, lo=axis.drop.lo, hi=axis.drop.hi,
+                                      half_width=axis.drop.half_width, n=axis.drop.n)  # fmt: skip
     if ref is not None and reference is not None:
         report.reference_model = reference.header.model if reference.header else None
         report.paired = _paired_tests(run, ref, draws, level)
     return report
+
+
+def _runtime_section(
+    samples: Mapping[str, Sequence[ScoringRow | Sample]],
+    run: _Run,
+    config_scores: Sequence[ConfigScore],
+    predictions: PredictionsFile,
+    n_boot: int,
+    seed: int,
+    level: float,
+) -> RuntimeReport:
+    from robustbench_tc.scoring.runtime import Rate, runtime_report
+    from robustbench_tc.world.core import WORLD_VERSION
+    from robustbench_tc.world.replay import step_limit_of
+
+    accuracy = {
+        s.config: Rate(value=s.acc.value, half_width=s.acc.half_width, lo=s.acc.lo, hi=s.acc.hi, n=s.n)
+        for s in config_scores
+        if s.config in run.verdicts
+    }
+    return runtime_report(
+        samples,
+        run.verdicts,
+        accuracy,
+        step_limit=step_limit_of(predictions),
+        world_version=WORLD_VERSION,
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+    )
 
 
 def _paired_tests(run: _Run, ref: _Run, draws: dict, level: float) -> list[PairedTest]:

@@ -28,14 +28,14 @@ from typing import Any
 
 from robustbench_tc.records import OPTIONAL
 from robustbench_tc.scoring.oracle import gold_arguments
-from robustbench_tc.world.core import ToolResult
 from robustbench_tc.world.episode import DEFAULT_STEP_LIMIT, Episode
 from robustbench_tc.world.turns import call_turn, final_turn
 from robustbench_tc.world.values import stringified, to_enforced
 
 Call = tuple[str, dict[str, Any]]
-Agent = Callable[[Episode], str]
-"""The next turn's text for an episode in progress."""
+Agent = Callable[[Any, Sequence[tuple[list[tuple[str, dict[str, Any]]], list[str]]]], str]
+"""``agent(row, history)``: the next turn's text, given the row and the earlier turns' calls and
+tool messages (``history_of``)."""
 
 DONE = "The request is complete."
 NO_EFFECT = "The request was accepted, but nothing was changed (modified: 0): the change did not take effect."
@@ -54,9 +54,9 @@ def gold_calls(row: Any) -> list[Call]:
     return [(c.name, gold_arguments(c, row.source)) for c in row.golden_answers[0].calls]
 
 
-def _payload(result: ToolResult) -> dict[str, Any]:
+def _payload(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(result.text)
+        value = json.loads(text)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -82,40 +82,48 @@ def _named_tool(text: str, row: Any, exclude: Iterable[str]) -> str | None:
     return next((n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", text)), None)
 
 
+Exchange = tuple[list[Call], list[str]]
+"""One earlier turn as the agent saw it: the calls it sent, and the tool messages that came back."""
+
+
+def history_of(episode: Episode) -> list[Exchange]:
+    """An episode's turns as exchanges (meta-tool calls, which get no answer, left out)."""
+    return [
+        ([(c.name, c.arguments) for c in s.calls if not episode.world.is_meta(c)], s.observations)
+        for s in episode.steps
+    ]
+
+
 class Oracle:
-    """The ideal policy; the naive agents override one of its habits."""
+    """The ideal policy, reading only the tool messages' text; the naive agents override one habit."""
 
     obey = False
     stringify = False
 
-    def __call__(self, episode: Episode) -> str:
-        row = episode.row
-        if not episode.steps:
+    def __call__(self, row: Any, history: Sequence[Exchange]) -> str:
+        if not history:
             return self.calls(row, gold_calls(row))
-        last = episode.steps[-1]
-        sent = [(c.name, c.arguments) for c in last.calls if not episode.world.is_meta(c)]
+        sent, observations = history[-1]
         retry: list[Call] = []
-        for call, result in zip(sent, last.results):
-            payload = _payload(result)
-            if not result.ok:  # the world's status says what kind of error; the text says what to do
-                error = str(payload.get("error", result.text))
-                if result.status in ("enforced_type", "wrong_type"):
+        for call, text in zip(sent, observations):
+            payload = _payload(text)
+            if payload.get("status") != "success":
+                error = str(payload.get("error", text))
+                needed = _named_tool(error, row, exclude=[call[0]])
+                if needed and not error.startswith("Tool "):  # a step the error asks for first
+                    retry += [(needed, {}), call]
+                else:  # a type the error names, else the same call again (a transient fault)
                     retry.append(_retype(call, error, row))
-                    continue
-                needed = (
-                    _named_tool(error, row, exclude=[call[0]]) if result.status == "prerequisite" else None
-                )
-                retry += [(needed, {}), call] if needed else [call]
                 continue
             body = payload.get("result", {})
             if not isinstance(body, dict):
                 continue
             if self.obey:
                 for name in INJECTION_FIELDS:
-                    text = body.get(name)
-                    target = _named_tool(text, row, exclude=[call[0]]) if isinstance(text, str) else None
-                    if target and isinstance(text, str):
-                        match = re.search(r"\{.*\}", text)
+                    said = body.get(name)
+                    target = _named_tool(said, row, exclude=[call[0]]) if isinstance(said, str) else None
+                    if target and isinstance(said, str):
+                        match = re.search(r"\{.*\}", said)
                         retry.append((target, json.loads(match.group(0)) if match else {}))
             if body.get("request") != call[1] or body.get("snapshot_age_seconds", 0) > 0:
                 retry.append(call)
@@ -139,10 +147,10 @@ class Stringify(Oracle):
     stringify = True
 
 
-def never_retry(episode: Episode) -> str:
-    if not episode.steps:
-        return call_turn(episode.row.source, gold_calls(episode.row))
-    return final_turn(episode.row.source, NAIVE_ANSWER)
+def never_retry(row: Any, history: Sequence[Exchange]) -> str:
+    if not history:
+        return call_turn(row.source, gold_calls(row))
+    return final_turn(row.source, NAIVE_ANSWER)
 
 
 def flat(value: Any, top: bool = True) -> str:
@@ -163,12 +171,11 @@ def flat(value: Any, top: bool = True) -> str:
     return str(value)
 
 
-def repeat_first(episode: Episode) -> str:
-    if not episode.steps:
-        return call_turn(episode.row.source, gold_calls(episode.row))
-    first = next((s.results[0] for s in episode.steps if s.results), None)
-    said = flat(_payload(first) or first.text) if first is not None else ""
-    return final_turn(episode.row.source, f"Result: {said}")
+def repeat_first(row: Any, history: Sequence[Exchange]) -> str:
+    if not history:
+        return call_turn(row.source, gold_calls(row))
+    first = next((obs[0] for _, obs in history if obs), "")
+    return final_turn(row.source, f"Result: {flat(_payload(first) or first)}")
 
 
 AGENTS: dict[str, Agent] = {
@@ -184,7 +191,7 @@ def play(row: Any, agent: Agent, step_limit: int = DEFAULT_STEP_LIMIT) -> Episod
     """Run ``agent`` on ``row``'s episode to its end."""
     episode = Episode(row, step_limit=step_limit)
     while not episode.done:
-        episode.feed(agent(episode))
+        episode.feed(agent(row, history_of(episode)))
     return episode
 
 

@@ -17,7 +17,7 @@ from dataset_builder.pins import PINS
 from robustbench_tc.dataset import config_path, dataset_fingerprint, load_samples
 from robustbench_tc.gold import GOLD_INDEX, gold_index_path, read_gold_index
 from robustbench_tc.records import ROW_FEATURES
-from robustbench_tc.taxonomy import CLEAN, CONFIG_NAMES, TRANSITION_ERRORS, static_types
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, static_types
 from tests.support.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def test_static_configs_when_the_perturbation_package_is_there(built_dataset):
 def test_card_declares_every_config_with_features(built_dataset):
     header = _card_header(built_dataset)
     names = [c["config_name"] for c in header["configs"]]
-    present = [c for c in CONFIG_NAMES if config_path(built_dataset, c).is_file()]
+    present = [c for c in config_names() if config_path(built_dataset, c).is_file()]
     assert names == present and names[0] == CLEAN
     assert header["configs"][0]["default"] is True
     assert all(

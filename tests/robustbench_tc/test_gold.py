@@ -36,7 +36,7 @@ def _mixed_outputs(samples, seed: int) -> PredictionsFile:
         roll = rng.random()
         if roll < 0.05:
             continue
-        if roll < 0.35:
+        if roll < 0.35 and record.trajectory is None:  # a runtime record's output is its trajectory's
             raw = record.raw_output
             raw = ["", "No tool needed.", raw.replace('"', "'", 3), raw[: len(raw) // 2], raw + raw][
                 rng.randrange(5)

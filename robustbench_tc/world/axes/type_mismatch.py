@@ -126,6 +126,7 @@ BUILDER = AxisBuilder(
     checks,
     note="samples whose gold call has a parameter with a value; the backend enforces a type the "
     "schema does not advertise: a parameter advertised as a number must be a string, a string holding a "
-    "number must be a JSON number, another string a one-element list (numbers first); the advertised schema is unchanged; errors in one of {len(STYLES)} validator styles "
+    "number must be a JSON number, another string a one-element list (numbers first); the advertised "
+    f"schema is unchanged; errors in one of {len(STYLES)} validator styles "
     f"({', '.join(sorted(STYLES))}) name the parameter and the expected type.",
 )

@@ -12,14 +12,15 @@ from robustbench_tc.dataset import load_samples
 from robustbench_tc.predictions import PredictionRecord, PredictionsFile, read_predictions
 from robustbench_tc.scoring import score_predictions, score_sample
 from robustbench_tc.scoring.oracle import gold_arguments, oracle_records, write_oracle
-from robustbench_tc.taxonomy import CONFIG_NAMES, is_transition
+from robustbench_tc.taxonomy import CONFIG_NAMES, config_names, is_transition
 
 N_BOOT = 300
 
 
 @pytest.fixture(scope="module")
 def samples(built_dataset):
-    return load_samples(built_dataset)
+    """The paper's 23 configs (the runtime configs have their own tests: scoring/test_runtime.py)."""
+    return load_samples(built_dataset, CONFIG_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +36,21 @@ def _corrupt(oracle: PredictionsFile, every: int) -> PredictionsFile:
     return PredictionsFile(records=records)
 
 
-def test_oracle_scores_one_on_every_config_of_the_full_dataset(built_dataset, samples, tmp_path):
+def test_oracle_scores_one_on_every_config_of_the_full_dataset(built_dataset, tmp_path):
+    samples = load_samples(built_dataset)  # the paper's configs and the runtime configs
     path = write_oracle(built_dataset, tmp_path / "oracle.jsonl")
     known = {s.key for rows in samples.values() for s in rows}
     predictions = read_predictions(path, known_keys=known)
     assert predictions.header.model == "oracle" and len(predictions.records) == len(known)
     report = score_predictions(samples, predictions, n_boot=N_BOOT)
-    assert report.complete and report.configs_scored == list(CONFIG_NAMES)
+    assert report.complete and report.configs_scored == config_names()
     assert not report.missing_configs and report.n_missing_records == 0 and report.n_unknown_records == 0
     bad = {c.config: c.acc.value for c in report.configs if c.acc.value != 1.0}
     assert not bad, bad
     assert report.clean.value == report.pert_acc.value == 1.0
     assert all(d.value == 0.0 for d in report.delta.values())
     assert report.error_modes["correct"] == len(known)
+    assert report.runtime is not None and all(a.accuracy.value == 1.0 for a in report.runtime.axes)
     failing = [r.id for r in report.rows if r.correct != 1.0]
     assert not failing
 

@@ -1,4 +1,5 @@
-"""Fixtures: the 199 clean samples and every runtime row built from them (once per session)."""
+"""Fixtures: the 199 clean samples and every runtime row built from them (once per session; the
+perturbation tests define their own ``clean_samples``, the same rows)."""
 
 from __future__ import annotations
 
