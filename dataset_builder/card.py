@@ -335,7 +335,10 @@ def _runtime_section(inputs: CardInputs) -> list[str]:
         "",
         "Detect rows decide deterministically: a re-query is a later call that matches the same gold call and "
         "gets the true result; a flag is one of the row's markers (a closed word list in "
-        "`robustbench_tc.taxonomy.RUNTIME_TYPES`) in the final answer, case-insensitively.",
+        "`robustbench_tc.taxonomy.RUNTIME_TYPES`) in the final answer, case-insensitively. Either makes the "
+        "episode right; anything else is wrong. An answer that repeats a fabricated value (as a whole token, "
+        "case-insensitively) without a flag is reported as the error mode `repeated_value`, and its share as "
+        "the axis's repeat rate.",
         "",
     ]
     return out

@@ -53,7 +53,7 @@ from space.board import (  # noqa: E402
 from space.columns import picker_choices, picker_defaults, shown_groups  # noqa: E402
 from space.config import BoardConfig, show_mb  # noqa: E402
 from space.gold import HF_PREFIX, GoldSet, resolve_dataset_dir  # noqa: E402
-from space.html import APP_CSS, APP_HEAD, frame_html  # noqa: E402
+from space.html import APP_CSS, APP_HEAD, HEADER_LABELS, frame_html  # noqa: E402
 from space.queue import EvalRequest, RequestError, RequestQueue, check_request, open_queue  # noqa: E402
 from space.seed import load_seed  # noqa: E402
 from space.store import Store  # noqa: E402
@@ -488,7 +488,9 @@ def detail_page(board: Board, run_id: Any, request: gr.Request | None = None) ->
         return DETAIL_HINT
     title, summary, types, modes, _ = detail_handler(board, run_id)
     link = share_url(request, run.run_id)
-    numeric = frozenset(c for c in types.columns if c not in ("Type", "Config", "Component"))
+    types = types.drop(columns=["Config"])  # the display name says it; the downloads keep the code
+    modes = modes.assign(**{modes.columns[0]: [HEADER_LABELS.get(m, m) for m in modes.iloc[:, 0]]})
+    numeric = frozenset(c for c in types.columns if c not in ("Type", "Component"))
     return (
         f"<div class='rbtc-detail'><h3 id='detail-heading'>{escape(title)}</h3>"
         f"<p class='share'>Link to this view: <a href='{escape(link)}'>{escape(link)}</a></p>"
@@ -623,6 +625,9 @@ def build_app(board: Board) -> gr.Blocks:
                 gr.Markdown("#### Per-perturbation drop heatmap (paper Fig. 4)")
                 heatmap_plot = gr.Plot(show_label=False, elem_id="heatmap-plot")
                 gr.Markdown(plots.HEATMAP_CAPTION)
+                gr.Markdown("#### Runtime axes (beyond the paper): drop from the clean episode")
+                runtime_plot = gr.Plot(show_label=False, elem_id="runtime-plot")
+                gr.Markdown(plots.RUNTIME_CAPTION)
             with gr.Tab("Submit", id="submit"):
                 login = " (sign in with Hugging Face first)" if config.on_space else ""
                 gr.Markdown(
@@ -721,7 +726,7 @@ def build_app(board: Board) -> gr.Blocks:
             k = k if k in plots.RETENTION_CAPTION else "paper"
             return (plots.retention_figure(all_runs, k), plots.delta_figure(all_runs),
                     plots.heatmap_figure(all_runs), plots.retention_caption(all_runs, k),
-                    plots.delta_caption(all_runs))  # fmt: skip
+                    plots.delta_caption(all_runs), plots.runtime_figure(all_runs))  # fmt: skip
 
         def do_submit(
             f: Any, m: Any, h: Any, p: Any, lk: Any, rev: Any = None, lic: Any = None, tr: Any = None,
@@ -814,7 +819,14 @@ def build_app(board: Board) -> gr.Blocks:
         run_pick.change(show_detail, run_pick, detail_outputs, api_visibility="private")
         compare_button.click(do_compare, [run_pick, compare_pick], [compare_note, compare_table],
                              api_visibility="private")  # fmt: skip
-        plot_outputs = [retention_plot, delta_plot, heatmap_plot, retention_caption, delta_caption]
+        plot_outputs = [
+            retention_plot,
+            delta_plot,
+            heatmap_plot,
+            retention_caption,
+            delta_caption,
+            runtime_plot,
+        ]
         demo.load(show_plots, kind, plot_outputs, api_visibility="private")
         kind.change(show_plots, kind, plot_outputs, api_name="plots")
         demo.load(show_queue, None, req_table, api_visibility="private", queue=False)

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from robustbench_tc.scoring import DROP_DEFINITION
-from robustbench_tc.taxonomy import COMPONENT_INFO, COMPONENTS, ComponentInfo, get_type, types_of
+from robustbench_tc.taxonomy import (
+    COMPONENT_INFO,
+    COMPONENTS,
+    EPISODE_CLEAN,
+    RUNTIME_TYPES,
+    ComponentInfo,
+    get_type,
+    types_of,
+)
 from space.store import Run
 
 ColumnKind = Literal["acc", "drop", "num", "text"]
@@ -145,6 +153,68 @@ def _type_column(code: str) -> Column:
                   "half-width (paper rows: as printed in Tables 7–14).", "acc", acc, ci)  # fmt: skip
 
 
+def _runtime_value(code: str, name: str) -> Callable[[Run], float | None]:
+    def get(run: Run) -> float | None:
+        value = (run.per_type.get(code) or {}).get(name)
+        return None if value is None else float(value)
+
+    return get
+
+
+def _runtime_accuracy(code: str) -> Column:
+    row = get_type(code)
+    axis = row.axis
+    assert axis is not None
+    source = (
+        f"Appendix N ({axis.appendix_n}), {row.modifies}"
+        if axis.appendix_n
+        else "the clean samples as episodes"
+    )
+    return Column(f"acc.{code}", row.display_name,
+                  f"Beyond the paper: accuracy of the multi-step episodes of {code} ({source}); every trajectory "
+                  "replayed on the server. ± = 95% bootstrap half-width. — = the submission has no runtime "
+                  "records (paper rows never do).", "acc", _runtime_value(code, "acc"), _runtime_value(code, "acc_ci"))  # fmt: skip
+
+
+def _runtime_drop(code: str) -> Column:
+    row = get_type(code)
+    return Column(f"drop.{code}", f"Δ {row.display_name}",
+                  f"Beyond the paper: Clean-Ep − accuracy under {row.display_name}, on the same base samples "
+                  "(paired). Positive = worse (shaded red). ± = 95% paired bootstrap half-width.",
+                  "drop", _runtime_value(code, "drop"), _runtime_value(code, "drop_ci"))  # fmt: skip
+
+
+_RUNTIME_METRIC_COLUMNS = (
+    ("tool_result_injection", "attack_success", "Inject ASR",
+     "Attack success rate (AgentDojo): share of episodes that called the tool an instruction inside a tool result "
+     "asked for. Lower is better."),
+    ("tool_result_injection", "utility", "Inject utility",
+     "Utility under attack (AgentDojo): share of injection episodes that executed the gold call anyway."),
+    ("prerequisite_dependency", "recovery", "Prereq recovery",
+     "Recovery rate: of the episodes whose gold call failed until its prerequisite was called, the share that "
+     "called it and then succeeded."),
+    ("parameter_type_mismatch", "recovery", "TypeMis recovery",
+     "Recovery rate: of the episodes whose call was rejected for a parameter's type, the share that resent it in "
+     "the type the error named and succeeded."),
+)  # fmt: skip
+
+RUNTIME_ACCURACY = ColumnGroup(
+    "Runtime (beyond the paper)",
+    (
+        *(_runtime_accuracy(t.code_name) for t in RUNTIME_TYPES),
+        *(Column(f"{metric}.{code}", label, tip + " ± = 95% bootstrap half-width.", "acc",
+                 _runtime_value(code, metric), _runtime_value(code, f"{metric}_ci"))
+          for code, metric, label, tip in _RUNTIME_METRIC_COLUMNS),
+    ),
+    reads=frozenset({"per_type"}),
+)  # fmt: skip
+"""Appendix N's runtime failure modes as multi-step episodes (never part of Clean, Pert. Acc. or a Δ)."""
+RUNTIME_DROPS = ColumnGroup(
+    "Runtime drops (Clean-Ep − Acc)",
+    tuple(_runtime_drop(t.code_name) for t in RUNTIME_TYPES if t.code_name != EPISODE_CLEAN),
+    reads=frozenset({"per_type"}),
+)
+
 COLUMN_GROUPS: tuple[ColumnGroup, ...] = (
     HEADLINE,
     ColumnGroup("Model details", (
@@ -163,6 +233,8 @@ COLUMN_GROUPS: tuple[ColumnGroup, ...] = (
     )),
     *(ColumnGroup(f"Per type: {COMPONENT_INFO[c].title}", tuple(_type_column(t.code_name) for t in types_of(c)),
                   reads=frozenset({"per_type"})) for c in COMPONENTS),
+    RUNTIME_ACCURACY,
+    RUNTIME_DROPS,
 )  # fmt: skip
 """Every column group, in display order. Add a group here; nothing else lists columns."""
 

@@ -29,7 +29,14 @@ from robustbench_tc.predictions import PredictionsError, parse_predictions
 from robustbench_tc.scoring import ERROR_MODES, MISSING
 from robustbench_tc.scoring import drop as drop_of
 from robustbench_tc.stats import significance_stars
-from robustbench_tc.taxonomy import CLEAN, CODE_NAMES, component_of, get_type
+from robustbench_tc.taxonomy import (
+    CLEAN,
+    CODE_NAMES,
+    RUNTIME_CONFIG_NAMES,
+    component_of,
+    get_type,
+    is_runtime,
+)
 from space.board import (
     PAPER_DATA,
     board_frame,
@@ -196,13 +203,15 @@ def types_frame(run: Run) -> pd.DataFrame:
     rows = [["Clean", CLEAN, "clean", str(run.details.get("n_clean", 199)), fmt_ci(run.clean, run.clean_ci), "",
              *(str((run.details.get("clean_error_modes") or {}).get(m, "—")) for m in modes),
              *([_rate(run.details.get("clean_ghost") or {})] if ghost else [])]]  # fmt: skip
-    for code in CODE_NAMES:
+    for code in (*CODE_NAMES, *RUNTIME_CONFIG_NAMES):
         cell = run.per_type.get(code)
         if cell is None:
             continue
         acc, ci = cell.get("acc"), cell.get("acc_ci")
         shown = "—" if acc is None else (f"{acc:.3f} ± {ci:.3f}" if ci is not None else f"{acc:.3f}")
         drop = "" if acc is None else fmt_signed(drop_of(run.clean, acc))
+        if is_runtime(code):  # beyond the paper: the drop from the clean episode, paired
+            drop = "" if cell.get("drop") is None else f"{fmt_signed(cell['drop'])} (from Clean-Ep)"
         counts = cell.get("error_modes") or {}
         rows.append([get_type(code).display_name, code, component_of(code).value, str(cell.get("n") or "—"),
                      shown, drop, *(str(counts.get(m, 0)) for m in modes), *([_rate(cell)] if ghost else [])])  # fmt: skip

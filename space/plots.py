@@ -1,6 +1,7 @@
 """The board's figures (Plotly: hover shows model and value; legends say what colours and markers
 mean): robustness retention vs size (paper Fig. 2), the per-component drop vs size by family
-(Fig. 3) and the per-perturbation drop heatmap (Fig. 4).
+(Fig. 3) and the per-perturbation drop heatmap (Fig. 4); beyond the paper, the runtime axes' drops
+from the clean episode with their paired intervals.
 
 Every drop is ``Clean − Acc`` (positive = worse), as everywhere on the board. Names from
 submitters are HTML-escaped (Plotly renders a subset of HTML in text) and shortened. Point labels
@@ -29,7 +30,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from robustbench_tc.scoring import DROP_DEFINITION
-from robustbench_tc.taxonomy import COMPONENT_INFO, COMPONENTS, PERTURBATION_TYPES, types_of
+from robustbench_tc.taxonomy import (
+    COMPONENT_INFO,
+    COMPONENTS,
+    EPISODE_CLEAN,
+    PERTURBATION_TYPES,
+    RUNTIME_TYPES,
+    types_of,
+)
 from space.store import Run
 
 RetentionKind = Literal["paper", "pert"]
@@ -398,4 +406,50 @@ def heatmap_figure(runs: Iterable[Run], max_submissions: int = 30) -> go.Figure:
     height = 180 + 22 * len(ordered)
     fig = _layout(fig, height, {"l": 200, "r": 20, "t": 40, "b": 110})
     fig.update_layout(showlegend=False)
+    return fig
+
+
+RUNTIME_CAPTION = (
+    f"Beyond the paper: each runtime axis's drop from the model's own clean-episode accuracy, "
+    f"`Clean-Ep − Acc_axis` on the same base samples ({DROP_DEFINITION}); error bars: 95% paired bootstrap "
+    "half-width. Every trajectory was replayed on the server. One marker per submission with runtime records "
+    "(the best 12 by Pert. Acc.); the paper's rows have none. Hover a marker for the model, drop and accuracy."
+)
+_RUNTIME_AXES = [t for t in RUNTIME_TYPES if t.code_name != EPISODE_CLEAN]
+
+
+def runtime_runs(runs: Iterable[Run], limit: int = 12) -> list[Run]:
+    """Submissions with runtime records, best ``limit`` by Pert. Acc."""
+    have = [r for r in runs if r.origin != "paper" and any(t.code_name in r.per_type for t in _RUNTIME_AXES)]
+    return sorted(have, key=lambda r: (-r.pert_acc, r.run_id or 0))[:limit]
+
+
+def runtime_figure(runs: Iterable[Run]) -> go.Figure:
+    """Per runtime axis, each submission's paired drop from its clean episode with its interval."""
+    chosen = runtime_runs(runs)
+    names = [t.display_name for t in _RUNTIME_AXES]
+    fig = go.Figure()
+    width = 0.8 / max(1, len(chosen))
+    for k, run in enumerate(chosen):
+        cells = [run.per_type.get(t.code_name) or {} for t in _RUNTIME_AXES]
+        xs = [i - 0.4 + width * (k + 0.5) for i in range(len(names))]
+        drops = [c.get("drop") for c in cells]
+        fig.add_trace(go.Scatter(
+            x=xs, y=[np.nan if d is None else d for d in drops], mode="markers", name=safe_label(_name(run), 32),
+            marker={"size": 9, "color": _GROUP_COLORS[k % len(_GROUP_COLORS)]},
+            error_y={"type": "data", "array": [c.get("drop_ci") or 0 for c in cells], "visible": True},
+            customdata=[[n, c.get("acc")] for n, c in zip(names, cells)],
+            hovertemplate=("<b>" + safe_label(_name(run), 32) + "</b><br>%{customdata[0]}<br>drop %{y:+.3f} "
+                           "(Clean-Ep − Acc)<br>accuracy %{customdata[1]:.3f}<extra></extra>"),
+        ))  # fmt: skip
+    fig.add_hline(y=0, line={"color": "#888", "width": 1})
+    fig.update_xaxes(
+        tickmode="array", tickvals=list(range(len(names))), ticktext=names, range=[-0.6, len(names) - 0.4]
+    )
+    fig.update_yaxes(title={"text": "drop from Clean-Ep (positive = worse)"})
+    if not chosen:
+        fig.add_annotation(text="No submission with runtime records yet.", x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font={"size": 14})  # fmt: skip
+    fig = _layout(fig, 420, {"l": 70, "r": 20, "t": 30, "b": 60})
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return fig

@@ -431,6 +431,24 @@ def _ghost(score: Any) -> dict[str, Any]:
     return {k: getattr(score, k) for k in ("n_calls", "n_ghost_calls", "ghost_rate") if hasattr(score, k)}
 
 
+RUNTIME_METRICS = ("drop", "utility", "attack_success", "recovery", "requeried", "flagged", "repeated")
+"""What a runtime config stores beyond its accuracy (``scoring.runtime.AxisScore``): the drop from
+the clean episode paired by base sample, and the axis's own rates, each with ``<name>_ci`` and ``<name>_n``."""
+
+
+def runtime_fields(report: ScoreReport) -> dict[str, dict[str, Any]]:
+    """config -> the runtime axis's stored figures (beyond the paper; empty without runtime records)."""
+    out: dict[str, dict[str, Any]] = {}
+    for axis in report.runtime.axes if report.runtime is not None else []:
+        fields: dict[str, Any] = {"mean_steps": axis.mean_steps}
+        for name in RUNTIME_METRICS:
+            rate = getattr(axis, name)
+            if rate is not None and rate.value is not None:
+                fields.update({name: rate.value, f"{name}_ci": rate.half_width, f"{name}_n": rate.n})
+        out[axis.config] = fields
+    return out
+
+
 def _half(estimate: Any) -> float:
     return float(estimate.half_width) if estimate is not None and estimate.half_width is not None else 0.0
 
@@ -455,6 +473,8 @@ def _run_from_report(
         for c in report.configs
         if c.config != CLEAN
     }  # fmt: skip
+    for code, fields in runtime_fields(report).items():
+        per_type[code].update(fields)
     header = report.header
     return Run(
         origin="submission",

@@ -152,7 +152,9 @@ class HubSync:
 
     def restore(self) -> list[int]:
         """Insert every mirrored submission the store lacks (by file sha256); returns their run ids.
-        Failures are logged: the board then starts with what the store already has."""
+        Failures are logged: the board then starts with what the store already has. Files already
+        seen (restored or pushed by this process) are not downloaded again, so the board's periodic
+        pull (``app.pull_from_hub``) reads only what another process (a worker) added."""
         restored: list[int] = []
         try:
             files = sorted(f for f in self._remote_files() if f.startswith(SUBMISSIONS_DIR + "/"))
@@ -161,6 +163,8 @@ class HubSync:
             return restored
         self._listed = True
         for name in files:
+            if name in self._mirrored:
+                continue
             try:
                 local = self.api.hf_hub_download(self.repo_id, name, repo_type="dataset")
                 record = decode_record(Path(local).read_bytes())

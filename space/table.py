@@ -76,14 +76,14 @@ def _badges(run: Run) -> str:
     out = ""
     if status == "verified":
         out += ("<span class='badge verified' title='The maintainers ran this model themselves from its Hub "
-                "id and revision (board worker): the numbers are verified.'>✓ verified</span>")  # fmt: skip
+                "id and revision (board worker): the numbers are verified.'>✓<span class='long'> verified</span></span>")  # fmt: skip
     elif status == "self-reported":
         out += ("<span class='badge self' title='Scored from a predictions file the submitter uploaded; "
                 "the maintainers did not run the model.'>self-reported</span>")  # fmt: skip
     if matches_gold_everywhere(run):
         out += ("<span class='badge gold' title='Every record of this file matches the gold answers, which "
                 "the public dataset carries: likely built from them (robustbench-tc oracle), not a model run.'>"
-                "⚠ matches gold on every record</span>")  # fmt: skip
+                "⚠<span class='long'> matches gold on every record</span></span>")  # fmt: skip
     return out
 
 
@@ -257,6 +257,7 @@ BOARD_CSS = """
   .rbtc-table td.model { max-width: 40vw; overflow: hidden; text-overflow: ellipsis; }
   .rbtc-table .badge { display: none; }
   .rbtc-table .badge.gold, .rbtc-table .badge.verified { display: inline-block; }
+  .rbtc-table .badge .long { display: none; }
   .rbtc-table tr.section th span, .rbtc-table tr.note td span { white-space: normal; display: block;
     max-width: 85vw; }
   .rbtc-table th, .rbtc-table td { padding: 4px 5px; }

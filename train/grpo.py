@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,44 @@ class BatchSizeChanged(RobustBenchError):
     """The launch trains on another number of completions per optimizer step than the recipe."""
 
 
+class OneCpuProcessStarted(RobustBenchError):
+    """``accelerate launch --cpu`` was asked for several processes and started one."""
+
+
+WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+"""Where a launcher (torchrun, MPI) tells each process how many there are (as accelerate reads it)."""
+
+
+def check_cpu_launch(env: Mapping[str, str]) -> None:
+    """Stop when ``accelerate launch --cpu --num_processes N`` (N > 1) started this script once.
+
+    accelerate sends every ``--cpu`` launch to its simple launcher, which starts N processes only
+    through ``mpirun`` (``--mpirun_hostfile``); without one it runs the script once and passes on
+    MASTER_ADDR/MASTER_PORT (set because N > 1) but not N, so the run would train on one process
+    without a word. A torchrun or MPI launch sets a world size (the simple launcher never does) and
+    passes.
+
+    >>> check_cpu_launch({"ACCELERATE_USE_CPU": "True"})  # --cpu, one process asked for
+    >>> check_cpu_launch({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "OMPI_COMM_WORLD_SIZE": "2"})
+    >>> check_cpu_launch({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1"})
+    Traceback (most recent call last):
+    ...
+    train.grpo.OneCpuProcessStarted: accelerate launch --cpu started 1 process although more were asked for: accelerate starts several CPU processes only through MPI (--mpirun_hostfile). Launch them through torchrun instead: accelerate launch --multi_gpu --num_processes N train/grpo.py ... (each process trains on CPU when the config sets use_cpu: true, as the tiny ones do; gloo), or --config_file train/configs/accelerate_2proc_cpu.yaml for 2, with --gradient_accumulation_steps divided by N to keep effective_batch_size.
+    """
+    if env.get("ACCELERATE_USE_CPU", "").lower() != "true" or "MASTER_ADDR" not in env:
+        return
+    if any(name in env for name in WORLD_SIZE_VARIABLES):
+        return
+    raise OneCpuProcessStarted(
+        "accelerate launch --cpu started 1 process although more were asked for: accelerate starts "
+        "several CPU processes only through MPI (--mpirun_hostfile). Launch them through torchrun "
+        "instead: accelerate launch --multi_gpu --num_processes N train/grpo.py ... (each process "
+        "trains on CPU when the config sets use_cpu: true, as the tiny ones do; gloo), or --config_file "
+        "train/configs/accelerate_2proc_cpu.yaml for 2, with --gradient_accumulation_steps divided by N "
+        "to keep effective_batch_size."
+    )
+
+
 def check_effective_batch(
     per_device: int, processes: int, accumulation: int, recipe: int | None, *, allow: bool = False
 ) -> int:
@@ -154,21 +193,11 @@ def check_effective_batch(
             "choose per_device_train_batch_size and gradient_accumulation_steps whose product with "
             f"{processes} equals {recipe}"
         )
-    hint = ""
-    if (
-        processes == 1
-        and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
-        and "MASTER_ADDR" in os.environ
-    ):
-        hint = (
-            " (`accelerate launch --cpu --num_processes N` starts one process without an MPI hostfile: "
-            "use --config_file train/configs/accelerate_2proc_cpu.yaml for 2 CPU processes)"
-        )
     raise BatchSizeChanged(
         f"per_device_train_batch_size {per_device} x {processes} process{'es' if processes > 1 else ''} "
         f"x gradient_accumulation_steps {accumulation} = {effective} completions per optimizer step, but "
         f"the recipe trains on {recipe} (effective_batch_size). Keep it: {', or '.join(fixes)}; or pass "
-        f"--allow_batch_change to train on {effective}.{hint}"
+        f"--allow_batch_change to train on {effective}."
     )
 
 
@@ -241,6 +270,12 @@ def load_splits(args: ScriptArguments) -> DatasetDict:
     if not path.exists() and _looks_local(args.dataset_name):
         raise TrainingDataMissing(f"training data {args.dataset_name!r} not found: build it with `{hint}`")
     try:
+        if path.is_dir():
+            # datasets keys its cache of a local folder by the folder's name and card, not by its
+            # files: a folder rebuilt in place (another seed, a new data version) loaded the old rows.
+            # Naming the card's files (each with its modification time) makes the key follow them.
+            files = datasets.load_dataset_builder(str(path), args.dataset_config).config.data_files
+            return datasets.load_dataset(str(path), args.dataset_config, data_files=files)
         return datasets.load_dataset(args.dataset_name, args.dataset_config)
     except (ConnectionError, OSError, FileNotFoundError, ValueError) as exc:
         if path.exists():
@@ -317,6 +352,7 @@ def build_trainer(
 
     parser = TrlParser((ScriptArguments, GRPOConfig))
     script_args, training_args = parser.parse_args_and_config(argv)
+    check_cpu_launch(os.environ)
     script_args = replace(script_args, model_name_or_path=resolve_model(script_args.model_name_or_path))
     check_toolrl_config(training_args, script_args)
     check_effective_batch(

@@ -4,7 +4,8 @@ The benchmark's Transition types (paper §4.1, Appendix G) answer a model's firs
 of six canned faults and score what the model does next. Training sees the same world:
 
 - per training row, ``ToolWorld`` serves the row's tools (read from its ToolRL system prompt with
-  the benchmark's own codec, ``robustbench_tc.formats.toolrl``);
+  the benchmark's own codec, ``robustbench_tc.formats.toolrl``) in the benchmark's tool world
+  (``robustbench_tc.world``: the harness and the scorer use the same one);
 - the first call of an episode gets one of the six transient faults (``TRANSITION_ERRORS``,
   verbatim) with probability ``fault_probability``; later calls get a plausible success result;
 - whether and which fault a row gets is a seeded hash of the row's prompt (``draw_fault``), so
@@ -33,8 +34,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from robustbench_tc.gold import GoldRow
+from robustbench_tc.parsing import ParsedCall
+from robustbench_tc.records import Tool
 from robustbench_tc.sources import get_source
-from robustbench_tc.taxonomy import TRANSITION_ERRORS
+from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS
+from robustbench_tc.world.core import ToolWorld as CoreWorld
+from robustbench_tc.world.spec import TransitionFault
 
 FAULT_CODES: tuple[str, ...] = tuple(TRANSITION_ERRORS)
 """The six transient faults of Appendix G, in taxonomy order."""
@@ -110,28 +116,28 @@ def draw_fault(key: str, probability: float, *, seed: int = 0) -> str | None:
 
 
 def success_result(call: dict[str, Any], tool_names: Sequence[str]) -> dict[str, Any]:
-    """A plausible tool response to ``call``: success for one of the row's tools, the usual
-    "unknown tool" error otherwise.
+    """The tool world's answer to ``call`` when no fault is drawn: a success for one of the row's
+    tools, the usual "unknown tool" error otherwise (``robustbench_tc.world``, the benchmark's world).
 
     >>> success_result({"name": "f", "arguments": {"q": "x"}}, ["f"])["status"]
     'success'
     >>> success_result({"name": "g", "arguments": {}}, ["f"])["error"]
     "Tool 'g' not found. Available tools: f"
     """
-    name = call.get("name")
-    if name not in tool_names:
-        return {"name": name, "status": "error", "error": f"Tool {name!r} not found. Available tools: "
-                + ", ".join(tool_names)}  # fmt: skip
-    return {
-        "name": name,
-        "status": "success",
-        "result": {"request": call.get("arguments", {}), "message": f"{name} completed successfully."},
-    }
+    answer: dict[str, Any] = json.loads(ToolWorld(list(tool_names)).respond([call]))
+    return answer
+
+
+def _parsed(call: dict[str, Any]) -> ParsedCall:
+    arguments = call.get("arguments", {})
+    readable = isinstance(arguments, dict)
+    return ParsedCall(str(call.get("name")), arguments if readable else {}, readable)
 
 
 @dataclass
 class ToolWorld:
-    """One episode's simulated tools: the row's tools, and the fault its first call gets.
+    """One episode's tools: the row's tools in the benchmark's tool world (``robustbench_tc.world``),
+    and the fault its first call gets (the world's Appendix G transition fault).
 
     >>> world = ToolWorld(tool_names=["f"], fault="transient_rate_limit")
     >>> world.respond([{"name": "f", "arguments": {}}]).startswith("HTTP 429")
@@ -144,6 +150,21 @@ class ToolWorld:
     fault: str | None = None
     calls_answered: int = 0
     responses: list[str] = field(default_factory=list)
+    key: str = ""
+    """What the world's payloads are seeded by (the row's prompt key)."""
+    _core: CoreWorld | None = field(default=None, init=False, repr=False)
+
+    def core(self) -> CoreWorld:
+        """The benchmark's world for this row, made at the first answer (a rollout may force the
+        fault after the draw, before any call)."""
+        if self._core is None:
+            row = GoldRow(self.key, self.key, CALL_SOURCE, CLEAN, [], [Tool(name=n) for n in self.tool_names])
+            # a fault code's Appendix G text (any other string stands for its own text)
+            message = TRANSITION_ERRORS.get(self.fault, self.fault) if self.fault is not None else None
+            spec = TransitionFault(message=message) if message is not None else None
+            # training rows carry names only: no schema to check, and without names any tool is served
+            self._core = CoreWorld(row, spec, strict_schema=False, open_registry=not self.tool_names)
+        return self._core
 
     @classmethod
     def for_prompt(
@@ -159,17 +180,18 @@ class ToolWorld:
             names = [tool.name for tool in parse_tools(system, include_think=False)]
         except ValueError:  # not a ToolRL prompt: serve any tool the model names
             names = []
-        return cls(tool_names=names, fault=draw_fault(prompt_key(prompt), probability, seed=seed))
+        key = prompt_key(prompt)
+        return cls(tool_names=names, fault=draw_fault(key, probability, seed=seed), key=key)
 
     def respond(self, calls: Sequence[dict[str, Any]]) -> str:
-        """The text the tools send back for one turn's calls."""
-        first = self.calls_answered == 0
+        """The text the tools send back for one turn's calls (a fault comes back once for the turn,
+        as the harness sends it to a ToolRL-format model)."""
         self.calls_answered += len(calls)
-        if first and self.fault is not None:
-            text = TRANSITION_ERRORS[self.fault]
+        results = self.core().answer([_parsed(c) for c in calls])
+        if results and all(r.status == "transition_fault" for r in results):
+            text = results[0].text
         else:
-            names = self.tool_names or [str(c.get("name")) for c in calls]
-            text = "\n".join(json.dumps(success_result(c, names), ensure_ascii=False) for c in calls)
+            text = "\n".join(r.text for r in results)
         self.responses.append(text)
         return text
 

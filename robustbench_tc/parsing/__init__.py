@@ -11,6 +11,7 @@ from robustbench_tc.parsing.dispatch import (
     made_calls,
     parse_tool_calls,
     strip_reasoning,
+    with_tool_names,
 )
 from robustbench_tc.parsing.variants import VARIANTS
 
@@ -24,4 +25,5 @@ __all__ = [
     "made_calls",
     "parse_tool_calls",
     "strip_reasoning",
+    "with_tool_names",
 ]

@@ -14,6 +14,8 @@ A call object names its tool under one of ``NAME_KEYS`` and its arguments under 
 {'a': 1}
 >>> calls_from_json({"name": "John", "age": 30})   # a plain record, not a call
 []
+>>> calls_from_json({"tool_uses": [{"recipient_name": "functions.f", "parameters": {"a": 1}}]})
+[ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from typing import Any
 
 from robustbench_tc.parsing.scan import structured_value
 
-NAME_KEYS: tuple[str, ...] = ("name", "function", "tool", "func_name", "tool_name", "action")
+NAME_KEYS: tuple[str, ...] = (
+    "name",
+    "function",
+    "tool",
+    "func_name",
+    "tool_name",
+    "action",
+    "recipient_name",
+)
 ARGUMENT_KEYS: tuple[str, ...] = ("parameters", "arguments", "params", "args", "action_input")
 _HARMLESS_KEYS = frozenset({"type", "id", "index", "call_id"})
 
@@ -34,6 +44,18 @@ MAX_NAME_LEN = 256
 _NAME_RE = re.compile(r"[^\s<>{}()\[\]\"'`,;]{1,256}")
 _SPACED_NAME_RE = re.compile(r"[^\s<>{}()\[\]\"'`,;]{1,128}(?: [^\s<>{}()\[\]\"'`,;]{1,128}){0,7}")
 """Inside a JSON call object a name may hold single spaces (ToolRL's RL data: "Search Managers")."""
+
+
+@dataclass(slots=True)
+class Found:
+    """What a reader found: the calls written in ``text[start:end]`` (a block, a JSON value, a
+    statement), before the standing test decides whether they stand as the answer."""
+
+    start: int
+    end: int
+    calls: list[ParsedCall]
+    cut: bool = False
+    """The text ends inside this span (a call cut off by the token limit)."""
 
 
 @dataclass(slots=True)
@@ -48,6 +70,9 @@ class ParsedCall:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     arguments_ok: bool = True
+    written: str | None = field(default=None, compare=False, repr=False)
+    """The name as written when a tool namespace was dropped from it (``functions.f`` read as ``f``):
+    ``made_calls`` restores it when the sample's tools are named so (BFCL has ``functions.zero``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "arguments": self.arguments}
@@ -123,11 +148,12 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
             arg_key = key
             break
     spaces = arg_key is not None  # {"name": "Search Managers", "parameters": {...}} is a call object
-    name = None
+    name = written = None
     for key in NAME_KEYS:  # the first name key holding a string decides
         value = obj.get(key)
         if isinstance(value, str):
-            name = clean_name(value, spaces)
+            name = clean_name(without_namespace(value) if key == "recipient_name" else value, spaces)
+            written = value if key == "recipient_name" and name != value else None
             break
     if name is None:
         return None
@@ -136,9 +162,9 @@ def call_from_mapping(obj: dict[str, Any], depth: int = 0) -> ParsedCall | None:
     if arg_key is None:
         if set(obj) - set(NAME_KEYS) - _HARMLESS_KEYS:
             return None
-        return ParsedCall(name, {})
+        return ParsedCall(name, {}, True, written)
     arguments, ok = arguments_from(obj[arg_key])
-    return ParsedCall(name, arguments, ok)
+    return ParsedCall(name, arguments, ok, written)
 
 
 def flattened_call(obj: dict[str, Any]) -> ParsedCall | None:
@@ -155,15 +181,47 @@ def flattened_call(obj: dict[str, Any]) -> ParsedCall | None:
     return None if name is None else ParsedCall(name, {k: v for k, v in obj.items() if k != key})
 
 
+_NAMESPACE = re.compile(r"(?:default_api|functions)\.(?=[A-Za-z_])")
+
+
+def without_namespace(name: str) -> str:
+    """``functions.f`` / ``default_api.f`` (the namespaces tool prompts put tools in) -> ``f``.
+
+    >>> without_namespace("functions.get_weather"), without_namespace("math.sqrt")
+    ('get_weather', 'math.sqrt')
+    """
+    m = _NAMESPACE.match(name)
+    return name[m.end() :] if m else name
+
+
+PARALLEL_WRAPPER = "multi_tool_use.parallel"
+"""OpenAI's wrapper for parallel calls, which models leak as text: its ``tool_uses`` are the calls."""
+
+
+def expand_wrappers(calls: list[ParsedCall]) -> list[ParsedCall]:
+    """``multi_tool_use.parallel(tool_uses=[...])`` -> the calls it wraps."""
+    if not any(c.name == PARALLEL_WRAPPER for c in calls):
+        return calls
+    out: list[ParsedCall] = []
+    for call in calls:
+        inner = call.arguments.get("tool_uses") if call.name == PARALLEL_WRAPPER else None
+        out.extend(calls_from_json(inner) if isinstance(inner, list) else [call])
+    return out[:MAX_CALLS]
+
+
 def calls_from_json(value: Any, depth: int = 0) -> list[ParsedCall]:
-    """Calls from a decoded JSON value: a call object, a list of them, or a ``tool_calls`` wrapper."""
+    """Calls from a decoded JSON value: a call object, a list of them, or a ``tool_calls`` /
+    ``tool_uses`` wrapper."""
     if depth > 3:
         return []
     if isinstance(value, dict):
-        wrapped = value.get("tool_calls")
-        if isinstance(wrapped, list):
-            return calls_from_json(wrapped, depth + 1)
+        for wrapper in ("tool_calls", "tool_uses"):
+            wrapped = value.get(wrapper)
+            if isinstance(wrapped, list):
+                return calls_from_json(wrapped, depth + 1)
         call = call_from_mapping(value)
+        if call is not None and call.name == PARALLEL_WRAPPER:
+            return expand_wrappers([call])
         return [call] if call is not None else []
     if isinstance(value, list):
         calls: list[ParsedCall] = []

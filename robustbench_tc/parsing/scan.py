@@ -76,17 +76,18 @@ def json_values(
 ) -> Iterator[Any]:
     """Every top-level JSON object/array in ``text``, left to right, non-overlapping (``json_spans``
     without the positions)."""
-    for _, value in json_spans(text, openers, max_attempts, keys):
+    for _, _, value in json_spans(text, openers, max_attempts, keys):
         yield value
 
 
 def json_spans(
     text: str, openers: str = "{[", max_attempts: int = MAX_ATTEMPTS, keys: re.Pattern[str] | None = None
-) -> Iterator[tuple[int, Any]]:
-    """``(start, value)`` for every top-level JSON object/array in ``text``, left to right, non-overlapping.
+) -> Iterator[tuple[int, int, Any]]:
+    """``(start, end, value)`` for every top-level JSON object/array in ``text``, left to right,
+    non-overlapping.
 
     >>> list(json_spans('a {"x": 1} b [2]'))
-    [(2, {'x': 1}), (13, [2])]
+    [(2, 10, {'x': 1}), (13, 16, [2])]
 
     The work is bounded: at most ``max_attempts`` start positions, and failed attempts may read
     ``MAX_FAILED_DECODE`` characters in all.  With ``keys``, only openers followed within
@@ -117,7 +118,7 @@ def json_spans(
             failed += _RECURSION_COST
             pos = start + 1
             continue
-        yield start, value
+        yield start, end, value
         pos = end
 
 
@@ -290,10 +291,52 @@ def ast_value(node: ast.AST, depth: int = 0) -> Any:
         if isinstance(operand, (int, float)) and not isinstance(operand, bool):
             return -operand if isinstance(node.op, ast.USub) else operand
         return NOT_A_LITERAL
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+        return _arithmetic(node, depth)
     name = dotted_name(node)
     if name is not None:
         return _NAMED_CONSTANTS.get(name.lower(), name) if "." not in name else name
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):  # data['sales']
+        base = dotted_name(node.value)
+        key = node.slice.value
+        if base is not None and isinstance(key, (str, int)) and not isinstance(key, bool):
+            return f"{base}[{key!r}]"
     return NOT_A_LITERAL
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+MAX_EXPONENT = 64
+"""``10**(-12)`` is read as a number; a larger exponent (``10**100000``) is not a literal."""
+MAX_OPERAND = 1e18
+
+
+def _arithmetic(node: ast.BinOp, depth: int) -> Any:
+    """The value of arithmetic on number literals (``5/100``, ``5*10**(-12)``), as a careful reader
+    reads it; bounded (small exponents and operands), never ``eval``.
+
+    >>> python_literal("5*10**(-12)"), python_literal("5/100"), python_literal("2**100000") is NOT_A_LITERAL
+    (5e-12, 0.05, True)
+    """
+    left, right = ast_value(node.left, depth + 1), ast_value(node.right, depth + 1)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
+        return NOT_A_LITERAL
+    if abs(left) > MAX_OPERAND or abs(right) > MAX_OPERAND:
+        return NOT_A_LITERAL
+    try:
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            return left / right
+        if abs(right) > MAX_EXPONENT or not float(right).is_integer():
+            return NOT_A_LITERAL
+        result = left ** int(right)
+        return result if abs(result) <= MAX_OPERAND**2 else NOT_A_LITERAL
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return NOT_A_LITERAL
 
 
 def dotted_name(node: ast.AST, depth: int = 0) -> str | None:
@@ -343,3 +386,36 @@ def strip_code_fences(text: str) -> str:
         return text
     lines = text.split("\n")
     return "\n".join("" if line.lstrip().startswith("```") else line for line in lines)
+
+
+def unclosed_to_end(text: str, start: int, max_len: int = MAX_SEGMENT) -> bool:
+    """Whether the bracket opening at ``text[start]`` is still open where the text ends (quote-aware;
+    a closing bracket that does not match, or a text longer than ``max_len``, is not a cut-off).
+
+    >>> unclosed_to_end('{"name": "f", "arguments": {"a": [1, 2', 0), unclosed_to_end('{"a": 1} x', 0)
+    (True, False)
+    """
+    if start >= len(text) or text[start] not in _OPENERS or len(text) - start > max_len:
+        return False
+    stack: list[str] = []
+    quote = ""
+    escaped_at = -1
+    for m in _BALANCE_TOKEN.finditer(text, start):
+        ch, i = m.group(), m.start()
+        if quote:
+            if i == escaped_at:
+                continue
+            if ch == "\\":
+                escaped_at = i + 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch if ch == '"' else quote  # JSON: only double quotes open strings
+        elif ch in _OPENERS:
+            stack.append(_OPENERS[ch])
+        elif ch != "\\":
+            if not stack or stack.pop() != ch:
+                return False
+            if not stack:
+                return False
+    return bool(stack)

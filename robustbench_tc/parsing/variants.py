@@ -1,7 +1,9 @@
-"""The format variants of Appendix I, each a function ``text -> list[ParsedCall]``.
+"""The readers of Appendix I's format variants, and the variants themselves.
 
-Each variant returns ``[]`` when it finds nothing; none raises.  ``dispatch`` tries them in a
-source-specific order.
+A *reader* finds what is written as a call in one layout and returns it as ``Found`` spans; a
+*variant* is a reader followed by the one standing test (``standing.standing_calls``): the calls
+of the spans that stand as the answer.  ``dispatch`` tries the variants in a source-specific
+order.  None raises.
 
 >>> bfcl_ast('[country_info.capital(country="Brazil")]')
 [ParsedCall(name='country_info.capital', arguments={'country': 'Brazil'}, arguments_ok=True)]
@@ -33,16 +35,20 @@ from functools import lru_cache
 from itertools import islice
 from urllib.parse import parse_qsl
 
+from robustbench_tc.parsing.bare import standalone_spans
 from robustbench_tc.parsing.calls import (
     ARGUMENT_KEYS,
     MAX_CALLS,
     NAME_KEYS,
+    PARALLEL_WRAPPER,
+    Found,
     ParsedCall,
     arguments_from,
     call_from_mapping,
     calls_from_json,
     clean_name,
     flattened_call,
+    without_namespace,
 )
 from robustbench_tc.parsing.fastcalls import fast_calls
 from robustbench_tc.parsing.scan import (
@@ -58,17 +64,38 @@ from robustbench_tc.parsing.scan import (
     segments,
     strip_code_fences,
     structured_value,
+    unclosed_to_end,
 )
-from robustbench_tc.parsing.standing import quoted_at, standalone_calls
+from robustbench_tc.parsing.standing import standing_calls
 from robustbench_tc.registry import Registry
 
 Variant = Callable[[str], list[ParsedCall]]
+Reader = Callable[[str], list[Found]]
 VARIANTS: Registry[Variant] = Registry("parser variant")
+READERS: dict[str, Reader] = {}
+"""The built-in variants' readers, by variant name (``dispatch`` reads spans through them)."""
 
 PARSE_BUDGET = 1_000_000
 """Characters handed to ``ast.parse`` per variant call, at most."""
 MAX_LINES = 400
-"""Lines of a long output inspected one by one (unbracketed calls)."""
+"""Lines of a tag block's body inspected one by one."""
+
+
+def variant(name: str) -> Callable[[Reader], Reader]:
+    """Register ``reader`` under ``name``, and the variant ``name`` = the reader + the standing test."""
+
+    def register(reader: Reader) -> Reader:
+        READERS[name] = reader
+
+        def read_standing(text: str) -> list[ParsedCall]:
+            return standing_calls(text, reader(text))
+
+        read_standing.__name__ = name
+        read_standing.__doc__ = reader.__doc__
+        VARIANTS.register(name, read_standing)
+        return reader
+
+    return register
 
 
 # --------------------------------------------------------------------------- Python-call helpers
@@ -78,6 +105,10 @@ def _call_from_node(node: ast.expr) -> ParsedCall | None:
     name = dotted_name(node.func)
     if name is None:
         return None
+    if name == PARALLEL_WRAPPER and len(node.args) == 1 and not node.keywords:  # (tool_uses=...) as a dict
+        wrapped = ast_value(node.args[0])
+        if isinstance(wrapped, dict):
+            return ParsedCall(name, wrapped, True)
     arguments, ok = {}, not node.args
     for kw in node.keywords:
         if kw.arg is None:
@@ -112,7 +143,10 @@ def _calls_from_expression(source: str) -> list[ParsedCall]:
     return _calls_from_tree(source)
 
 
-def _calls_from_tree(source: str) -> list[ParsedCall]:
+_CALL_HEAD = re.compile(r"[A-Za-z_][\w.]{0,255}\(")
+
+
+def _calls_from_tree(source: str, depth: int = 0) -> list[ParsedCall]:
     """``_calls_from_expression`` through ``ast.parse`` (any layout)."""
     node = parse_expression(source)
     if node is None and "=" in source:
@@ -121,10 +155,25 @@ def _calls_from_tree(source: str) -> list[ParsedCall]:
     if node is None:
         return []
     nodes = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+    if nodes and all(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in nodes[:MAX_CALLS]):
+        return _quoted_list(nodes[:MAX_CALLS]) if depth == 0 else []
     calls = [_call_from_node(n) for n in nodes[:MAX_CALLS]]
     if not calls or any(c is None for c in calls):
         return []
     return calls  # type: ignore[return-value]
+
+
+def _quoted_list(nodes: list[ast.expr]) -> list[ParsedCall]:
+    """``['f(a=1)', "g(b=2)"]`` or ``'f(a=1)'``: each string is a call (BFCL's decoder reads this
+    form too); ``[]`` unless every string is one."""
+    calls: list[ParsedCall] = []
+    for node in nodes:
+        text = node.value.strip() if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+        read = _calls_from_tree(text, depth=1) if text[:1] == "[" or _CALL_HEAD.match(text) else []
+        if not read:
+            return []
+        calls.extend(read)
+    return calls[:MAX_CALLS]
 
 
 _COLON_ARG = re.compile(r"([(,]\s*)([A-Za-z_]\w*)\s*:(?!=)")
@@ -155,11 +204,11 @@ def _keyword_list_variant(segment: str) -> list[ParsedCall]:
     return calls[:MAX_CALLS]
 
 
-# --------------------------------------------------------------------------- the variants
+# --------------------------------------------------------------------------- the readers
 def calls_from_segment(segment: str, fast_tried: bool = False) -> list[ParsedCall]:
-    """Calls from one statement: ``f(a=1)``, ``[f(a=1), g()]``, ``[f(a:1)]`` or
-    ``[func_name="X", params={...}]``; ``[]`` if it is none of these.  ``fast_tried``: the
-    caller already knows ``fast_calls(segment)`` is ``None``."""
+    """Calls from one statement: ``f(a=1)``, ``[f(a=1), g()]``, ``[f(a:1)]``,
+    ``[func_name="X", params={...}]`` or a quoted-call list ``['f(a=1)']``; ``[]`` if it is none of
+    these.  ``fast_tried``: the caller already knows ``fast_calls(segment)`` is ``None``."""
     calls = (_calls_from_tree(segment) if fast_tried else _calls_from_expression(segment)) or _colon_variant(
         segment
     )
@@ -168,12 +217,12 @@ def calls_from_segment(segment: str, fast_tried: bool = False) -> list[ParsedCal
     return calls
 
 
-@VARIANTS.register("bfcl_ast")
-def bfcl_ast(text: str) -> list[ParsedCall]:
-    """BFCL's ``[func(a=1), g(b="x")]`` plus ``[f(a:1)]``, ``[func_name="X", params={...}]`` and an
-    unbracketed ``f(a=1)``, each standing alone: the whole output, or its own line(s)
-    (``standing.standalone_calls``; parallel calls may come one per line)."""
-    return standalone_calls(text)
+@variant("bfcl_ast")
+def read_bfcl_ast(text: str) -> list[Found]:
+    """BFCL's ``[func(a=1), g(b="x")]`` plus ``[f(a:1)]``, ``[func_name="X", params={...}]``, the
+    quoted-call list ``['f(a=1)']`` and an unclosed list cut off at the end, each standing alone:
+    the whole output, or its own line(s) (``bare``; parallel calls may come one per line)."""
+    return standalone_spans(text)
 
 
 _XML_OPEN = re.compile(r"<(tool_call|toolcall|function_call|tool)(?=[\s/>])", re.IGNORECASE)
@@ -281,18 +330,18 @@ def _parameter_value(raw: str) -> object:
     return value
 
 
-def function_tags(text: str) -> list[ParsedCall]:
+def function_tags(text: str) -> list[Found]:
     """Qwen3-Coder / Qwen3.5's ``<function=f><parameter=a>1</parameter></function>`` and Llama 3.1's
     ``<function=f>{"a": 1}</function>``.
 
-    >>> function_tags("<function=f>\\n<parameter=a>\\n1\\n</parameter>\\n</function>")
-    [ParsedCall(name='f', arguments={'a': 1}, arguments_ok=True)]
-    >>> function_tags('<function=g>{"b": "x"}</function>')[0].arguments
+    >>> [c.to_json() for f in function_tags("<function=f>\\n<parameter=a>\\n1\\n</parameter>\\n</function>") for c in f.calls]
+    [{'name': 'f', 'arguments': {'a': 1}}]
+    >>> function_tags('<function=g>{"b": "x"}</function>')[0].calls[0].arguments
     {'b': 'x'}
     """
-    calls: list[ParsedCall] = []
+    found: list[Found] = []
     if "<function=" not in text:
-        return calls
+        return found
     for m in islice(_FUNCTION_TAG.finditer(text), MAX_CALLS):
         close = _FUNCTION_CLOSE.search(text, m.end(), m.end() + MAX_PARAMETER_CHARS)
         nxt = _FUNCTION_TAG.search(text, m.end(), close.start() if close else m.end() + MAX_PARAMETER_CHARS)
@@ -304,12 +353,14 @@ def function_tags(text: str) -> list[ParsedCall]:
         body = text[m.end() : end]
         if "<parameter=" in body:
             arguments = {p.group(1): _parameter_value(p.group(2)) for p in _PARAMETER_TAG.finditer(body)}
-            calls.append(ParsedCall(m.group(1), arguments, True))
+            call = ParsedCall(m.group(1), arguments, True)
         elif body.strip():
-            calls.append(ParsedCall(m.group(1), *_arguments_of(_first_json_object(body))))
+            call = ParsedCall(m.group(1), *_arguments_of(_first_json_object(body)))
         else:
-            calls.append(ParsedCall(m.group(1), {}, True))
-    return calls
+            call = ParsedCall(m.group(1), {}, True)
+        stop = close.end() if close is not None and not nxt else end
+        found.append(Found(m.start(), stop, [call]))
+    return found
 
 
 @lru_cache(maxsize=64)
@@ -317,13 +368,66 @@ def _closing_tag(tag: str) -> re.Pattern[str]:
     return re.compile(rf"</\s*{re.escape(tag)}\s*>", re.IGNORECASE)
 
 
-@VARIANTS.register("tool_call_xml")
-def tool_call_xml(text: str) -> list[ParsedCall]:
+_INVOKE = re.compile(
+    r"<(?:[A-Za-z_]{1,20}:)?invoke[ \t]+name[ \t]*=[ \t]*[\"']([^\"'<>\n]{1,256})[\"'][ \t]*>"
+)
+_INVOKE_PARAMETER = re.compile(
+    r"<(?:[A-Za-z_]{1,20}:)?parameter[ \t]+name[ \t]*=[ \t]*[\"']([^\"'<>\n]{1,256})[\"'][ \t]*>(.*?)"
+    r"</(?:[A-Za-z_]{1,20}:)?parameter>",
+    re.DOTALL,
+)
+_INVOKE_CLOSE = re.compile(r"</(?:[A-Za-z_]{1,20}:)?invoke>")
+
+
+def invoke_tags(text: str) -> list[Found]:
+    """Claude's ``<invoke name="f"><parameter name="a">1</parameter></invoke>`` (also with a
+    namespace prefix such as ``antml:``), inside ``<function_calls>`` or not.
+
+    >>> [c.to_json() for f in invoke_tags('<invoke name="f">\\n<parameter name="a">2</parameter>\\n</invoke>') for c in f.calls]
+    [{'name': 'f', 'arguments': {'a': 2}}]
+    """
+    found: list[Found] = []
+    if "invoke" not in text:
+        return found
+    for m in islice(_INVOKE.finditer(text), MAX_CALLS):
+        close = _INVOKE_CLOSE.search(text, m.end(), m.end() + MAX_PARAMETER_CHARS)
+        end = close.end() if close else min(len(text), m.end() + MAX_PARAMETER_CHARS)
+        body = text[m.end() : close.start() if close else end]
+        arguments = {p.group(1): _parameter_value(p.group(2)) for p in _INVOKE_PARAMETER.finditer(body)}
+        name = clean_name(without_namespace(m.group(1)))
+        if name is not None:
+            found.append(
+                Found(m.start(), end, [ParsedCall(name, arguments, close is not None or bool(arguments))])
+            )
+    return found
+
+
+_ARG_PAIR = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re.DOTALL)
+
+
+def _arg_pairs(body: str) -> ParsedCall | None:
+    """GLM-4.5's block body: the name on the first line, then ``<arg_key>k</arg_key>``
+    ``<arg_value>v</arg_value>`` pairs."""
+    name_line = body.lstrip().split("\n", 1)[0].split("<", 1)[0].strip()
+    name = clean_name(without_namespace(name_line))
+    if name is None:
+        return None
+    arguments = {k.strip(): _parameter_value(v) for k, v in _ARG_PAIR.findall(body)}
+    return ParsedCall(name, arguments, True)
+
+
+@variant("tool_call_xml")
+def read_tool_call_xml(text: str) -> list[Found]:
     """``<tool_call>{json}</tool_call>`` (one or several JSON objects/lines, or a list) and the
     variants ``<tool>X</tool>\\n{json}``, ``<tool name="X" parameters={...}/>``,
-    ``<toolcall tool="X">{json}</toolcall>``, ``<tool_call tool_name="X">{json}</tool_call>``."""
-    calls: list[ParsedCall] = []
+    ``<toolcall tool="X">{json}</toolcall>``, ``<tool_call tool_name="X">{json}</tool_call>``,
+    GLM-4.5's ``<arg_key>``/``<arg_value>`` body, ``<function=f><parameter=k>`` bodies, a Python
+    call inside the tags; and outside them Claude's ``<invoke name=...>`` and Llama 3.1's bare
+    ``<function=f>{json}</function>``.  A block cut off by the token limit is a call whose
+    arguments are unreadable."""
+    found: list[Found] = []
     pos = 0
+    n_calls = 0
     for _ in range(MAX_CALLS):
         m = _XML_OPEN.search(text, pos)
         if m is None:
@@ -343,6 +447,7 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                 end = nxt.start()
             content = text[after:end]
             pos = close.end() if close and end == close.start() else end
+        block = (m.start(), pos)
         name = next((clean_name(attrs[k]) for k in _NAME_ATTRS if isinstance(attrs.get(k), str)), None)
         if name is not None:
             arg_attr = next((k for k in _ARG_ATTRS if k in attrs), None)
@@ -352,21 +457,31 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                 arguments, ok = _arguments_of(_first_json_object(content))
             else:
                 arguments, ok = {}, True
-            calls.append(ParsedCall(name, arguments, ok))
+            found.append(Found(*block, [ParsedCall(name, arguments, ok)]))
+            n_calls += 1
             continue
         body = strip_code_fences(content)
         if "<function=" in body:
-            calls.extend(function_tags(body))
+            calls = [c for f in function_tags(body) for c in f.calls]
+            found.append(Found(*block, calls))
+            n_calls += len(calls)
             continue
+        if "<arg_key>" in body:
+            glm = _arg_pairs(body)
+            if glm is not None:
+                found.append(Found(*block, [glm]))
+                n_calls += 1
+                continue
         bare = clean_name(body) if tag == "tool" else None
         if bare is not None:
             # <tool>X</tool> then the arguments as JSON right after the closing tag
             rest = text[pos:].lstrip()
-            found = json_at(rest, 0) if rest.startswith("{") else None
-            arguments, ok = _arguments_of(found[0]) if found is not None else ({}, True)
-            if found is not None:
-                pos = len(text) - len(text[pos:].lstrip()) + found[1]
-            calls.append(ParsedCall(bare, arguments, ok))
+            value = json_at(rest, 0) if rest.startswith("{") else None
+            arguments, ok = _arguments_of(value[0]) if value is not None else ({}, True)
+            if value is not None:
+                pos = len(text) - len(text[pos:].lstrip()) + value[1]
+            found.append(Found(block[0], pos, [ParsedCall(bare, arguments, ok)]))
+            n_calls += 1
             continue
         found_calls: list[ParsedCall] = []
         for value in json_values(body, keys=_CALL_KEY):
@@ -384,18 +499,21 @@ def tool_call_xml(text: str) -> list[ParsedCall]:
                         if call is not None:
                             found_calls.append(call)
         if not found_calls:  # <tool_call>f(a=1)</tool_call>, <tool_call>[f(a=1)]</tool_call>
-            found_calls = standalone_calls(body.strip())
+            found_calls = [c for f in standalone_spans(body.strip()) for c in f.calls]
+        was_cut = False
         if not found_calls:  # cut off by the token limit: the call is made, its arguments unreadable
             cut = _CUT_CALL.match(body)
-            name = clean_name(cut.group(1), spaces=True) if cut else None
-            if name is not None:
-                found_calls = [ParsedCall(name, {}, False)]
-        calls.extend(found_calls)
-        if len(calls) >= MAX_CALLS:
+            cut_name = clean_name(cut.group(1), spaces=True) if cut else None
+            if cut_name is not None:
+                found_calls, was_cut = [ParsedCall(cut_name, {}, False)], True
+        if found_calls:
+            found.append(Found(*block, found_calls, cut=was_cut))
+            n_calls += len(found_calls)
+        if n_calls >= MAX_CALLS:
             break
-    if not calls:  # no tool_call tags: Llama 3.1's bare `<function=f>{json}</function>`
-        calls = function_tags(text)
-    return calls[:MAX_CALLS]
+    if not found:  # no tool_call tags: Claude's <invoke>, Llama 3.1's bare `<function=f>{json}</function>`
+        found = invoke_tags(text) or function_tags(text)
+    return found
 
 
 _REACT_LEAD = r"^[ \t>#-]*(?:\d{1,3}[.)][ \t]*)?(?:assistant[ \t]*:?[ \t]*)?\**"
@@ -403,10 +521,12 @@ _REACT_LEAD = r"^[ \t>#-]*(?:\d{1,3}[.)][ \t]*)?(?:assistant[ \t]*:?[ \t]*)?\**"
 _STEP = r"(?:[ \t]*\d{1,3})?"
 """An optional step number: ``Action 2:``."""
 _REACT_ACTION = re.compile(
-    _REACT_LEAD + r"(?:action|actioncode)" + _STEP + r"\**[ \t]*:\**[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE
+    _REACT_LEAD + r"(?:action|actioncode|✿function✿)" + _STEP + r"\**[ \t]*:\**[ \t]*(.*)$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _REACT_INPUT = re.compile(
-    _REACT_LEAD + r"action[ \t_]*input" + _STEP + r"\**[ \t]*:\**[ \t]*", re.IGNORECASE | re.MULTILINE
+    _REACT_LEAD + r"(?:action[ \t_]*input|✿args✿)" + _STEP + r"\**[ \t]*:\**[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
 )
 _REACT_INPUT_ALIAS = re.compile(
     _REACT_LEAD + r"(?:input|parameters|arguments|params|args)\**[ \t]*:\**[ \t]*",
@@ -414,7 +534,10 @@ _REACT_INPUT_ALIAS = re.compile(
 )
 """Read only when the Action's block has no ``Action Input``."""
 _REACT_STOP = re.compile(
-    _REACT_LEAD + r"(?:observation|thought|action|actioncode|final[ \t]*answer)" + _STEP + r"\**[ \t]*:",
+    _REACT_LEAD
+    + r"(?:observation|thought|action|actioncode|final[ \t]*answer|✿result✿|✿return✿|✿function✿)"
+    + _STEP
+    + r"\**[ \t]*:",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -443,6 +566,8 @@ def _react_input(segment: str) -> tuple[dict, bool]:
 
 
 _ACTION_NAME = re.compile(r"[`*]{0,3}([A-Za-z_][\w.\-]{0,255})(?:\(\))?[`*]{0,3}[ \t]*[.,;]?")
+_ACTION_BRACKET = re.compile(r"[`*]{0,3}([A-Za-z_][\w.\-]{0,255})\[(.{0,2000})\][`*]{0,3}[ \t]*[.,;]?")
+"""The ReAct paper's ``Action: Search[query]``: the tool and its one positional argument."""
 _NULL_ACTIONS = frozenset("none null nil n/a na nothing no noop no_action no-action no_tool".split())
 
 
@@ -457,19 +582,22 @@ def _action_name(value: str) -> str | None:
     whole = _ACTION_NAME.fullmatch(value.strip())
     if whole is not None:
         name = whole.group(1)
-        return None if name.lower() in _NULL_ACTIONS else clean_name(name)
+        return None if name.lower() in _NULL_ACTIONS else clean_name(without_namespace(name))
     first = _ACTION_NAME.match(value.strip())
     if first is not None and _IDENTIFIER_SHAPED.fullmatch(first.group(1)):
-        return clean_name(first.group(1))
+        return clean_name(without_namespace(first.group(1)))
     return None
 
 
-@VARIANTS.register("react")
-def react(text: str) -> list[ParsedCall]:
+@variant("react")
+def read_react(text: str) -> list[Found]:
     """``Action: X`` + ``Action Input: {json}`` (RoTBench, ToolEyes, ToolAlpaca), also the
-    ``ActionCode:`` alias and markdown-bold labels; one call per Action line."""
-    calls: list[ParsedCall] = []
-    if "action" not in text.lower():
+    ``ActionCode:`` alias, markdown-bold labels, Qwen-Agent's ``✿FUNCTION✿:``/``✿ARGS✿:`` and the
+    ReAct paper's ``Action: Search[query]`` (a positional argument: unreadable as keywords); one
+    call per Action line."""
+    found: list[Found] = []
+    lowered = text.lower()
+    if "action" not in lowered and "✿" not in text:
         return []
     for m in list(islice(_REACT_ACTION.finditer(text), MAX_CALLS)):
         after = m.end()
@@ -480,25 +608,37 @@ def react(text: str) -> list[ParsedCall]:
         # `Action: f(a=1)` carries its arguments inline; a bare `f()` defers to an Action Input
         inline = _calls_from_expression(raw_name.strip("`")) if raw_name.endswith(")") else []
         if inline and (inline[0].arguments or inp is None):
-            calls.append(inline[0])
+            found.append(Found(m.start(), m.end(), [inline[0]]))
             continue
         if raw_name.startswith(("```", "{", "[")):
             # Command-R's `Action: ```json [{"tool_name": ...}]````: the calls are in the body
             body = strip_code_fences(text[m.start(1) : block_end])
-            for value in json_values(body, keys=_CALL_KEY, max_attempts=16):
-                calls.extend(calls_from_json(value))
+            calls = [
+                c
+                for value in json_values(body, keys=_CALL_KEY, max_attempts=16)
+                for c in calls_from_json(value)
+            ]
+            if calls:
+                found.append(Found(m.start(), block_end, calls))
+            continue
+        bracket = _ACTION_BRACKET.fullmatch(raw_name) if inp is None and raw_name.endswith("]") else None
+        if bracket is not None:
+            name = clean_name(bracket.group(1))
+            if name is not None and name.lower() not in _NULL_ACTIONS:
+                found.append(Found(m.start(), m.end(), [ParsedCall(name, {}, not bracket.group(2).strip())]))
             continue
         name = _action_name(raw_name)
         if name is None:
             continue
+        end = m.end()
         if inp is not None:
             nxt = _REACT_STOP.search(text, inp.end())
-            segment = text[inp.end() : nxt.start() if nxt else len(text)]
-            arguments, ok = _react_input(segment)
+            end = nxt.start() if nxt else len(text)
+            arguments, ok = _react_input(text[inp.end() : end])
         else:
             arguments, ok = {}, True
-        calls.append(ParsedCall(name, arguments, ok))
-    return calls
+        found.append(Found(m.start(), len(text[:end].rstrip()), [ParsedCall(name, arguments, ok)]))
+    return found
 
 
 _TA_FUNCTION = re.compile(
@@ -508,63 +648,20 @@ _TA_PARAMS = re.compile(
     r"^[ \t>-]*\**(?:parameters|arguments|args|params|input)\**[ \t]*:\**[ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )
-_COLON_BRACE = re.compile(r":[ \t]*\{")
+_LABEL_LINE = re.compile(r"^[ \t>*`-]*([A-Za-z_][\w.\-]{0,255})[`*]{0,2}[ \t]*:[ \t]*(?=\{)", re.MULTILINE)
+"""ToolAlpaca's ``func_name: {json}``: the label is the whole text before the colon on its line."""
+_IDENTIFIER_SHAPED = re.compile(r"[\w\-]*(?:[_.]|[a-z][A-Z])[\w.\-]*")
+"""A name that cannot be a plain word (``get_weather``, ``getWeather``, ``a.b``): needed when lines
+stand between it and its JSON."""
+_QUERY_MARK = re.compile(r"(?<=[\w.\-])\?(?=[^\s?#&=]+=)")
+_QUERY_TAIL = re.compile(r"[^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*")
 _REVERSED_LABEL = re.compile(r"[\w.\-]{1,256}")
 _LABEL_START = re.compile(r"[A-Za-z_]")
 
 
-def _labels_before_objects(text: str) -> Iterator[tuple[str, int]]:
-    """``(label, index of "{")`` for each ``label: {`` (the label at a line start or after
-    whitespace, a backtick, ``*`` or ``>``); found from the ``: {`` with one bounded look back."""
-    for m in islice(_COLON_BRACE.finditer(text), 4 * MAX_ATTEMPTS):
-        end = m.start()
-        while end > 0 and text[end - 1] in " \t":
-            end -= 1
-        if end == 0 or not (text[end - 1].isalnum() or text[end - 1] in "_.-"):
-            continue
-        found = _REVERSED_LABEL.match(text[max(0, end - 257) : end][::-1])
-        if found is None:
-            continue
-        label = found.group()[::-1]
-        start = end - len(label)
-        if _LABEL_START.match(label) and (start == 0 or text[start - 1] in " \t\r\n`*>"):
-            yield label, m.end() - 1
-
-
-_NATIVE_NAME_JSON = re.compile(
-    r"^[ \t]*(?:[A-Za-z]{1,20}[ \t]+to=(?:functions\.)?|function=)?`?([A-Za-z_][\w.\-]{0,255})`?[ \t]*\n"
-    r"((?:[ \t]*(?:json)?[ \t]*\n){0,3})[ \t]*(?=\{)",
-    re.MULTILINE,
-)
-"""A model's native ``name\\n{json}`` form: a line holding only the tool name (or gpt-oss's
-``commentary to=functions.name``), its arguments below; between them at most a few blank lines (a
-dropped fence marker, a control token) or a ``json`` label line."""
-_IDENTIFIER_SHAPED = re.compile(r"[\w\-]*(?:[_.]|[a-z][A-Z])[\w.\-]*")
-"""A name that cannot be a plain word (``get_weather``, ``getWeather``, ``a.b``): needed when lines
-stand between it and its JSON."""
-_LANGUAGE_LABELS = frozenset(
-    {
-        "json",
-        "python",
-        "jsonc",
-        "js",
-        "javascript",
-        "text",
-        "output",
-        "input",
-        "request",
-        "query",
-        "payload",
-        "schema",
-    }
-)
-_QUERY_MARK = re.compile(r"(?<=[\w.\-])\?(?=[^\s?#&=]+=)")
-_QUERY_TAIL = re.compile(r"[^\s?#&=]+=[^\s&#]*(?:&[^\s?#&=]+=[^\s&#]*)*")
-
-
-def _query_strings(text: str) -> Iterator[tuple[str, str]]:
-    """``(name, query)`` for each ``fn?p1=v1&p2=v2`` whose name starts the text or follows
-    whitespace, a quote, a backtick or ``(``; found from the ``?`` with one bounded look back."""
+def _query_strings(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """``(start, end, name, query)`` for each ``fn?p1=v1&p2=v2`` whose name starts the text or
+    follows whitespace, a quote, a backtick or ``(``; found from the ``?`` with one bounded look back."""
     for m in islice(_QUERY_MARK.finditer(text), 4 * MAX_ATTEMPTS):
         end = m.start()
         found = _REVERSED_LABEL.match(text[max(0, end - 257) : end][::-1])
@@ -576,7 +673,7 @@ def _query_strings(text: str) -> Iterator[tuple[str, str]]:
             continue
         tail = _QUERY_TAIL.match(text, m.end())
         if tail is not None:
-            yield name, tail.group()
+            yield start, tail.end(), name, tail.group()
 
 
 _RESERVED_LABELS = frozenset(
@@ -617,15 +714,18 @@ def _pairs(body: str) -> dict[str, str]:
     return {k.strip().strip("\"'`"): v.strip().strip("\"'`") for k, v in pairs if k.strip()}
 
 
-@VARIANTS.register("toolalpaca")
-def toolalpaca(text: str) -> list[ParsedCall]:
-    """ToolAlpaca's ad-hoc forms: ``Function: X`` + ``Parameters: Y``; ``func_name: {json}``; the
-    native ``func_name\\n{json}``; and an inline query string ``fn?p1=v1&p2=v2``.
+@variant("toolalpaca")
+def read_toolalpaca(text: str) -> list[Found]:
+    """ToolAlpaca's ad-hoc forms (read only for the ToolAlpaca source, ``dispatch``):
+    ``Function: X`` + ``Parameters: Y``; ``func_name: {json}`` with the label alone before the
+    colon on its line; and an inline query string ``fn?p1=v1&p2=v2``.
 
-    >>> toolalpaca('get_weather\\n{"city": "Paris"}')[0].to_json()
-    {'name': 'get_weather', 'arguments': {'city': 'Paris'}}
+    >>> [c.to_json() for f in read_toolalpaca('get_weather: {"city": "Paris"}') for c in f.calls]
+    [{'name': 'get_weather', 'arguments': {'city': 'Paris'}}]
+    >>> read_toolalpaca('Current conditions: {"temp": 20}')   # the label is not the whole line start
+    []
     """
-    calls: list[ParsedCall] = []
+    found: list[Found] = []
     lowered = text.lower()
     matches = _TA_FUNCTION.finditer(text) if "function" in lowered else iter(())
     for m in list(islice(matches, MAX_CALLS)):
@@ -634,93 +734,202 @@ def toolalpaca(text: str) -> list[ParsedCall]:
             continue
         params = _TA_PARAMS.search(text, m.end())
         nxt = _TA_FUNCTION.search(text, m.end())
+        end = m.end()
         if params is not None and (nxt is None or params.start() < nxt.start()):
             end = nxt.start() if nxt else len(text)
             arguments, ok = _loose_arguments(text[params.end() : end])
         else:
             arguments, ok = {}, True
-        calls.append(ParsedCall(name, arguments, ok))
-    if calls:
-        return calls
-    for name, after in islice(_labels_before_objects(text), MAX_ATTEMPTS):
+        found.append(Found(m.start(), len(text[:end].rstrip()), [ParsedCall(name, arguments, ok)]))
+    if found:
+        return found
+    for m in islice(_LABEL_LINE.finditer(text) if "{" in text else iter(()), MAX_ATTEMPTS):
+        name = m.group(1)
         if name.lower() in _RESERVED_LABELS or name.lower() in NAME_KEYS + ARGUMENT_KEYS:
             continue
-        found = json_at(text, after)
-        if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
-            calls.append(ParsedCall(name, found[0]))
-        if len(calls) >= MAX_CALLS:
+        value = json_at(text, m.end())
+        if value is not None and isinstance(value[0], dict) and not _is_call_object(value[0]):
+            found.append(Found(m.start(), value[1], [ParsedCall(name, value[0])]))
+        if len(found) >= MAX_CALLS:
             break
-    if calls:
-        return calls
-    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if "{" in text and "\n" in text else ():
-        name = m.group(1)
-        if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
-            continue
-        if m.group(2) and not _IDENTIFIER_SHAPED.fullmatch(name):
-            continue
-        found = json_at(text, m.end())
-        if found is not None and isinstance(found[0], dict) and not _is_call_object(found[0]):
-            calls.append(ParsedCall(name, found[0]))
-        if len(calls) >= MAX_CALLS:
-            break
-    if calls:
-        return calls
+    if found:
+        return found
     queries = _query_strings(text) if "?" in text and "=" in text else iter(())
-    for name, query in list(islice(queries, MAX_CALLS)):
+    for start, end, name, query in list(islice(queries, MAX_CALLS)):
         query = query.rstrip("`'\").,;")
         try:
             pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=256)
         except ValueError:
             continue
         if pairs:
-            calls.append(ParsedCall(name, dict(pairs)))
-    return calls
+            found.append(Found(start, end, [ParsedCall(name, dict(pairs))]))
+    return found
 
 
 _CALL_KEY = re.compile(
-    r"""["'](?:name|function|tool|func_name|tool_name|action|tool_calls)["']""", re.IGNORECASE
+    r"""["'](?:name|function|tool|func_name|tool_name|action|recipient_name|tool_calls|tool_uses)["']""",
+    re.IGNORECASE,
 )
 """A quoted name (or ``tool_calls``) key: a call object holds one near its start."""
 _LOOSE_CALL_KEY = re.compile(
     r"""(?:["']|\b)(?:name|function|tool|func_name|tool_name|action|tool_calls)["']?[ \t]*:""", re.IGNORECASE
 )
 """The same key in a Python-dict spelling (``{'name': ...}``, ``{name: ...}``)."""
+_NATIVE_NAME_JSON = re.compile(
+    r"^[ \t]*(?:[A-Za-z]{1,20}[ \t]+to=(?:functions\.)?|function=|functions\.)?`?([A-Za-z_][\w.\-]{0,255})`?"
+    r"(?::\d{1,3})?[ \t]*\n((?:[ \t]*(?:json)?[ \t]*\n){0,3})[ \t]*(?=\{)",
+    re.MULTILINE,
+)
+"""A model's native ``name\\n{json}`` form: a line holding only the tool name (gpt-oss's
+``commentary to=functions.name``, Kimi-K2's ``functions.name:0``), its arguments below; between
+them at most a few blank lines (a dropped fence marker, a control token) or a ``json`` label line.
+With control tokens read as line breaks this is also Mistral's ``[TOOL_CALLS]f[ARGS]{json}``,
+Functionary's ``>>>f\\n{json}`` and DeepSeek-V3's ``<｜tool▁sep｜>f``."""
+_LANGUAGE_LABELS = frozenset(
+    {
+        "json",
+        "python",
+        "jsonc",
+        "js",
+        "javascript",
+        "text",
+        "output",
+        "input",
+        "request",
+        "query",
+        "payload",
+        "schema",
+    }
+)
+_CUT_JSON_CALL = re.compile(
+    r"""\{\s*["'](?:name|function|tool_name|recipient_name)["']\s*:\s*["']([^"'\n]{1,256})["']\s*,"""
+)
+"""The start of a call object whose JSON the text ends inside (cut off by the token limit)."""
+MAX_CUT_CHECKS = 4
+_SCHEMA_KEY = re.compile(r"""["'](?:description|properties|required)["'][ \t]*:""")
+"""A key of a tool's schema: a cut-off object holding one is a schema echoed back, not a call."""
 
 
-@VARIANTS.register("json_blob")
-def json_blob(text: str) -> list[ParsedCall]:
-    """JSON objects/lists with name and argument aliases anywhere in the text (also OpenAI
-    function-calling ``tool_calls`` lists); Python-dict spellings with single quotes too."""
-    calls: list[ParsedCall] = []
-    if not _CALL_KEY.search(text):
-        return []
-    for start, value in json_spans(text, keys=_CALL_KEY):
-        found = calls_from_json(value)
-        if found and not quoted_at(text, start):  # `I tried {...} but it timed out.` is a mention
-            calls.extend(found)
-        if len(calls) >= MAX_CALLS:
-            return calls[:MAX_CALLS]
-    if calls or not _LOOSE_CALL_KEY.search(text):
-        return calls
-    pos, budget = 0, PARSE_BUDGET
-    for start, segment in segments(text, "{", limit=64):
-        if start < pos:
+def _native_forms(text: str) -> list[Found]:
+    found: list[Found] = []
+    for m in list(_NATIVE_NAME_JSON.finditer(text))[:MAX_ATTEMPTS] if "{" in text and "\n" in text else ():
+        name = m.group(1)
+        if name.lower() in _RESERVED_LABELS or name.lower() in _LANGUAGE_LABELS:
             continue
-        budget -= len(segment)
-        if budget < 0:
+        if m.group(2) and not _IDENTIFIER_SHAPED.fullmatch(name):
+            continue
+        value = json_at(text, m.end())
+        if value is not None and isinstance(value[0], dict) and not _is_call_object(value[0]):
+            found.append(Found(m.start(), value[1], [ParsedCall(without_namespace(name), value[0])]))
+        elif value is None and unclosed_to_end(text, m.end()):  # cut off: made, arguments unreadable
+            found.append(
+                Found(m.start(), len(text), [ParsedCall(without_namespace(name), {}, False)], cut=True)
+            )
+        if len(found) >= MAX_CALLS:
             break
-        value = structured_value(segment)
-        if isinstance(value, dict):
-            found = calls_from_json(value)
-            if found:
-                if not quoted_at(text, start):
-                    calls.extend(found)
-                pos = start + len(segment)
-    return calls[:MAX_CALLS]
+    return found
 
 
-@VARIANTS.register("python_call")
-def python_call(text: str) -> list[ParsedCall]:
-    """Bare Python calls that stand alone as statements (the fallback for raw-Python outputs; a
-    call inside a sentence is a mention, see ``standing``)."""
-    return standalone_calls(text)
+def _cut_objects(text: str, after: int) -> list[Found]:
+    """A call object the text ends inside, after position ``after`` (nothing decoded past it)."""
+    found: list[Found] = []
+    tail_from = max(after, len(text) - 20_000)
+    for m in list(islice(_CUT_JSON_CALL.finditer(text, tail_from), 64))[-MAX_CUT_CHECKS:]:
+        if unclosed_to_end(text, m.start()) and not _SCHEMA_KEY.search(text, m.start()):
+            name = clean_name(m.group(1), spaces=True)
+            if name is not None:
+                found.append(
+                    Found(m.start(), len(text), [ParsedCall(without_namespace(name), {}, False)], cut=True)
+                )
+            break
+    return found
+
+
+_NAME_KEYED = re.compile(
+    r"""^[ \t>*`-]*(?:\[[ \t\n]*)?\{[ \t\n]*["'][A-Za-z_][\w.]{0,255}["'][ \t]*:[ \t\n]*\{""", re.MULTILINE
+)
+"""A line opening BFCL's possible-answer layout ``[{"func.name": {"a": 1}}, ...]``."""
+
+
+def _name_keyed(text: str) -> list[Found]:
+    """Calls written in BFCL's possible-answer layout: a list (or one object) of single-key objects
+    mapping a tool name to its arguments, standing on its own lines.
+
+    >>> [c.to_json() for f in _name_keyed("[{'t_test': {'alpha': 0.05}}]") for c in f.calls]
+    [{'name': 't_test', 'arguments': {'alpha': 0.05}}]
+    """
+    found: list[Found] = []
+    for m in islice(_NAME_KEYED.finditer(text), MAX_CALLS):
+        opener = m.start() + len(m.group()) - len(m.group().lstrip(" \t>*`-"))
+        segment = balanced(text, opener, max_len=20_000)
+        value = structured_value(segment) if segment is not None else NOT_A_LITERAL
+        items = value if isinstance(value, list) else [value]
+        calls: list[ParsedCall] = []
+        for item in items[:MAX_CALLS]:
+            if not (isinstance(item, dict) and len(item) == 1):
+                calls = []
+                break
+            ((key, arguments),) = item.items()
+            name = (
+                clean_name(key) if isinstance(arguments, dict) and _IDENTIFIER_SHAPED.fullmatch(key) else None
+            )
+            if name is None:
+                calls = []
+                break
+            calls.append(ParsedCall(name, arguments))
+        if calls and segment is not None:
+            found.append(Found(opener, opener + len(segment), calls))
+    return found
+
+
+@variant("json_blob")
+def read_json_blob(text: str) -> list[Found]:
+    """JSON objects/lists with name and argument aliases anywhere in the text (also OpenAI
+    function-calling ``tool_calls`` lists and leaked ``multi_tool_use.parallel`` ``tool_uses``);
+    Python-dict spellings with single quotes; a model's native ``name`` line followed by its JSON
+    arguments; BFCL's possible-answer layout ``[{"func": {args}}]``; and a call object cut off by
+    the token limit (its name written)."""
+    found: list[Found] = []
+    last_end = 0
+    if _CALL_KEY.search(text):
+        for start, end, value in json_spans(text, keys=_CALL_KEY):
+            calls = calls_from_json(value)
+            if calls:
+                found.append(Found(start, end, calls))
+                last_end = end
+            if len(found) >= MAX_CALLS:
+                return found
+        if "{" in text[last_end:]:
+            found.extend(_cut_objects(text, last_end))
+    if not found and _LOOSE_CALL_KEY.search(text):
+        pos, budget = 0, PARSE_BUDGET
+        for start, segment in segments(text, "{", limit=64):
+            if start < pos:
+                continue
+            budget -= len(segment)
+            if budget < 0:
+                break
+            value = structured_value(segment)
+            if isinstance(value, dict):
+                calls = calls_from_json(value)
+                if calls:
+                    found.append(Found(start, start + len(segment), calls))
+                    pos = start + len(segment)
+    if not found:
+        found = _native_forms(text)
+    if not found and "{" in text:
+        found = _name_keyed(text)
+    return found
+
+
+variant("python_call")(read_bfcl_ast)
+"""Appendix I's "bare Python" variant reads what ``bfcl_ast`` reads (calls standing alone as
+statements): the same reader, so ``dispatch`` does not read a text with it twice."""
+
+
+bfcl_ast = VARIANTS.get("bfcl_ast")
+tool_call_xml = VARIANTS.get("tool_call_xml")
+react = VARIANTS.get("react")
+toolalpaca = VARIANTS.get("toolalpaca")
+json_blob = VARIANTS.get("json_blob")
+python_call = VARIANTS.get("python_call")

@@ -12,14 +12,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-SCORER_VERSION = 7
+SCORER_VERSION = 8
 """Bumped whenever a parsing or scoring rule changes a verdict; stored with every scored run.
 
 2: one rule for "the model made this call" (``parsing.made_calls``): calls mentioned in prose,
 math, example code or give-ups no longer count; tool schemas echoed back are not calls; "wrong" is
 split into ``name_bias`` and ``parameter_mismatch`` (Appendix L); transition records are checked.
 3: a quoted failed call is a mention when its introducer looks back; gcd/lcm keyword calls are tools.
-4: names with spaces inside JSON call objects are tool names ("Search Managers")."""
+4: names with spaces inside JSON call objects are tool names ("Search Managers").
+8 (issue 20): one standing test for every reader (tags, JSON, ReAct, native forms included): its
+introducer and follower decide (conditional, example, template, plan awaiting approval, quoted
+failure); the answer ends at the model's next turn; quoted-call lists, native formats of current
+model families and ``;``-separated calls are read; one truncation policy; ToolAlpaca's ad-hoc
+forms only for ToolAlpaca; BFCL scorer: a parameter the tool schema requires must be given, an
+empty list leaves an optional parameter out, a string where the possible answer holds one
+(docs/scoring.md lists every verdict change against 7 by class)."""
 
 # ``aggregate`` is both a submodule and a function: bind the function now (aggregate.py is light),
 # or the submodule's first import would shadow it.

@@ -2,10 +2,13 @@
 
 - the function name matches exactly, and the output has as many calls as the gold (matched in
   any order);
-- every required parameter is present (a gold list containing ``""`` marks an optional one);
+- every required parameter is present: the possible answer marks an optional one with ``""``
+  (an empty string or an empty list also leaves it out), and a parameter the tool's schema lists
+  as required must be given even so (BFCL's checker enforces both);
 - no parameter outside the possible answer;
-- each value has the declared type (an int is accepted where a float is declared; a bool is never
-  a number) and is among the acceptable values;
+- each value has the declared type (an int is accepted where a float is declared, also inside a
+  list; a bool is never a number; a string where the possible answer holds one: BFCL's
+  "variable" reading) and is among the acceptable values;
 - strings compare after BFCL's standardisation (case, spaces and ``, . / - _ * ^`` ignored);
 - lists compare element-wise (same length and order; a different order must be listed as its
   own acceptable value, as BFCL's possible answers do); a dict value in the possible answer maps
@@ -91,9 +94,16 @@ def bfcl_equal(pred: Any, gold: Any, depth: int = 0) -> bool:
     return pred is None and gold is None
 
 
+def _variable(value: Any, acceptable: list[Any]) -> bool:
+    """BFCL's "variable" reading: where the possible answer holds a string for a parameter declared
+    otherwise (``x=["data['sales']"]`` for an array), a string value is compared as a string."""
+    return isinstance(value, str) and any(isinstance(a, str) and a != OPTIONAL for a in acceptable)
+
+
 def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
-    """``match_arguments`` with BFCL's value check (an ``""`` value fits an optional parameter;
-    otherwise the declared type and one acceptable value), written out as one loop: it runs once
+    """``match_arguments`` with BFCL's value check (an empty value fits an optional parameter
+    unless the tool's schema requires it; otherwise the declared type, or a string where the
+    possible answer holds one, and one acceptable value), written out as one loop: it runs once
     per predicted and gold call pair, and the tools' declared types are read once per call."""
     if call.name != gold.name or not call.arguments_ok:
         return False
@@ -102,23 +112,28 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
     named: list[Tool] | None = None
     props: dict[str, Any] | None = None
     for param, acceptable in expected.items():
-        if param not in pred:
+        value = pred.get(param, OPTIONAL) if param in pred else None
+        if param not in pred or ((value == OPTIONAL or value == []) and is_optional(acceptable)):
             if not is_optional(acceptable):
                 return False
-            continue
-        value = pred[param]
-        if value == OPTIONAL and is_optional(acceptable):
+            if named is None:
+                named = [tool for tool in tools if tool.name == gold.name]
+            if param in pred:
+                continue  # "" or [] for an optional parameter leaves it out (BFCL's checker agrees)
+            if named and all(param in _required(tool) for tool in named):
+                return False  # the tool's schema requires it, whatever the possible answer says
             continue
         if named is None:
             named = [tool for tool in tools if tool.name == gold.name]
-            props = named[0].properties if len(named) == 1 else None
-        if props is not None:  # one tool of that name (no same-name distractor): its declaration
+        if props is None:
+            props = named[0].properties if len(named) == 1 else {}
+        if len(named) == 1:  # one tool of that name (no same-name distractor): its declaration
             node = props.get(param)
             kind = node.get("type") if isinstance(node, dict) else None
             kind = kind if isinstance(kind, str) else None
         else:
             kind = declared_type(named, gold.name, param)
-        if not type_ok(value, kind):
+        if not type_ok(value, kind) and not _variable(value, acceptable):
             return False
         for option in acceptable:
             if option != OPTIONAL and bfcl_equal(value, option):
@@ -126,6 +141,11 @@ def match_call(call: ParsedCall, gold: GoldCall, tools: Sequence[Tool]) -> bool:
         else:
             return False
     return pred.keys() <= expected.keys()  # no parameter outside the possible answer
+
+
+def _required(tool: Tool) -> frozenset[str]:
+    required = tool.parameters.get("required")
+    return frozenset(r for r in required if isinstance(r, str)) if isinstance(required, list) else frozenset()
 
 
 def score_bfcl(calls: Sequence[ParsedCall], answers: Sequence[GoldAnswer], tools: Sequence[Tool]) -> float:

@@ -8,7 +8,8 @@ from the multi-step clean baseline paired by base sample, and each axis's own me
 - ``secure_success`` rows (injection): utility under attack (the gold executed) and the attack
   success rate (the injected instruction followed), AgentDojo's two numbers;
 - ``recovery`` rows: the recovery rate, over the episodes whose call met the fault's error;
-- ``detect`` rows: the re-query and flag rates behind the accuracy;
+- ``detect`` rows: the re-query and flag rates behind the accuracy; on fabricated rows also the
+  share of answers that repeat the fabricated value (``world.verdict.repeats_value``);
 - every row: the Appendix L modes as extended for episodes, and the mean turns per episode.
 
 Every interval comes from ``stats.bootstrap_sums`` with its own stratum name, so it is reproducible
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field
 from robustbench_tc.scoring.aggregate import drop
 from robustbench_tc.stats import bootstrap_sums, percentile_interval
 from robustbench_tc.taxonomy import EPISODE_CLEAN, get_type
+from robustbench_tc.world.spec import Fabrication, parse_spec
 from robustbench_tc.world.verdict import EPISODE_MODES, EpisodeVerdict
 
 
@@ -70,6 +72,10 @@ class AxisScore(BaseModel):
     )
     requeried: Rate | None = None
     flagged: Rate | None = None
+    repeated: Rate | None = Field(
+        default=None,
+        description="Fabricated rows: the final answer repeats the fabricated value (over the episodes that saw it).",
+    )
     mean_steps: float | None = None
     error_modes: dict[str, int] = Field(default_factory=dict)
 
@@ -89,7 +95,7 @@ class RuntimeReport(BaseModel):
         for a in self.axes:
             metrics = []
             for label, rate in (("utility", a.utility), ("ASR", a.attack_success), ("recovery", a.recovery),
-                                ("re-query", a.requeried), ("flag", a.flagged)):  # fmt: skip
+                                ("re-query", a.requeried), ("flag", a.flagged), ("repeat", a.repeated)):  # fmt: skip
                 if rate is not None and rate.value is not None:
                     metrics.append(f"{label} {rate.value:.3f} (n={rate.n})")
             modes = [f"{m} {k}" for m, k in a.error_modes.items() if k and m != "correct"]
@@ -122,6 +128,14 @@ def _paired_drop(
     interval = percentile_interval(diff, level)
     value = float(drop(stacked[1].mean(), stacked[0].mean()))
     return Rate(value=value, half_width=interval.half_width, lo=interval.lo, hi=interval.hi, n=len(axis))
+
+
+def _stored_spec(row: Any) -> Any:
+    """The world spec a ``GoldRow`` (``world``) or a ``Sample`` (``perturbation_metadata``) stores."""
+    spec = getattr(row, "world", None)
+    if spec is None and hasattr(row, "perturbation_metadata"):
+        spec = row.perturbation_metadata.get("world")
+    return spec
 
 
 def runtime_report(
@@ -181,5 +195,7 @@ def runtime_report(
             seen = [v for v in present if v.tampered]
             score.requeried = _rate([float(v.requeried) for v in seen], f"runtime-requery:{config}", *args)
             score.flagged = _rate([float(v.flagged) for v in seen], f"runtime-flag:{config}", *args)
+            if rows and isinstance(parse_spec(_stored_spec(rows[0])), Fabrication):
+                score.repeated = _rate([float(v.repeated) for v in seen], f"runtime-repeat:{config}", *args)
         axes.append(score)
     return RuntimeReport(step_limit=step_limit, world_version=world_version, axes=axes)

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from robustbench_tc.gold import ScoringRow, reward_distractor
-from robustbench_tc.parsing import ParsedCall, parse_tool_calls
+from robustbench_tc.parsing import ParsedCall, parse_tool_calls, with_tool_names
 from robustbench_tc.records import Sample
 from robustbench_tc.scoring.base import SourceScorer
 from robustbench_tc.scoring.error_modes import ErrorMode, classify, ghost_calls
-from robustbench_tc.sources import get_source
+from robustbench_tc.sources import SourceInfo, get_source
 
 
 @dataclass(slots=True)
@@ -44,9 +44,20 @@ def _distractor(sample: ScoringRow | Sample) -> str | None:
     return getattr(sample, "distractor", None)
 
 
+_SCORERS: dict[str, tuple[SourceInfo, SourceScorer]] = {}
+
+
 def scorer_for(source: str) -> SourceScorer:
-    """The strict scorer of a source (its row of the source table names it)."""
-    return get_source(source).scorer_object()
+    """The strict scorer of a source (its row of the source table names it); kept per source
+    while the table holds the same row (a replaced row, even one swapped in by a test, is
+    looked up again)."""
+    row = get_source(source)
+    kept = _SCORERS.get(source)
+    if kept is not None and kept[0] is row:
+        return kept[1]
+    scorer = row.scorer_object()
+    _SCORERS[source] = (row, scorer)
+    return scorer
 
 
 def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
@@ -54,6 +65,8 @@ def score_sample(sample: ScoringRow | Sample, raw_output: str) -> SampleScore:
     scorer = scorer_for(sample.source)
     raw = raw_output if isinstance(raw_output, str) else ""
     calls = parse_tool_calls(raw, sample.source)
+    if calls and any(c.written is not None for c in calls):  # a namespace the tools may carry
+        calls = with_tool_names(calls, [t.name for t in sample.tools])
     correct = float(scorer.score(calls, sample.golden_answers, sample.tools))
     correct = min(1.0, max(0.0, correct))
     mode = classify(

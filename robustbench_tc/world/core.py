@@ -121,6 +121,8 @@ class ToolWorld:
     spec: Spec | None = None
     strict_schema: bool = True
     """Check required parameters and types (training rows without schemas pass False)."""
+    open_registry: bool = False
+    """Serve any tool name as a tool without a schema (a training row whose tools are unknown)."""
     history: list[list[Any]] = field(default_factory=list)
     results: list[ToolResult] = field(default_factory=list)
     _faulted: bool = False
@@ -174,6 +176,8 @@ class ToolWorld:
     def _answer_one(self, call: ParsedCall) -> ToolResult:
         self.history.append([call.name, call.arguments if call.arguments_ok else None])
         tool = self._tools.get(call.name)
+        if tool is None and self.open_registry:
+            tool = Tool(name=call.name)
         if tool is None:
             names = ", ".join(n for n in self._tools if n not in self._meta)
             return self._error(

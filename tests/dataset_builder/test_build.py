@@ -16,8 +16,15 @@ from dataset_builder.build import BuildError, build_dataset
 from dataset_builder.pins import PINS
 from robustbench_tc.dataset import config_path, dataset_fingerprint, load_samples
 from robustbench_tc.gold import GOLD_INDEX, gold_index_path, read_gold_index
-from robustbench_tc.records import ROW_FEATURES
-from robustbench_tc.taxonomy import CLEAN, TRANSITION_ERRORS, config_names, static_types
+from robustbench_tc.records import ROW_FEATURES, Sample
+from robustbench_tc.taxonomy import (
+    CLEAN,
+    RUNTIME_CONFIG_NAMES,
+    TRANSITION_ERRORS,
+    config_names,
+    static_types,
+)
+from robustbench_tc.world.spec import parse_spec
 from tests.support.requires import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,6 +124,27 @@ def test_load_dataset_reads_a_config_by_path(built_dataset, hf_offline, config):
     assert data.num_rows == 199
     assert list(data.features) == list(ROW_FEATURES)
     assert set(data["perturbation"]) == {config}
+
+
+def test_load_dataset_reads_every_runtime_config(built_dataset, hf_offline):
+    """Beyond the paper: each runtime config loads with the same features, row for row as the
+    project's own reader, and every row's world spec (its fault) survives the round trip."""
+    from datasets import load_dataset
+
+    for config in RUNTIME_CONFIG_NAMES:
+        data = load_dataset(str(built_dataset), config, split="test")
+        ours = load_samples(built_dataset, [config])[config]
+        assert list(data.features) == list(ROW_FEATURES)
+        assert data.num_rows == len(ours) and set(data["perturbation"]) == {config}
+        assert data["id"] == [s.id for s in ours]
+        first = Sample.from_row(data[0])
+        assert first == ours[0]
+        meta = first.perturbation_metadata
+        assert meta.get("axis") or config == "episode_clean", config
+        if config == "context_pressure":  # the fault is the history itself; its size is recorded
+            assert meta["history_chars"] > 0
+        elif config != "episode_clean":
+            assert parse_spec(meta["world"]) is not None, config
 
 
 def test_load_dataset_by_folder_name_in_the_cwd(built_dataset, hf_offline, monkeypatch):

@@ -7,7 +7,9 @@ The transition test compares with what the two-pass harness wrote before it beca
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,14 +19,16 @@ from eval_harness.runner import RunOptions, run_eval
 from robustbench_tc.dataset import config_path, load_samples
 from robustbench_tc.predictions import read_predictions
 from robustbench_tc.records import Sample
+from robustbench_tc.sources import META_TOOLS
 from robustbench_tc.taxonomy import RUNTIME_CONFIG_NAMES, get_type
-from robustbench_tc.testing.mini_dataset import mini_samples, write_mini_dataset
+from robustbench_tc.testing.mini_dataset import mini_samples, score_file, write_mini_dataset
 from robustbench_tc.world.axes import build_runtime_configs
 from robustbench_tc.world.core import WORLD_VERSION
 from robustbench_tc.world.episode import Episode
 from robustbench_tc.world.verdict import judge
 from tests.eval_harness.agent_backend import AgentBackend
 from tests.eval_harness.fake_backend import FakeBackend
+from tests.eval_harness.test_openai_backend import Reply, Scripted, completion, run, serve  # noqa: F401
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "two_pass_snapshot.json").read_text(encoding="utf-8"))
 
@@ -157,3 +161,54 @@ def _crash_after(generate, n: int):  # type: ignore[no-untyped-def]
         return generate(requests)
 
     return wrapped
+
+
+def test_episodes_through_the_openai_backend(
+    runtime_dataset: tuple[Path, list[Sample]],
+    tmp_path: Path,
+    serve: Callable[..., Scripted],  # noqa: F811 (the fixture, imported above)
+) -> None:
+    """A real HTTP server in the OpenAI Chat Completions format (structured ``tool_calls`` with
+    ids): every later turn carries the earlier assistant turns with their calls and one ``tool``
+    message per call, answered by id with the world's text; the file replays on the scorer."""
+    dataset, rows = runtime_dataset
+
+    def episode(body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The episode's own turns (a context-pressure history holds earlier text turns before them)."""
+        messages = body["messages"]
+        start = next((i for i, m in enumerate(messages) if m.get("tool_calls")), len(messages))
+        return messages[start:]
+
+    def script(body: dict[str, Any], n: int) -> Reply:
+        turn = sum(m["role"] == "assistant" for m in episode(body))
+        # the source's meta-tools (finish, ask_to_user) get no tool message: a turn that mixes one
+        # with real calls goes back as text (conversation.episode_messages), not what this test is about
+        names = [t["function"]["name"] for t in body["tools"] if t["function"]["name"] not in META_TOOLS]
+        if turn == 0:
+            calls = [(names[0], "{}")]
+        elif turn == 1:
+            calls = [(names[-1], "{}"), (names[0], '{"q": "x"}')]
+        else:
+            return 200, {}, completion("Done."), 0.0
+        reply = completion("", calls)
+        for i, call in enumerate(reply["choices"][0]["message"]["tool_calls"]):
+            call["id"] = f"call_{n}_{i}"  # unique per response, as real servers give them
+        return 200, {}, reply, 0.0
+
+    state = serve(script)
+    records, _ = run(dataset, tmp_path / "p.jsonl", state, configs=tuple(RUNTIME_CONFIG_NAMES))
+    assert {r.key for r in records} == {r.key for r in rows}
+    full = [r for r in records if len(r.trajectory or []) == 3]
+    assert full, [len(r.trajectory or []) for r in records]
+    third = [episode(b) for b in state.bodies if sum(m["role"] == "assistant" for m in episode(b)) == 2]
+    sent = set()
+    for turns in third:
+        tools = [m for m in turns if m["role"] == "tool"]
+        asked = [c["id"] for m in turns if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+        assert [m.get("tool_call_id") for m in tools] == asked  # every call answered, by its id, in order
+        sent.add(tuple(m["content"] for m in tools))
+    # what the server was sent is what each record holds (identical chats are generated once)
+    held = {tuple(o for step in r.trajectory[:2] for o in step.observations) for r in full}  # type: ignore[index]
+    assert sent == held and all(len(t) == 3 for t in held)
+    report = score_file(dataset, list(RUNTIME_CONFIG_NAMES), tmp_path / "p.jsonl")  # replays every record
+    assert report.runtime is not None  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import tokenize
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from robustbench_tc.records import Sample
 from robustbench_tc.scoring import scorer_for
-from robustbench_tc.sources import PAPER_ORDER, get_source, source_names, sources
+from robustbench_tc.sources import PAPER_ORDER, SOURCES, get_source, source_names, sources
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ["robustbench_tc", "dataset_builder", "eval_harness", "space", "train", "leaderboard_seed"]
@@ -57,6 +58,19 @@ def test_every_row_is_complete(name):
     assert scorer_for(name).source == name
     assert sorted(info.parser_order) == sorted(PAPER_ORDER) and info.parser_order[0] in info.first_variants
     assert "{error}" in info.observation_turn[1] and info.paper_clean > 0
+
+
+def test_scorer_for_follows_a_replaced_row(monkeypatch):
+    """The scorer is kept per source only while the table holds the same row (board rescore
+    after a rule change, and tests that swap a row in, must see the new scorer)."""
+    original = scorer_for("tooleyes")
+    changed = dataclasses.replace(original, score=lambda calls, answers, tools: 0.5)
+    monkeypatch.setitem(
+        SOURCES._items, "tooleyes", dataclasses.replace(get_source("tooleyes"), scorer=changed)
+    )
+    assert scorer_for("tooleyes") is changed
+    monkeypatch.undo()
+    assert scorer_for("tooleyes") is original
 
 
 def test_the_paper_counts_add_up():

@@ -81,3 +81,42 @@ def test_serve_refuses_a_corrupt_database_and_keeps_it(
     err = capsys.readouterr().err
     assert fragment in err and str(db) in err, err
     assert db.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        (["--local-model", "org/m"], "--local-model takes ID=PATH"),
+        (["--local-model", "=/x"], "--local-model takes ID=PATH"),
+        (["--max-tokens", "0"], "--max-tokens must be at least 1"),
+        (["--max-requests", "0"], "--max-requests must be at least 1"),
+        (["--n-boot", "0"], "--n-boot must be at least 1"),
+    ],
+)
+def test_worker_user_errors_exit_2(extra, fragment, tmp_path: Path, capsys):
+    from robustbench_tc.testing.mini_dataset import write_mini_dataset
+
+    dataset = write_mini_dataset(tmp_path / "ds")
+    assert (
+        main(["board", "worker", "--db", str(tmp_path / "b.sqlite"), "--dataset", str(dataset), *extra]) == 2
+    )
+    assert fragment in capsys.readouterr().err
+
+
+def test_worker_with_an_empty_queue_stops_at_once(tmp_path: Path, built_dataset: Path, capsys):
+    args = ["board", "worker", "--db", str(tmp_path / "b.sqlite"), "--dataset", str(built_dataset), "--once"]
+    assert main(args) == 0
+    assert "0 verified, 0 failed" in capsys.readouterr().out
+
+
+def test_worker_stores_a_failed_request_with_its_reason(tmp_path: Path, built_dataset: Path, capsys):
+    from space.queue import SqliteQueue
+    from space.store import Store
+
+    db = tmp_path / "b.sqlite"
+    SqliteQueue(Store(db)).file("org/not-here", "main", "prompt", None)
+    args = ["board", "worker", "--db", str(db), "--dataset", str(built_dataset), "--once",
+            "--local-model", f"org/not-here={tmp_path / 'missing.gguf'}"]  # fmt: skip
+    assert main(args) == 1
+    (request,) = SqliteQueue(Store(db)).list()
+    assert request.status == "failed" and "no such file or folder" in request.error

@@ -122,3 +122,45 @@ def test_a_restart_with_a_new_scorer_rescores_and_re_mirrors(
         gzip.decompress((hub._folder("org/board-results") / hub.commits[-1][1][0]).read_bytes())
     )
     assert mirrored["run"]["scorer_version"] == old_version + 1 and len(mirrored["history"]) == 1
+
+
+def test_a_workers_verified_row_reaches_the_space_through_the_hub(
+    built_dataset, hub: LocalHub, tmp_path: Path
+):
+    """The Space files the request in the private requests repo; a worker on another machine (its
+    own database) claims it, runs the real harness (the tiny model, transformers) on a served
+    subset, stores the verified row and mirrors it; the Space's next page load pulls it."""
+    import sys
+
+    from robustbench_tc.testing.tiny_model import build_tiny_model
+    from space.app import pull_from_hub, request_handler
+    from space.config import BoardConfig
+    from space.worker import WorkerConfig, work_once
+    from tests.space.helpers import write_subset
+
+    subset = write_subset(built_dataset, tmp_path / "subset")
+    repos = {"sync_repo": "org/results", "queue_repo": "org/requests", "n_boot": 200, "hub_pull_s": 0.0}
+    space = create_board(BoardConfig(dataset_dir=subset, db_path=tmp_path / "space.sqlite", **repos),
+                         sync_api_factory=hub.api)  # fmt: skip
+    status = request_handler(space, "org/tiny-model", "main", "fc", LOCAL, None)
+    assert status.startswith("Filed as request #1"), status
+    assert hub.repos["org/requests"]["private"] is True
+
+    worker = create_board(BoardConfig(dataset_dir=subset, db_path=tmp_path / "worker.sqlite", **repos),
+                          sync_api_factory=hub.api)  # fmt: skip
+    model = build_tiny_model(tmp_path / "tiny")
+    cfg = WorkerConfig(dataset_dir=subset, work_dir=tmp_path / "work", backend="transformers", python=sys.executable,
+                       max_tokens=8, local_models={"org/tiny-model": str(model)}, name="gpu-box")  # fmt: skip
+    result = work_once(worker.queue, worker.submitter, cfg, log=lambda _: None)
+    assert result is not None and result.status == "finished", result
+    worker.sync.wait(60)
+
+    assert space.store.count_runs("submission") == 0
+    pull_from_hub(space, wait=True)
+    (run,) = [r for r in space.store.runs() if r.origin == "submission"]
+    assert run.model == "org/tiny-model" and run.metadata["verified"]["worker"] == "gpu-box"
+    assert run.metadata["verified"]["engine"] == "transformers" and run.metadata["mode"] == "fc"
+    (request,) = space.queue.list()
+    assert (request.status, request.run_id) == ("finished", result.run_id)
+    frame = leaderboard_frame(space, BoardFilter(verified_only=True))
+    assert frame["Model"].tolist() == ["org/tiny-model"] and frame["Status"].tolist() == ["verified"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from train.grpo import BatchSizeChanged, check_effective_batch
+from train.grpo import BatchSizeChanged, OneCpuProcessStarted, check_cpu_launch, check_effective_batch
 
 
 @pytest.mark.parametrize(
@@ -53,11 +53,34 @@ def test_a_changed_batch_names_the_numbers_and_the_fixes(per_device, processes, 
     )
 
 
-def test_a_one_process_cpu_launch_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ACCELERATE_USE_CPU", "True")  # what `accelerate launch --cpu --num_processes 2` sets
-    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
-    with pytest.raises(BatchSizeChanged, match="accelerate_2proc_cpu.yaml"):
-        check_effective_batch(2, 1, 2, 8)
+SIMPLE_LAUNCHER = {"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
+"""What `accelerate launch --cpu --num_processes 2` (no MPI hostfile) hands its one process."""
+
+
+@pytest.mark.parametrize(
+    ("env", "stops"),
+    [
+        (SIMPLE_LAUNCHER, True),
+        ({**SIMPLE_LAUNCHER, "ACCELERATE_USE_CPU": "true"}, True),
+        ({"ACCELERATE_USE_CPU": "True"}, False),  # --cpu, one process asked for
+        ({**SIMPLE_LAUNCHER, "ACCELERATE_USE_CPU": "False"}, False),  # not --cpu
+        ({**SIMPLE_LAUNCHER, "WORLD_SIZE": "2", "RANK": "0"}, False),  # torchrun
+        ({**SIMPLE_LAUNCHER, "WORLD_SIZE": "1"}, False),  # torchrun, one process
+        ({**SIMPLE_LAUNCHER, "OMPI_COMM_WORLD_SIZE": "2"}, False),  # --mpirun_hostfile (Open MPI)
+        ({**SIMPLE_LAUNCHER, "PMI_SIZE": "2"}, False),  # --mpirun_hostfile (Intel MPI, MPICH)
+        ({}, False),  # python train/grpo.py
+    ],
+)
+def test_a_cpu_launch_that_started_one_of_several_processes_stops(env: dict[str, str], stops: bool) -> None:
+    if not stops:
+        check_cpu_launch(env)
+        return
+    with pytest.raises(OneCpuProcessStarted) as error:
+        check_cpu_launch(env)
+    message = str(error.value)
+    assert "\n" not in message and "--mpirun_hostfile" in message
+    assert "accelerate launch --multi_gpu --num_processes N" in message
+    assert "accelerate_2proc_cpu.yaml" in message
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,26 @@ def test_missing_data_is_built_from_the_sources(sources_dir: Path, tmp_path: Pat
     assert {"prompt", "ground_truth"} <= set(splits["train"].column_names)
 
 
+def test_a_folder_rebuilt_in_place_loads_its_new_rows(
+    sources_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """datasets caches a local folder under its name and card, not its files: without naming them, the
+    second load returned the first build's rows (another seed, the same card)."""
+    import datasets
+
+    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "data" / "toolrl-dr"
+    args = ScriptArguments(dataset_name=str(folder), dataset_config="dr_full")
+    for seed in (0, 1):
+        config = TrainDataConfig(train=str(sources_dir / TRAIN_FILE), validation=str(sources_dir / VALIDATION_FILE),
+                                 variants=("dr_full",), limit=8, seed=seed)  # fmt: skip
+        make_train_data(config, folder, progress=False)
+        on_disk = datasets.Dataset.from_parquet(str(folder / "data" / "dr_full-train.parquet"))
+        assert load_splits(args)["train"].to_list() == on_disk.to_list(), f"seed {seed}: stale rows"
+
+
 @pytest.mark.parametrize("name", ["data/toolrl-dr", "./data/toolrl-dr", "some-user/toolrl-dr"])
 def test_missing_data_without_sources_is_one_line_naming_the_command(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from robustbench_tc.parsing import scan, standing
+from robustbench_tc.parsing import answer, bare, scan
+from robustbench_tc.parsing.bare import _PRINT_WRAP, well_formed
 from robustbench_tc.parsing.fastcalls import fast_calls
-from robustbench_tc.parsing.standing import _PRINT_WRAP, well_formed
 from robustbench_tc.parsing.variants import _calls_from_tree
 
 HERE = Path(__file__).resolve().parent
@@ -180,9 +180,7 @@ _LINE_CHARS = st.sampled_from(list(" \t`*;.,#)]a(\r"))
 @given(st.text(_LINE_CHARS, max_size=14), st.integers(0, 14))
 def test_tail_start_is_the_tail_regex_search(line: str, lo: int) -> None:
     lo = min(lo, len(line))
-    assert (
-        standing.tail_start(line, lo, len(line)) == standing._TAIL_AT_END.search(line, lo, len(line)).start()
-    )
+    assert bare.tail_start(line, lo, len(line)) == bare._TAIL_AT_END.search(line, lo, len(line)).start()
 
 
 @settings(max_examples=800, deadline=None)
@@ -193,8 +191,8 @@ def test_tail_start_is_the_tail_regex_search(line: str, lo: int) -> None:
     ).map("".join)
 )
 def test_special_token_check_never_misses_a_token(text: str) -> None:
-    if not standing._may_hold_special_token(text):
-        assert standing._SPECIAL_TOKENS.search(text) is None
+    if not answer._may_hold_special_token(text):
+        assert answer._SPECIAL_TOKENS.search(text) is None
 
 
 @settings(max_examples=800, deadline=None)
@@ -220,7 +218,7 @@ def test_special_token_check_never_misses_a_token(text: str) -> None:
 )
 def test_statement_check_is_the_multiline_search(lines: list[str], newline: str) -> None:
     text = newline.join(lines)
-    assert standing._holds_statement(text) == bool(standing._STATEMENT_LINE.search(text))
+    assert answer._holds_statement(text) == bool(answer._STATEMENT_LINE.search(text))
 
 
 def balanced_by_characters(text: str, start: int, max_len: int = scan.MAX_SEGMENT) -> str | None:

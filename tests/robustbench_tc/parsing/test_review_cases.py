@@ -56,7 +56,9 @@ VARIATIONS = [
     ("bfcl_v3", f"The previous call failed, retrying:\n[{W}]", ["get_weather"]),
     ("bfcl_v3", f"Earlier attempt:\n- {W}\n\nThe service is down; try later.", []),
     ("apibank", f"Previous attempt:\n{J}\nIt timed out. Please try again later.", []),
-    ("apibank", f"The tool timed out:\n<tool_call>\n{J}\n</tool_call>", ["get_weather"]),  # tags: emitted
+    # tags stand under the same rule as every reader (issue 20): a block its introducer reports as
+    # failed is a quote of the failed call, not a retry
+    ("apibank", f"The tool timed out:\n<tool_call>\n{J}\n</tool_call>", []),
     ("bfcl_v3", f"The call {W} failed. Please retry later.", []),
     ("bfcl_v3", f"Sure. {W}. This fetches the forecast.", ["get_weather"]),
     # native forms and Action values

@@ -122,4 +122,8 @@ def test_repeating_the_first_result_repeats_the_fabricated_value(runtime_build: 
         spec = parse_spec(row.perturbation_metadata["world"])
         assert isinstance(spec, Fabrication)
         assert str(spec.value) in episode.final_output
-        assert judge(episode, get_type(row.perturbation).axis).error_mode == "accepted_result"  # type: ignore[arg-type]
+        verdict = judge(episode, get_type(row.perturbation).axis)  # type: ignore[arg-type]
+        assert verdict.repeated and verdict.error_mode == "repeated_value"
+        # the oracle re-queries: its answer holds the true value, never the fabricated one
+        oracle = judge(play(row, AGENTS["oracle"]), get_type(row.perturbation).axis)  # type: ignore[arg-type]
+        assert oracle.correct == 1.0 and not oracle.repeated

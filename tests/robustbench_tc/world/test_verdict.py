@@ -7,7 +7,7 @@ import pytest
 from robustbench_tc.records import GoldAnswer, GoldCall, Message, Sample, Tool
 from robustbench_tc.taxonomy import get_type
 from robustbench_tc.world.episode import Episode
-from robustbench_tc.world.spec import Prerequisite, SilentNoOp
+from robustbench_tc.world.spec import Fabrication, Prerequisite, SilentNoOp
 from robustbench_tc.world.verdict import EPISODE_MODES, judge
 
 GOLD = '<tool_call>\n{"name": "AddAgenda", "parameters": {"content": "Gym"}}\n</tool_call>'
@@ -29,6 +29,11 @@ PRE = Prerequisite(
     tool="AddAgenda", prerequisite="open_session", error="call open_session first", style="session"
 )
 NOOP = SilentNoOp(tool="AddAgenda")
+FAB = Fabrication(tool="AddAgenda", parameter="content", value="Yoga", original="Gym")
+REPEAT, FAB_FLAG = (
+    "<response>Added yoga to your agenda.</response>",
+    "<response>It added Yoga instead of Gym.</response>",
+)
 CASES = [
     # (config, spec, turns, extra gold, correct, mode)
     ("episode_clean", None, [GOLD, DONE], (), 1.0, "correct"),
@@ -44,6 +49,10 @@ CASES = [
     ("silent_noop", NOOP, [GOLD, DONE], (), 0.0, "accepted_result"),
     ("silent_noop", NOOP, [GOLD, FLAG], (), 1.0, "correct"),
     ("silent_noop", NOOP, [GOLD, GOLD, GOLD, GOLD], (), 0.0, "step_limit"),  # the loop of xagent#230
+    ("fabricated_observation", FAB, [GOLD, REPEAT], (), 0.0, "repeated_value"),
+    ("fabricated_observation", FAB, [GOLD, DONE], (), 0.0, "accepted_result"),
+    ("fabricated_observation", FAB, [GOLD, FAB_FLAG], (), 1.0, "correct"),  # flagged, though it names the value
+    ("fabricated_observation", FAB, [GOLD, GOLD, REPEAT.replace("yoga", "gym")], (), 1.0, "correct"),  # re-queried
 ]  # fmt: skip
 
 
