@@ -228,7 +228,8 @@ BOARD_CSS = """
 .rbtc-empty { padding: 16px; border: 1px dashed var(--border-color-primary); border-radius: 6px; }
 .rbtc-scroll { overflow: auto; max-height: min(75vh, 1400px); border: 1px solid var(--border-color-primary);
   border-radius: 6px; }
-.rbtc-table { border-collapse: separate; border-spacing: 0; width: max-content; min-width: 100%; }
+.rbtc-table { border-collapse: separate; border-spacing: 0; width: max-content; min-width: 100%; margin: 0;
+  padding: 0; }
 .rbtc-table th, .rbtc-table td { padding: 4px 8px; white-space: nowrap; text-align: left;
   border-bottom: 1px solid var(--border-color-primary); background-clip: padding-box; }
 .rbtc-table thead th { position: sticky; top: 0; z-index: 3; background: var(--background-fill-secondary); }
@@ -237,9 +238,13 @@ BOARD_CSS = """
 .rbtc-table thead th[aria-sort=descending] button::after { content: ' ▼'; font-size: 10px; }
 .rbtc-table .num { text-align: right; font-variant-numeric: tabular-nums; }
 .rbtc-table .ci { opacity: 0.62; font-size: 11px; margin-left: 3px; }
-.rbtc-table td.rank, .rbtc-table th.rank { position: sticky; left: 0; z-index: 2; width: 3.6em;
-  min-width: 3.6em; max-width: 3.6em; background: var(--background-fill-primary); }
-.rbtc-table td.model, .rbtc-table th.model { position: sticky; left: calc(3.6em + 16px); z-index: 2;
+/* Rank and Model stay pinned: Model's offset is Rank's whole width (border-box, so the padding is
+   inside it), or the scrolled cells show through a gap between them. */
+.rbtc-table { --rank-w: 5.2em; }
+.rbtc-table td.rank, .rbtc-table th.rank { position: sticky; left: 0; z-index: 2; box-sizing: border-box;
+  width: var(--rank-w); min-width: var(--rank-w); max-width: var(--rank-w); overflow: hidden;
+  text-overflow: ellipsis; background: var(--background-fill-primary); }
+.rbtc-table td.model, .rbtc-table th.model { position: sticky; left: var(--rank-w); z-index: 2;
   background: var(--background-fill-primary); border-right: 1px solid var(--border-color-primary); }
 .rbtc-table thead th.rank, .rbtc-table thead th.model { z-index: 4; background: var(--background-fill-secondary); }
 .rbtc-table td.model a { color: inherit; text-decoration: none; font-weight: 600; }
@@ -261,7 +266,7 @@ BOARD_CSS = """
   .rbtc-table tr.section th span, .rbtc-table tr.note td span { white-space: normal; display: block;
     max-width: 85vw; }
   .rbtc-table th, .rbtc-table td { padding: 4px 5px; }
-  .rbtc-table td.model, .rbtc-table th.model { left: calc(3.6em + 10px); }
+  .rbtc-table { --rank-w: 4.4em; }
   .rbtc-table .ci { display: none; }
   .rbtc-table { min-width: 0; width: 100%; }
   .rbtc-caption .long { display: none; }

@@ -172,6 +172,8 @@ def test_model_stays_pinned_and_columns_come_from_the_picker(chromium, shared_bo
         for group in ("Model details", "Per type: Observation", "Per type: Action"):
             page.locator("#column-picker").get_by_label(group).check()
         page.wait_for_selector("#leaderboard-table thead th[data-col='acc.same_name_A']", timeout=30_000)
+        _wait_idle(page)  # the last re-render is in: a later one would reset the scroll measured below
+        page.evaluate("() => window.scrollTo(0, document.querySelector('#leaderboard-table').offsetTop)")
         before = _header_box(page, "Model")
         scrolled = page.evaluate("""() => { const s = document.querySelector('#leaderboard-table .rbtc-scroll');
             s.scrollLeft = 700; return [s.scrollLeft, s.scrollWidth > s.clientWidth]; }""")
@@ -180,8 +182,11 @@ def test_model_stays_pinned_and_columns_come_from_the_picker(chromium, shared_bo
         assert abs(after["x"] - before["x"]) < 1  # pinned
         row = page.locator("#leaderboard-table td.model").first.bounding_box()
         assert abs(row["x"] - before["x"]) < 1
-        page.locator("#leaderboard-table").scroll_into_view_if_needed()
+        rank = page.locator("#leaderboard-table td.rank").first.bounding_box()
+        assert abs(rank["x"] + rank["width"] - row["x"]) < 1  # no gap for scrolled cells to show through
         _screenshot(page, tmp_path, "board-1366x768-scrolled.png")
+        still = page.evaluate("() => document.querySelector('#leaderboard-table .rbtc-scroll').scrollLeft")
+        assert still == scrolled[0]  # the screenshot shows the scrolled table
     finally:
         page.close()
 
