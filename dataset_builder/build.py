@@ -14,6 +14,7 @@ fixed serialisation, no timestamps).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import shutil
@@ -58,6 +59,8 @@ class BuildReport:
     """Requested configs that could not be built (static configs without the perturbation package)."""
     stage_seconds: dict[str, float] = field(default_factory=dict, compare=False)
     """Wall seconds of each stage (``benchmarks/build_speed.py`` prints them)."""
+    figures: tuple[Any, ...] = ()
+    """Deterministic quality figures of the text types (``perturbations.figures.QualityFigures``)."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -85,6 +88,11 @@ class BuildReport:
             lines.append(f"not built ({len(self.skipped)}): {', '.join(self.skipped)}")
         if self.audit_summary:
             lines += ["", self.audit_summary.rstrip()]
+        if self.figures:
+            from robustbench_tc.perturbations.figures import figures_table
+
+            lines += ["", "Perturbation quality (deterministic, per text type and generator):"]
+            lines += [figures_table(self.figures)]
         return "\n".join(lines)
 
 
@@ -116,22 +124,25 @@ def transition_config(clean: Sequence[Sample], code: str) -> list[Sample]:
 
 def _static(
     clean: list[Sample], wanted: list[str], *, seed: int, generator: Any, progress: bool
-) -> tuple[dict[str, list[Sample]], str, str, str, list[str]]:
-    """(configs, audit summary, card notes, generator label, skipped) for the static configs."""
+) -> tuple[dict[str, list[Sample]], str, str, str, list[str], tuple[Any, ...]]:
+    """(configs, audit summary, card notes, generator label, skipped, quality figures) for the
+    static configs."""
     if not wanted:
-        return {}, "", "", "rules", []
-    from robustbench_tc.perturbations import build_static_configs
+        return {}, "", "", "rules", [], ()
+    from robustbench_tc.perturbations import build_static_configs, static_codes
     from robustbench_tc.perturbations.generators import GeneratorConfig
 
     config = generator if generator is not None else GeneratorConfig()
-    result = build_static_configs(clean, seed=seed, generator=config, progress=progress)
+    codes = [c for c in wanted if c in static_codes()]  # others (runtime rows) are built elsewhere
+    result = build_static_configs(clean, seed=seed, generator=config, progress=progress, codes=codes)
     configs = {name: list(rows) for name, rows in result.configs.items() if name in wanted}
     unknown = sorted(set(result.configs) - set(config_names()))
     if unknown:
         raise BuildError(f"build_static_configs returned unknown configs {unknown}")
     label = getattr(config, "label", None) or getattr(config, "kind", None) or str(config)
     missing = [c for c in wanted if c not in configs]
-    return configs, result.audit_summary, result.card_notes, str(label), missing
+    figures = tuple(f for f in result.figures if f.code_name in wanted)
+    return configs, result.audit_summary, result.card_notes, str(label), missing, figures
 
 
 def _sorted_rows(rows: list[Sample], config: str, order: dict[str, int]) -> list[dict[str, Any]]:
@@ -187,17 +198,27 @@ def build_dataset(
     seed: int = 0,
     generator: Any = None,
     configs: Iterable[str] | None = None,
+    samples: Iterable[str] | None = None,
     progress: bool = True,
 ) -> BuildReport:
     """Build the dataset folder ``out_dir`` from the pinned files under ``sources_dir``.
 
     ``generator`` is a ``robustbench_tc.perturbations.generators.GeneratorConfig`` (default: the
-    offline ``rules`` generator); ``configs`` limits the configs written (``clean`` always is).
+    offline ``rules`` generator); ``configs`` limits the configs written (``clean`` always is);
+    ``samples`` limits the clean samples (ids; e.g. to try a model generator on a few rows).
+    Judge audits of a previous build in ``out_dir`` (``quality/``) are kept, and the card shows
+    the latest per text type and generator, saying whether it judged this build's data.
     Raises ``pins.SourceFileError`` for a missing/altered input and ``BuildError`` otherwise.
     """
     with paused_gc():
         return _build(
-            sources_dir, out_dir, seed=seed, generator=generator, configs=configs, progress=progress
+            sources_dir,
+            out_dir,
+            seed=seed,
+            generator=generator,
+            configs=configs,
+            samples=samples,
+            progress=progress,
         )
 
 
@@ -208,6 +229,7 @@ def _build(
     seed: int,
     generator: Any,
     configs: Iterable[str] | None,
+    samples: Iterable[str] | None,
     progress: bool,
 ) -> BuildReport:
     clock = _StageClock()
@@ -223,7 +245,7 @@ def _build(
     clock.mark("verify pinned sources (sha256)")
 
     entries = load_manifest()
-    clean = load_clean(sources, entries)
+    clean = _subset(load_clean(sources, entries), samples)
     order = {s.id: i for i, s in enumerate(clean)}
     clock.mark("load the clean samples")
 
@@ -233,7 +255,7 @@ def _build(
             rows[code] = transition_config(clean, code)
     clock.mark("transition configs")
     static_wanted = [c for c in selected if c != CLEAN and not is_transition(c) and not is_runtime(c)]
-    static, audit, notes, label, skipped = _static(
+    static, audit, notes, label, skipped, figures = _static(
         clean, static_wanted, seed=seed, generator=generator, progress=progress
     )
     rows.update(static)
@@ -278,9 +300,15 @@ def _build(
             render_gold_index(gold_index(sorted_rows, fingerprint))
         )
         clock.mark("write gold index")
+        audits = _carry_audits(out, tmp)
         static_note = ""
-        if skipped:
+        if samples is not None:
             static_note = (
+                f"**Subset build**: {len(clean)} of the clean samples (`build --samples`), for trying a "
+                "generator; not the benchmark. "
+            )
+        if skipped:
+            static_note += (
                 "Not built in this folder: "
                 + ", ".join(f"`{c}`" for c in skipped)
                 + " (the static perturbation generator was not available)."
@@ -296,6 +324,9 @@ def _build(
                 file_bytes=file_bytes,
                 gold_index_bytes=index_bytes,
                 fingerprint=fingerprint,
+                judge_section=card.judge_section(audits, {c: d.hex() for c, d in digests.items()})
+                if static_wanted
+                else "",
             )
         )
         (tmp / "README.md").write_text(text, encoding="utf-8")
@@ -311,7 +342,46 @@ def _build(
         audit_summary=audit + ("\n" + runtime_summary if runtime_summary else ""),
         skipped=tuple(skipped),
         stage_seconds=clock.seconds,
+        figures=figures,
     )
+
+
+COMMITTED_AUDITS = Path(__file__).with_name("quality_audits")
+"""Judge audits committed with the project (``scripts/gpu_quality_audit.sh`` writes there): every
+build's card shows them, marked as of this build's data or an earlier one."""
+
+
+def _carry_audits(out: Path, tmp: Path) -> list[Any]:
+    """Copy the previous build's audits into the new folder; return those and the committed ones."""
+    from robustbench_tc.perturbations.judge import load_audits
+
+    previous = sorted((out / card.AUDIT_DIR).glob("*.json")) if out.is_dir() else []
+    if previous:
+        (tmp / card.AUDIT_DIR).mkdir()
+        for path in previous:
+            shutil.copy2(path, tmp / card.AUDIT_DIR / path.name)
+    committed = sorted(COMMITTED_AUDITS.glob("*.json"))
+    return load_audits([*committed, *(tmp / card.AUDIT_DIR / p.name for p in previous)])
+
+
+def _subset(clean: list[Sample], samples: Iterable[str] | None) -> list[Sample]:
+    """The clean samples with the given ids (all of them for None), in manifest order."""
+    if samples is None:
+        return clean
+    wanted = list(dict.fromkeys(samples))
+    known = {s.id for s in clean}
+    for sid in wanted:
+        if sid not in known:
+            close = difflib.get_close_matches(sid, sorted(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise BuildError(
+                f"unknown sample id {sid!r}{hint} (ids are the `id` column of the clean config, "
+                f"{len(known)} samples)"
+            )
+    if not wanted:
+        raise BuildError("--samples needs at least one clean sample id")
+    chosen = set(wanted)
+    return [s for s in clean if s.id in chosen]
 
 
 class _StageClock:

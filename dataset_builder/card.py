@@ -22,6 +22,7 @@ from typing import Any
 
 from dataset_builder.pins import SOURCE_REPOS
 from robustbench_tc.dataset import DATA_DIR, SPLIT
+from robustbench_tc.perturbations.judge import QualityAudit, latest
 from robustbench_tc.records import ROW_FEATURES
 from robustbench_tc.sources import get_source, source_names
 from robustbench_tc.taxonomy import CLEAN, CLEAN_N, PAPER_TOTAL, get_type
@@ -171,6 +172,8 @@ class CardInputs:
     """Size of ``data/gold_index.json`` (None: not written)."""
     fingerprint: str = ""
     """``robustbench_tc.dataset.dataset_fingerprint`` of the data files."""
+    judge_section: str = ""
+    """The judge-audit section (``judge_section``), between its markers."""
 
 
 def _counts_table(inputs: CardInputs) -> str:
@@ -406,6 +409,82 @@ def render(inputs: CardInputs) -> str:
     ]
     if inputs.perturbation_notes.strip():
         parts += ["## Perturbations", "", inputs.perturbation_notes.strip(), ""]
+    if inputs.judge_section:
+        parts += [inputs.judge_section, ""]
     parts += _runtime_section(inputs)
     parts += ["## Citation", "", "```bibtex", CITATION, "```", ""]
     return "\n".join(parts)
+
+
+JUDGE_START = "<!-- judge-audit:start -->"
+JUDGE_END = "<!-- judge-audit:end -->"
+AUDIT_DIR = "quality"
+"""Folder of a built dataset holding its judge audits (``audit-quality`` writes there)."""
+
+
+def judge_section(audits: Sequence[QualityAudit], config_sha256: Mapping[str, str]) -> str:
+    """The card's judge-audit section: the latest audit per (text type, generator), whether it
+    judged this build's data, and its five lowest pairs with the judge's reasons."""
+    lines = [
+        JUDGE_START,
+        "### Perturbation quality: judge audit (Appendix H)",
+        "",
+    ]
+    rows = latest(audits)
+    if not rows:
+        lines += [
+            "No judge audit of this dataset yet. `robustbench-tc audit-quality --dataset DIR "
+            "--judge-model M --base-url URL` samples 50 pairs per text type and asks any "
+            "OpenAI-compatible endpoint with the paper's 1-5 rubric; `scripts/gpu_quality_audit.sh` "
+            "does it with a large open model through vLLM on a GPU machine. The paper's Table 6 "
+            "(gpt-5.4 judging its gpt-5-mini texts): Typo 4.94, QueryPara 5.00, ToolPara 4.98, "
+            "ParamPara 4.72, no pair at or below 2.",
+            JUDGE_END,
+        ]
+        return "\n".join(lines)
+    lines += [
+        "The latest audit of each text type and generator (`robustbench-tc audit-quality`; one "
+        f"JSON per judge in `{AUDIT_DIR}/`). Scores are the judge's 1-5 semantic equivalence "
+        "(5 = identical intent and information ... 1 = intent broken); `unparseable` answers had "
+        "no readable score and `failed` requests got no answer: both are counted, not scored. A "
+        "judge as small as SmolLM2-135M (the CI's) checks the plumbing, not the texts.",
+        "",
+        "| type | generator | judge | date | n | mean | median | std | fraction <= 2 | unparseable | failed | data |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for audit, t in rows:
+        same = config_sha256.get(t.code_name) == audit.config_sha256.get(t.code_name)
+        data = "this build" if same else f"an earlier build `{audit.dataset_fingerprint[:12]}`"
+        mean = "—" if t.mean is None else f"{t.mean:.2f}"
+        median = "—" if t.median is None else f"{t.median:.1f}"
+        std = "—" if t.std is None else f"{t.std:.2f}"
+        frac = "—" if t.frac_le2 is None else f"{t.frac_le2:.2%}"
+        lines.append(
+            f"| {t.display_name} | `{t.generator}` | `{audit.judge.model}` | {audit.created_at[:10]} | "
+            f"{t.scored} | {mean} | {median} | {std} | {frac} | {t.unparseable} | {t.failed} | {data} |"
+        )
+    for audit, t in rows:
+        if not t.lowest:
+            continue
+        lines += [
+            "",
+            f"Lowest-scoring pairs, {t.display_name} (`{t.generator}`, judge `{audit.judge.model}`):",
+            "",
+        ]
+        for p in t.lowest:
+            reason = " ".join(p.reason.split())
+            reason = reason if len(reason) <= 300 else reason[:299] + "…"
+            lines.append(f"- {p.score}: `{p.sample_id}`: {reason}")
+    lines.append(JUDGE_END)
+    return "\n".join(lines)
+
+
+def replace_judge_section(card_text: str, section: str) -> str:
+    """``card_text`` with its judge-audit section replaced (or inserted before the citation)."""
+    start, end = card_text.find(JUDGE_START), card_text.find(JUDGE_END)
+    if start >= 0 and end > start:
+        return card_text[:start] + section + card_text[end + len(JUDGE_END) :]
+    anchor = card_text.find("## Citation")
+    if anchor < 0:
+        return card_text.rstrip("\n") + "\n\n" + section + "\n"
+    return card_text[:anchor] + section + "\n\n" + card_text[anchor:]

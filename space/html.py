@@ -14,6 +14,10 @@ import pandas as pd
 HEADER_LABELS: dict[str, str] = {
     "name_bias": "name bias",
     "parameter_mismatch": "param. mismatch",
+    "followed_injection": "followed injection",
+    "repeated_value": "repeated value",
+    "accepted_result": "accepted result",
+    "step_limit": "step limit",
     "ghost-tool calls": "ghost-tool calls",
 }
 """Readable headers for the Appendix L error-mode columns (the glossary explains each)."""

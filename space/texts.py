@@ -155,6 +155,11 @@ under a Reward type, the call went to the distractor tool (the one advertised as
 renamed); **param. mismatch**: a call to the right tool with a missing or wrong argument (and other
 wrong calls); **other**: a call was read but the benchmark's rule rejects it for another reason
 (partial ToolEyes credit, call count or order); **missing**: the file had no record for it.
+**Runtime episodes (beyond the paper)** add: **followed injection**: called the tool an instruction
+inside a tool result asked for; **unrecovered**: the world's error (a prerequisite, an enforced type)
+and the gold never executed after it; **repeated value**: the answer repeats a fabricated value, with
+no flag; **accepted result**: another changed result (fabricated, stale, a no-op) taken as is;
+**step limit**: still calling tools at the episode's last turn.
 **Ghost-tool calls (App. N (7))**: calls to a tool that is not in the sample's tool list (counted
 per call, over all calls). **Drop**: {DROP_DEFINITION}.
 """

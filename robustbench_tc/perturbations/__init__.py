@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from robustbench_tc.errors import RobustBenchError
-from robustbench_tc.perturbations import action, observation, reward  # noqa: F401  (register types)
+from robustbench_tc.perturbations import action, observation, report, reward  # noqa: F401  (register types)
 from robustbench_tc.perturbations.audit import audit_row
 from robustbench_tc.perturbations.base import TRANSFORMS, Context
+from robustbench_tc.perturbations.figures import QualityFigures, quality_figures
 from robustbench_tc.perturbations.generators import (
     GenerationError,
     Generator,
@@ -52,8 +53,9 @@ __all__ = [
     "static_codes",
 ]
 
-MAX_ATTEMPTS = 4
-"""Tries per row (seed, seed+1, ...) before a generation error or audit violation is fatal."""
+MAX_ATTEMPTS = report.MAX_ATTEMPTS
+"""Tries per row (seed, seed+1, ...) before a rejected output falls back to the rules (``llm``)
+or is fatal."""
 
 
 def static_codes() -> list[str]:
@@ -88,10 +90,16 @@ class RowResult:
     attempts: int = 0
     problems: tuple[str, ...] = ()
     """Why earlier attempts were rejected (generation errors, audit violations)."""
+    fallback: bool = False
+    """Every attempt of the ``llm`` generator was rejected and the ``rules`` generator wrote the row."""
 
 
-def perturb_row(sample: Sample, code_name: str, *, seed: int, generator: Generator) -> RowResult:
-    """Generate and audit one row; raise ``PerturbationError`` if every attempt fails."""
+def perturb_row(
+    sample: Sample, code_name: str, *, seed: int, generator: Generator, fallback: Generator | None = None
+) -> RowResult:
+    """Generate and audit one row.  If every attempt's output is rejected (by the generator's
+    own checks or the validity audit), ``fallback`` writes the row (its metadata says so), else
+    ``PerturbationError``; a request that got no output at all (``transport``) always raises."""
     if sample.perturbation != CLEAN:
         raise ValueError(f"sample {sample.id!r} is a {sample.perturbation!r} row; perturb clean samples")
     spec = TRANSFORMS.get(code_name)
@@ -103,6 +111,8 @@ def perturb_row(sample: Sample, code_name: str, *, seed: int, generator: Generat
         try:
             row = spec.transform(Context(sample, code_name, seed + attempt, generator))
         except GenerationError as exc:
+            if exc.transport:
+                raise PerturbationError([(code_name, sample.id, [*problems, exc.reason])]) from exc
             problems.append(f"attempt {attempt + 1}: {exc.reason}")
             continue
         except ValueError as exc:  # the sample cannot take the type (e.g. no user text to suffix)
@@ -113,17 +123,36 @@ def perturb_row(sample: Sample, code_name: str, *, seed: int, generator: Generat
                 row.perturbation_metadata["regenerated"] = attempt
             return RowResult(code_name, sample.id, row, attempts=attempt + 1, problems=tuple(problems))
         problems += [f"attempt {attempt + 1}: {x}" for x in violations]
+    if fallback is not None:
+        result = perturb_row(sample, code_name, seed=seed, generator=fallback)
+        if result.row is not None:
+            result.row.perturbation_metadata["fallback_from"] = generator.label
+            result.row.perturbation_metadata["rejected_attempts"] = MAX_ATTEMPTS
+        return RowResult(
+            code_name, sample.id, result.row, attempts=MAX_ATTEMPTS, problems=tuple(problems), fallback=True
+        )
     raise PerturbationError([(code_name, sample.id, problems)])
 
 
 _RULES = GeneratorConfig()
 
 
+def fallback_generator(config: GeneratorConfig) -> Generator | None:
+    """The generator that writes a row the configured one could not (None: fail instead)."""
+    return make_generator(_RULES) if config.kind == "llm" and config.fallback == "rules" else None
+
+
 def perturb(
     sample: Sample, code_name: str, *, seed: int, generator: GeneratorConfig = _RULES
 ) -> Sample | None:
     """``sample`` under perturbation ``code_name`` (None = not eligible for this type)."""
-    return perturb_row(sample, code_name, seed=seed, generator=make_generator(generator)).row
+    return perturb_row(
+        sample,
+        code_name,
+        seed=seed,
+        generator=make_generator(generator),
+        fallback=fallback_generator(generator),
+    ).row
 
 
 @dataclass(frozen=True)
@@ -135,28 +164,40 @@ class StaticBuild:
     audit_summary: str
     """One paragraph for the build log: rows checked, regenerated, violations."""
     card_notes: str
-    """Markdown for the dataset card: per-type counts vs the paper, differences, generators."""
+    """Markdown for the dataset card: per-type counts vs the paper, differences, generators,
+    and the deterministic quality figures of the four text types."""
     results: dict[str, list[RowResult]] = field(default_factory=dict, repr=False)
+    figures: list[QualityFigures] = field(default_factory=list, repr=False)
+    """Deterministic quality figures per text type and generator (``figures``)."""
 
 
 def build_static_configs(
-    clean: list[Sample], *, seed: int, generator: GeneratorConfig, progress: bool
+    clean: list[Sample],
+    *,
+    seed: int,
+    generator: GeneratorConfig,
+    progress: bool,
+    codes: Sequence[str] | None = None,
 ) -> StaticBuild:
-    """All 16 static configs from the clean samples; fails (naming the samples) unless every
-    row passes the validity audit."""
+    """The static configs (all 16, or ``codes``) from the clean samples; fails (naming the
+    samples) unless every row passes the validity audit."""
     ids = [s.id for s in clean]
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         raise ValueError(f"clean sample ids must be unique; repeated: {dupes}")
     gen = make_generator(generator)
-    codes = static_codes()
+    backup = fallback_generator(generator)
+    unknown = sorted(set(codes or ()) - set(static_codes()))
+    if unknown:
+        raise ValueError(f"not static perturbation types: {unknown}")
+    codes = [c for c in static_codes() if codes is None or c in codes]
     jobs = [(code, sample) for code in codes for sample in clean]
     failures: list[tuple[str, str, list[str]]] = []
 
     def run(job: tuple[str, Sample]) -> RowResult | None:
         code, sample = job
         try:
-            return perturb_row(sample, code, seed=seed, generator=gen)
+            return perturb_row(sample, code, seed=seed, generator=gen, fallback=backup)
         except PerturbationError as exc:
             failures.extend(exc.failures)
             return None
@@ -180,11 +221,13 @@ def build_static_configs(
         assert res is not None
         by_code[res.code_name].append(res)
     configs = {code: [r.row for r in rows if r.row is not None] for code, rows in by_code.items()}
+    figures = quality_figures(clean, configs)
     return StaticBuild(
         configs=configs,
         audit_summary=audit_summary(by_code),
-        card_notes=card_notes(clean, by_code, generator),
+        card_notes=card_notes(clean, by_code, generator, figures),
         results=by_code,
+        figures=figures,
     )
 
 

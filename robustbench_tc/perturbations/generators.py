@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -35,6 +36,10 @@ from robustbench_tc.perturbations.seeding import stable_hash
 from robustbench_tc.perturbations.siblings import sibling_tools
 from robustbench_tc.perturbations.typos import add_typos
 from robustbench_tc.records import Tool
+
+RULES_VERSION = 2
+"""Version of the ``rules`` generators' texts: 2 = the phrase tables after the rule review plus
+the clause-level rewrites (docs/perturbations.md, "Rule review"); 1 = the first tables."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,19 @@ class GeneratorConfig:
     backoff_s: float = field(
         default=1.0, metadata={"help": "first retry delay in seconds (doubles at every retry)"}
     )
+    temperature: float | None = field(
+        default=None, metadata={"help": "sampling temperature sent to the endpoint (default: the server's)"}
+    )
+    max_tokens: int | None = field(
+        default=None, metadata={"help": "completion token limit sent to the endpoint (default: the server's)"}
+    )
+    fallback: Literal["rules", "fail"] = field(
+        default="rules",
+        metadata={
+            "help": "a row whose every attempt is rejected: 'rules' writes it with the rules generator "
+            "(recorded in the row and counted in the report), 'fail' stops the build"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in ("rules", "llm"):
@@ -82,6 +100,18 @@ class GeneratorConfig:
             raise ValueError("the 'llm' generator needs a model name (GeneratorConfig.model / --model)")
         if self.concurrency < 1 or self.max_retries < 0 or self.timeout_s <= 0:
             raise ValueError("concurrency must be >= 1, max_retries >= 0 and timeout_s > 0")
+        if self.fallback not in ("rules", "fail"):
+            raise ValueError(f"fallback must be 'rules' or 'fail', got {self.fallback!r}")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError("max_tokens must be >= 1")
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling parameters to send (only those set)."""
+        return {
+            k: v
+            for k, v in (("temperature", self.temperature), ("max_tokens", self.max_tokens))
+            if v is not None
+        }
 
     @property
     def label(self) -> str:
@@ -127,11 +157,13 @@ class Task:
 
 
 class GenerationError(RobustBenchError, RuntimeError):
-    """A generator could not produce a usable output for one sample."""
+    """A generator could not produce a usable output for one sample.  ``transport``: no output
+    at all (the endpoint failed or refused the request), as opposed to an unusable output."""
 
-    def __init__(self, task: Task, reason: str) -> None:
+    def __init__(self, task: Task, reason: str, *, transport: bool = False) -> None:
         self.task = task
         self.reason = reason
+        self.transport = transport
         super().__init__(f"{task.code_name} / {task.sample_id}: {task.kind}: {reason}")
 
 
@@ -162,12 +194,19 @@ def validate(task: Task, output: Mapping[str, Any]) -> None:
     original = str(task.inputs.get("text", task.inputs.get("description", "")))
     if text.strip() == original.strip():
         raise GenerationError(task, "the response is the input text unchanged")
+    lost = [v for v in task.protect if v in original and v not in text]
+    if lost:
+        raise GenerationError(task, f"gold values lost: {lost}")
+    # Typos keep every number in place; a query paraphrase may reorder clauses but keeps each
+    # number; a description keeps its numbers (a Reward description adds one: the figure).
+    before, after = _DIGITS.findall(original), _DIGITS.findall(text)
+    if kind == "typo" and before != after:
+        raise GenerationError(task, "numbers were changed")
+    if kind == "query_paraphrase" and Counter(before) != Counter(after):
+        raise GenerationError(task, "numbers were changed")
+    if Counter(before) - Counter(after):
+        raise GenerationError(task, "numbers were changed")
     if kind in ("typo", "query_paraphrase"):
-        lost = [v for v in task.protect if v in original and v not in text]
-        if lost:
-            raise GenerationError(task, f"gold values lost: {lost}")
-        if _DIGITS.findall(original) != _DIGITS.findall(text):
-            raise GenerationError(task, "numbers were changed")
         if _TAGS.findall(original) != _TAGS.findall(text):
             raise GenerationError(task, "dialogue markup (<user>, <response>, ...) was changed")
         if not 0.5 * len(original) - 20 <= len(text) <= 1.6 * len(original) + 40:
@@ -257,24 +296,27 @@ class RulesGenerator:
                 text, edits = add_typos(inputs["text"], rng, task.protect)
                 out: dict[str, Any] = {"text": text, "edits": edits}
             elif task.kind == "query_paraphrase":
-                text, edits = para.paraphrase(
-                    inputs["text"], para.QUERY_TABLE, rng, task.protect, frames=para.QUERY_FRAMES
+                text, edits = para.rephrase(
+                    inputs["text"], "query", rng, task.protect, frames=para.QUERY_FRAMES
                 )
                 out = {"text": text, "edits": edits}
             elif task.kind == "tool_description":
-                text, edits = para.paraphrase(
+                text, edits = para.rephrase(
                     inputs["description"],
-                    para.DESCRIPTION_TABLE,
+                    "description",
                     rng,
+                    task.protect,
                     acronyms=para.GENERIC_ACRONYMS,
                     frames=_frames(inputs),
                 )
                 out = {"text": text, "edits": edits}
             elif task.kind == "parameter_description":
-                text, edits = para.paraphrase(
+                text, edits = para.rephrase(
                     inputs["description"],
-                    para.PARAMETER_TABLE,
+                    "parameter",
                     rng,
+                    task.protect,
+                    param_type=str(inputs.get("param_type", "")),
                     acronyms=para.GENERIC_ACRONYMS,
                     frames=_frames(inputs),
                 )

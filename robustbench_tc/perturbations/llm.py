@@ -4,10 +4,10 @@
   ``(type, sample id, input hash, model)``; a rebuild replays the cache and makes no request, so
   its rows are byte-identical.  Responses that fail validation are cached too (the regeneration
   attempt is part of the input hash, so a retry is a new key), which keeps rebuilds exact.
-* HTTP 429 / 5xx, timeouts and connection errors are retried with exponential backoff
-  (``backoff_s * 2**k``, or the server's ``Retry-After``), at most ``max_retries`` times.
+* Requests go through ``chat.ChatClient`` (retries with backoff on 429 / 5xx / timeouts).
 * An empty, unchanged or otherwise unusable response raises ``GenerationError`` for that
-  sample (``generators.validate``); nothing is ever replaced by the clean text silently.
+  sample (``generators.validate``); the build regenerates the row, then falls back to the
+  ``rules`` generator for it (``GeneratorConfig.fallback``), and reports the counts.
 * Concurrency is bounded by the build's thread pool (``GeneratorConfig.concurrency``).
 """
 
@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from robustbench_tc.formats.schema import SOURCE_TYPE_KEY, to_json_schema
+from robustbench_tc.perturbations.chat import ChatClient, ChatError, ChatSettings, ResponseCache
 from robustbench_tc.perturbations.generators import (
     GenerationError,
     GeneratorConfig,
@@ -31,36 +29,9 @@ from robustbench_tc.perturbations.generators import (
     validate_tools,
 )
 from robustbench_tc.perturbations.prompts import SYSTEM, build_prompt
-from robustbench_tc.perturbations.seeding import stable_hash
 from robustbench_tc.records import Tool
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "robustbench-tc" / "llm"
-MAX_RETRY_AFTER_S = 30.0
-
-
-class ResponseCache:
-    """One JSON file per request key; safe for concurrent writers (atomic rename)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path(self, key: dict[str, str]) -> Path:
-        return self.root / key["type"] / f"{stable_hash(key)}.json"
-
-    def get(self, key: dict[str, str]) -> str | None:
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))["response"]
-
-    def put(self, key: dict[str, str], response: str, prompt: str) -> None:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        record = {"key": key, "prompt": prompt, "response": response}
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
 
 
 class LLMGenerator:
@@ -73,13 +44,23 @@ class LLMGenerator:
             raise ValueError("the 'llm' generator needs a model name")
         self.config = config
         self.label = config.label
-        self.url = (config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
+        self.client = ChatClient(
+            ChatSettings(
+                model=config.model,
+                base_url=config.base_url,
+                api_key_env=config.api_key_env,
+                timeout_s=config.timeout_s,
+                max_retries=config.max_retries,
+                backoff_s=config.backoff_s,
+            )
+        )
+        self.url = self.client.url
         self.cache = ResponseCache(Path(config.cache_dir) if config.cache_dir else DEFAULT_CACHE_DIR)
-        self.requests_made = 0
-        self._lock = threading.Lock()
-        self._client: Any = None
 
-    # ------------------------------------------------------------------ public
+    @property
+    def requests_made(self) -> int:
+        return self.client.requests
+
     def generate(self, task: Task) -> dict[str, Any]:
         key = {
             "type": task.code_name,
@@ -87,67 +68,21 @@ class LLMGenerator:
             "input_hash": task.input_hash(),
             "model": str(self.config.model),
         }
+        params = self.config.sampling()
+        if params:
+            key["sampling"] = json.dumps(params, sort_keys=True)
         text = self.cache.get(key)
         if text is None:
             prompt = build_prompt(task)
-            text = self._complete(task, prompt)
+            messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+            try:
+                text = self.client.complete(messages, **params)
+            except ChatError as exc:
+                raise GenerationError(task, exc.reason, transport=exc.endpoint_failed) from exc
             self.cache.put(key, text, prompt)
         out = parse_response(task, text)
         validate(task, out)
         return out
-
-    # ------------------------------------------------------------------ HTTP
-    def _http(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import httpx
-
-                self._client = httpx.Client(timeout=self.config.timeout_s)
-            return self._client
-
-    def _complete(self, task: Task, prompt: str) -> str:
-        import httpx
-
-        headers = {"Content-Type": "application/json"}
-        api_key = os.environ.get(self.config.api_key_env)
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        body = {
-            "model": self.config.model,
-            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
-        }
-        last = ""
-        for attempt in range(self.config.max_retries + 1):
-            delay = self.config.backoff_s * (2**attempt)
-            try:
-                with self._lock:
-                    self.requests_made += 1
-                resp = self._http().post(self.url, json=body, headers=headers)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    last = f"HTTP {resp.status_code}"
-                    retry_after = resp.headers.get("retry-after", "")
-                    if retry_after.replace(".", "", 1).isdigit():
-                        delay = min(float(retry_after), MAX_RETRY_AFTER_S)
-                elif resp.status_code >= 400:
-                    raise GenerationError(task, f"HTTP {resp.status_code} from {self.url}: {resp.text[:200]}")
-                else:
-                    return _content(task, resp)
-            if attempt < self.config.max_retries:
-                time.sleep(delay)
-        raise GenerationError(task, f"no response after {self.config.max_retries + 1} tries ({last})")
-
-
-def _content(task: Task, resp: Any) -> str:
-    try:
-        content = resp.json()["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise GenerationError(task, f"malformed chat completion: {resp.text[:200]!r}") from exc
-    if not isinstance(content, str):
-        raise GenerationError(task, "the chat completion has no text content")
-    return content
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.S)

@@ -10,7 +10,8 @@ in the query are passed to the generator as strings that must survive unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from robustbench_tc.formats import with_tools
@@ -45,6 +46,18 @@ def _typo_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
     return v + _tools_kept(clean, row, meta)
 
 
+def _values_kept(clean: Sample, pairs: Iterable[tuple[str, str, str]]) -> list[str]:
+    """Gold values (and numbers) of each clean description that its rewrite lost."""
+    v = []
+    for label, before, after in pairs:
+        lost = [x for x in gold_strings_in(clean, before) if x not in after]
+        if lost:
+            v.append(f"{label}: gold values missing from the rewritten description: {lost}")
+        if Counter(DIGIT_RUNS.findall(before)) - Counter(DIGIT_RUNS.findall(after)):
+            v.append(f"{label}: a number of the description was lost")
+    return v
+
+
 def _tool_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
     if clean.tool_names != row.tool_names or any(
         a.parameters != b.parameters for a, b in zip(clean.tools, row.tools)
@@ -52,7 +65,9 @@ def _tool_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[
         return ["ToolPara changed more than descriptions"]
     if clean.tools == row.tools and not meta.get("no_tool_descriptions"):
         return ["no tool description changed"]
-    return []
+    return _values_kept(
+        clean, ((a.name, a.description, b.description) for a, b in zip(clean.tools, row.tools))
+    )
 
 
 def _param_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list[str]:
@@ -63,7 +78,13 @@ def _param_para_checks(clean: Sample, row: Sample, meta: dict[str, Any]) -> list
         return ["ParamPara changed more than parameter descriptions"]
     if clean.tools == row.tools and not meta.get("no_parameter_descriptions"):
         return ["no parameter description changed"]
-    return []
+    pairs = []
+    for a, b in zip(clean.tools, row.tools):
+        after = dict(described_parameters(b))
+        pairs += [
+            (label, n["description"], after[label]["description"]) for label, n in described_parameters(a)
+        ]
+    return _values_kept(clean, pairs)
 
 
 # --------------------------------------------------------------------------- the transforms
@@ -85,7 +106,7 @@ def _try(ctx: Context, kind: str, inputs: dict[str, Any], kept: list[str], label
     """The generated text, or None when the offline rules have no rewrite for this one text
     (recorded in ``kept``).  Errors of the LLM generator always propagate."""
     try:
-        return ctx.generate(kind, inputs)["text"]  # type: ignore[arg-type]
+        return ctx.generate(kind, inputs, gold_strings_in(ctx.sample, inputs["description"]))["text"]  # type: ignore[arg-type]
     except GenerationError:
         if ctx.generator.label != "rules":
             raise
@@ -115,7 +136,8 @@ def tool_paraphrase(ctx: Context) -> Sample:
     if not changed and kept:  # offline rules only: frame the first description
         i = next(i for i, t in enumerate(tools) if t.name == kept[0])
         inputs = {"tool_name": tools[i].name, "description": tools[i].description, "allow_frame": True}
-        tools[i].description = ctx.generate("tool_description", inputs)["text"]
+        protect = gold_strings_in(ctx.sample, tools[i].description)
+        tools[i].description = ctx.generate("tool_description", inputs, protect)["text"]
         changed, kept = [kept[0]], kept[1:]
     meta: dict[str, Any] = {"changed_tools": changed}
     if kept:
@@ -188,7 +210,8 @@ def parameter_paraphrase(ctx: Context) -> Sample:
             "description": node["description"],
             "allow_frame": True,
         }
-        node["description"] = ctx.generate("parameter_description", inputs)["text"]
+        protect = gold_strings_in(ctx.sample, node["description"])
+        node["description"] = ctx.generate("parameter_description", inputs, protect)["text"]
         changed, kept = [kept[0]], kept[1:]
     meta: dict[str, Any] = {"changed_parameters": changed}
     if kept:

@@ -1,17 +1,20 @@
 """Offline rule paraphrases (the ``rules`` generator of QueryPara, ToolPara and ParamPara).
 
-A paraphrase is a seeded set of substitutions from a phrase table (synonyms and safe syntactic
-rewrites such as ``would like to -> want to`` or dropping a leading article), applied only to
-words that ``text.editable_words`` allows: entities, numbers, dates, technical terms, quoted
-strings, markup and gold values are never touched.  Each table maps a lowercase phrase to
-alternatives with the same meaning in context; a match keeps the capitalisation of its first
-letter.  At most four substitutions are made, at least one (else ``ValueError``).
+A paraphrase is one clause-level rewrite (``restructure``: a request restated as an imperative, a
+context sentence moved after the request, a tool description in the passive voice, a parameter
+description restated as a question...) when one applies, plus seeded substitutions from a phrase
+table, applied only to words that ``text.editable_words`` allows: entities, numbers, dates,
+technical terms, quoted strings, markup and gold values are never touched.  Each table maps a
+lowercase phrase to alternatives with the same meaning and grammar in every context of the
+benchmark where it fires: every entry was read in all of them (docs/perturbations.md, "Rule
+review"; ``docs/rule_review.csv`` lists the 335 rules of the first tables and each verdict).
+A match keeps the capitalisation of its first letter.
 
 >>> import random
->>> paraphrase("Find the type of soil based on the sample ID ab123.", QUERY_TABLE, random.Random(0))[0]
-'Look up the kind of soil according to the sample ID ab123.'
->>> paraphrase("Name of the game.", PARAMETER_TABLE, random.Random(0))[0]
-'Title of the game.'
+>>> rephrase("Can you find the type of soil based on the sample ID ab123?", "query", random.Random(0))[0]
+'Please find the kind of soil based on the sample ID ab123.'
+>>> rephrase("Name of the game.", "parameter", random.Random(1))[0]
+'What is the name of the game?'
 """
 
 from __future__ import annotations
@@ -19,142 +22,81 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
+from robustbench_tc.perturbations import restructure
 from robustbench_tc.perturbations.text import WORD, editable_regions, editable_words
 
 Table = dict[str, tuple[str, ...]]
 
 _COMMON: Table = {
-    "based on": ("using", "according to"),
-    "information": ("details",),
-    "about": ("regarding", "concerning"),
-    "related to": ("associated with", "connected to"),
-    "associated with": ("related to", "linked to"),
-    "current": ("present",),
-    "latest": ("most recent",),
+    "based on": ("using",),
+    "related to": ("associated with",),
+    "associated with": ("linked to",),
     "most recent": ("latest",),
-    "in order to": ("to",),
     "make sure": ("ensure",),
-    "ensure": ("make sure",),
-    "a lot of": ("many",),
     "large": ("big",),
-    "big": ("large",),
-    "small": ("little",),
-    "each": ("every",),
     "every": ("each",),
-    "nearby": ("close by",),
-    "approximately": ("roughly",),
-    "type of": ("kind of",),
-    "kind of": ("type of",),
     "such as": ("like",),
-    "whether": ("if",),
     "desired": ("preferred",),
     "preferred": ("desired",),
     "initial": ("starting",),
-    "country": ("nation",),
-    "amount of": ("quantity of",),
-    "start": ("begin",),
-    "begin": ("start",),
-    "full": ("complete",),
-    "complete": ("full",),
-    "single": ("one",),
-    "detailed": ("thorough",),
     "combine": ("merge",),
     "merge": ("combine",),
     "analyze": ("examine",),
-    "analyse": ("examine",),
-    "perform": ("carry out",),
     "performs": ("carries out",),
     "execute": ("run",),
-    "convert": ("transform",),
     "converts": ("transforms",),
     "reduce": ("decrease",),
     "obtain": ("get",),
     "multiple": ("several",),
-    "numerous": ("many",),
     "contained in": ("present in",),
-    "including": ("covering",),
     "specific": ("particular",),
     "particular": ("specific",),
     "total": ("overall",),
-    "options": ("choices",),
-    "available": ("on offer",),
     "requires": ("needs",),
     "require": ("need",),
-    "during": ("throughout",),
     "employees": ("staff members",),
-    "help": ("assist",),
-    "relevant": ("pertinent",),
-    "similar": ("comparable",),
     "famous": ("well-known",),
-    "popular": ("well-liked",),
     "various": ("different",),
-    "within": ("inside",),
-    "useful": ("helpful",),
-    "quick": ("fast",),
-    "fast": ("quick",),
     "simple": ("basic",),
     "accurate": ("precise",),
     "located in": ("situated in",),
-    "requested": ("asked for",),
     "definitions": ("meanings",),
-    "converting": ("turning",),
     "to be converted": ("to convert",),
+    "the type of": ("the kind of",),
+    "information about": ("details about", "information regarding"),
 }
 
 QUERY_TABLE: Table = {
     **_COMMON,
     "can you": ("could you", "would you"),
     "could you": ("can you", "would you"),
-    "would you": ("could you",),
-    "please tell me": ("let me know", "could you tell me"),
-    "tell me": ("let me know", "inform me of"),
-    "let me know": ("tell me",),
-    "help me": ("assist me",),
     "i want to": ("i'd like to", "i wish to"),
     "i would like to": ("i want to", "i'd like to"),
-    "i'd like to": ("i would like to", "i want to"),
     "i need to": ("i have to",),
     "i need": ("i require",),
-    "find": ("identify", "locate", "look up"),
     "search for": ("look for",),
-    "look up": ("find",),
-    "look for": ("search for",),
-    "get": ("obtain", "retrieve", "fetch"),
+    "get": ("fetch",),
     "give me": ("provide me with", "show me"),
     "show me": ("display", "give me"),
-    "show": ("display",),
     "display": ("show",),
     "what is": ("what's",),
-    "what's": ("what is",),
     "calculate": ("compute", "work out"),
     "compute": ("calculate",),
     "determine": ("figure out", "establish"),
-    "check": ("verify",),
     "modify": ("change", "update"),
     "change": ("modify",),
     "delete": ("remove",),
-    "remove": ("delete",),
-    "buy": ("purchase",),
-    "purchase": ("buy",),
     "retrieve": ("get", "obtain"),
-    "provide": ("give", "supply"),
     "generate": ("create", "produce"),
-    "create": ("make", "set up"),
-    "estimate": ("approximate",),
+    "create": ("make",),
     "predict": ("forecast",),
-    "forecast": ("predict",),
-    "using": ("with", "utilizing"),
+    "using": ("utilizing",),
     "thanks": ("thank you",),
     "thank you": ("thanks",),
-    "right now": ("at the moment",),
     "what day is it": ("what is the date",),
-    "please": ("kindly",),
-    "want to know": ("would like to know",),
     "hi": ("hello",),
-    "quickly": ("fast",),
-    "price": ("cost",),
     "record": ("log",),
     "results": ("entries",),
     "how much is": ("what is",),
@@ -165,68 +107,42 @@ QUERY_TABLE: Table = {
     "expect": ("anticipate",),
     "solve": ("work out",),
     "who won": ("who was the winner of",),
-    "book a": ("reserve a",),
     "turn on": ("switch on",),
-    "say": ("express",),
     "planning": ("organizing",),
     "looking for": ("searching for",),
-    "interested in": ("keen on",),
     "apply for": ("submit an application for",),
     "emotions": ("feelings",),
-    "shorten": ("make shorter",),
-    "list all": ("list every",),
-    "any": ("some",),
     "tonight": ("this evening",),
-    "tomorrow": ("the next day",),
-    "weekend": ("Saturday and Sunday",),
-    "trip": ("journey",),
-    "cheap": ("inexpensive",),
-    "do you know": ("are you aware of",),
     "is there": ("does there exist",),
     "are there": ("do there exist",),
-    "suggest": ("recommend",),
     "recommend": ("suggest",),
-    "send": ("dispatch",),
     "register": ("sign up for",),
-    "reschedule": ("move",),
-    "appointment": ("booking",),
 }
 
 DESCRIPTION_TABLE: Table = {
     **_COMMON,
+    "specific": ("particular", "given"),
     "retrieve": ("obtain", "fetch"),
     "retrieves": ("obtains", "fetches"),
     "get": ("fetch", "obtain"),
     "gets": ("fetches", "obtains", "retrieves"),
-    "find": ("locate",),
-    "finds": ("locates", "identifies"),
+    "finds": ("identifies",),
     "calculate": ("compute",),
     "calculates": ("computes",),
     "compute": ("calculate",),
-    "computes": ("calculates",),
-    "return": ("provide",),
     "returns": ("provides", "gives back"),
     "will return": ("returns",),
-    "provide": ("supply", "give"),
-    "provides": ("supplies", "gives"),
+    "provide": ("supply",),
+    "provides": ("supplies",),
     "search for": ("look up",),
     "searches for": ("looks up",),
-    "specific": ("particular", "given"),
-    "specified": ("given", "designated"),
-    "given": ("specified",),
+    "specified": ("given",),
     "certain": ("specific",),
-    "a list of": ("a set of",),
-    "the list of": ("the set of",),
     "this api": ("this endpoint",),
-    "the api": ("the endpoint",),
     "used to": ("employed to",),
     "allows you to": ("lets you",),
     "includes": ("contains",),
-    "include": ("contain",),
-    "check": ("verify",),
-    "checks": ("verifies",),
     "create": ("make",),
-    "creates": ("makes", "sets up"),
     "delete": ("remove",),
     "deletes": ("removes",),
     "modify": ("change", "update"),
@@ -234,23 +150,12 @@ DESCRIPTION_TABLE: Table = {
     "generate": ("produce",),
     "generates": ("produces",),
     "estimate": ("approximate",),
-    "estimates": ("approximates",),
-    "determine": ("establish",),
     "determines": ("establishes",),
     "display": ("show",),
     "queries the": ("looks up the",),
-    "e.g.": ("for example",),
-    "default is": ("defaults to",),
-    "number of": ("count of",),
-    "maximum": ("largest",),
-    "minimum": ("smallest",),
     "identifier": ("ID",),
-    "predicts": ("forecasts",),
-    "predict": ("forecast",),
     "remove": ("delete",),
     "turn a": ("transform a",),
-    "split": ("divide",),
-    "rotates": ("turns",),
     "scrape": ("extract",),
     "fetch": ("retrieve",),
     "fetches": ("retrieves",),
@@ -259,53 +164,36 @@ DESCRIPTION_TABLE: Table = {
     "to request": ("to ask for",),
     "helps to": ("helps",),
     "can be used": ("may be used",),
-    "is used for": ("serves for",),
     "an array of": ("a list of",),
-    "is returned": ("comes back",),
     "is found": ("exists",),
     "relate to": ("concern",),
     "setting": ("configuring",),
     "records the": ("stores the",),
     "registers an": ("books an",),
-    "id": ("identifier",),
     "query the": ("look up the",),
     "words": ("terms",),
     "requirements": ("criteria",),
-    "long": ("lengthy",),
-    "short": ("brief",),
     "security": ("protection",),
+    "default is": ("defaults to",),
 }
 
 PARAMETER_TABLE: Table = {
     **DESCRIPTION_TABLE,
-    "name of": ("title of",),
-    "the number of": ("how many",),
     "in the format": ("formatted as",),
     "indicates": ("shows",),
     "the time for": ("the time of",),
     "the content of": ("the contents of",),
-    "location": ("place",),
     "filter by": ("narrow down by", "restrict results by"),
     "limit the": ("restrict the",),
-    "returned": ("provided",),
-    "final": ("ending",),
     "mean of": ("average of",),
-    "speed": ("velocity",),
-    "a date": ("the date",),
     "age of": ("the age of",),
     "gender of": ("the gender of",),
-    "level of": ("degree of",),
     "duration of": ("length of",),
-    "base of": ("the base of",),
     "coefficient of": ("the coefficient of",),
-    "should be": ("must be",),
-    "must be": ("should be",),
     "pass as": ("given as",),
     "published": ("released",),
     "after this time": ("later than this time",),
     "before this time": ("earlier than this time",),
-    "alternatively": ("as an alternative,",),
-    "destination": ("target",),
     "origin": ("starting point",),
     "ending point": ("end point",),
     "starting point": ("start point",),
@@ -315,21 +203,13 @@ PARAMETER_TABLE: Table = {
     "describing": ("that describes",),
     "person": ("individual",),
     "period": ("time frame",),
-    "average": ("mean",),
     "accepted": ("allowed",),
     "provided": ("supplied",),
     "constant term": ("constant",),
-    "coordinates for": ("coordinates of",),
-    "unique": ("distinct",),
     "containing": ("holding",),
     "for authentication": ("used to authenticate",),
     "comma separated": ("comma-delimited",),
-    "comma-separated": ("comma-delimited",),
     "by default": ("unless specified",),
-    "example": ("for instance",),
-    "numbers": ("figures",),
-    "analysis": ("evaluation",),
-    "action": ("operation",),
     "journey": ("trip",),
     "within the": ("inside the",),
     "page number": ("page index",),
@@ -338,7 +218,17 @@ PARAMETER_TABLE: Table = {
 GENERIC_ACRONYMS = frozenset({"API", "ID"})
 """Acronyms that name no entity and may be rephrased ("This API" -> "This endpoint")."""
 
-_ARTICLE = re.compile(r"^The ([a-z][a-z]+)")
+_DETERMINER = re.compile(r"\b(?:the|a|an|your|its|their)\s+$", re.I)
+NOT_AFTER: dict[str, re.Pattern[str]] = {
+    "default is": re.compile(r"\bthe\s+$", re.I),
+    "age of": _DETERMINER,
+    "gender of": _DETERMINER,
+    "coefficient of": _DETERMINER,
+}
+"""Phrases that keep their meaning and grammar except right after these words ("The default is
+10" would become "The defaults to 10"; "What is the age of" would become "the the age of")."""
+
+_ARTICLE = re.compile(r"^The ([a-z][a-z]+)\b")
 
 
 def _compile(table: Table) -> re.Pattern[str]:
@@ -371,10 +261,48 @@ def _match_case(original: str, replacement: str) -> str:
 
 
 QUERY_FRAMES = ("Here is what I need: ", "I have a request. ", "My request is as follows: ")
-"""Last-resort rewrite of a query no table entry matches: a framing sentence before it."""
+"""Last-resort rewrite of a query nothing else applies to: a framing sentence before it."""
 
 DESCRIPTION_FRAMES = ("In short: ", "Purpose: ")
-"""Last resort for a row none of whose descriptions any table entry matches."""
+"""Last resort for a row none of whose descriptions anything else applies to."""
+
+TextKind = Literal["query", "description", "parameter"]
+TABLES: dict[str, Table] = {
+    "query": QUERY_TABLE,
+    "description": DESCRIPTION_TABLE,
+    "parameter": PARAMETER_TABLE,
+}
+
+
+def candidates(
+    text: str, table: Table, protect: Iterable[str] = (), acronyms: frozenset[str] = frozenset()
+) -> list[re.Match[str]]:
+    """Table matches in ``text`` whose every word may be edited (no entity, no protected span)."""
+    allowed = {a for a, _, _ in editable_words(text, protect)}
+    out = []
+    for m in _pattern(table).finditer(text):
+        guard = NOT_AFTER.get(m.group().lower())
+        if guard is not None and guard.search(text[: m.start()]):
+            continue
+        words = list(WORD.finditer(m.group()))
+        if all(m.start() + w.start() in allowed or w.group() in acronyms for w in words):
+            out.append(m)
+    return out
+
+
+def substitute(
+    text: str, table: Table, chosen: list[re.Match[str]], rng: random.Random
+) -> tuple[str, list[dict[str, Any]]]:
+    """Apply the table substitutions ``chosen`` (matches in ``text``), left to right."""
+    edits: list[dict[str, Any]] = []
+    out, shift = text, 0
+    for m in sorted(chosen, key=lambda m: m.start()):
+        new = _match_case(m.group(), rng.choice(table[m.group().lower()]))
+        a, b = m.start() + shift, m.end() + shift
+        out = out[:a] + new + out[b:]
+        shift += len(new) - len(m.group())
+        edits.append({"offset": m.start(), "from": m.group(), "to": new})
+    return out, edits
 
 
 def paraphrase(
@@ -386,30 +314,48 @@ def paraphrase(
     frames: tuple[str, ...] = (),
     acronyms: frozenset[str] = frozenset(),
 ) -> tuple[str, list[dict[str, Any]]]:
-    """``text`` rephrased by 1..``max_edits`` table substitutions, and what was replaced; if no
-    entry matches: a leading-article rewrite, else a framing sentence from ``frames``.
-    ``acronyms`` may be rephrased although acronyms are otherwise protected (descriptions)."""
-    allowed = {a: b for a, b, _ in editable_words(text, protect)}
-    candidates = []
-    for m in _pattern(table).finditer(text):
-        # every word of the phrase must be an editable word (no entity, no protected span)
-        words = list(WORD.finditer(m.group()))
-        if all(m.start() + w.start() in allowed or w.group() in acronyms for w in words):
-            candidates.append(m)
-    edits: list[dict[str, Any]] = []
-    if candidates:
-        count = min(len(candidates), rng.randint(2, max_edits))
-        chosen = sorted(rng.sample(candidates, count), key=lambda m: m.start())
-        out, shift = text, 0
-        for m in chosen:
-            alternatives = table[m.group().lower()]
-            new = _match_case(m.group(), rng.choice(alternatives))
-            a, b = m.start() + shift, m.end() + shift
-            out = out[:a] + new + out[b:]
-            shift += len(new) - len(m.group())
-            edits.append({"offset": m.start(), "from": m.group(), "to": new})
-        return out, edits
+    """``text`` with 2..``max_edits`` table substitutions (fewer if fewer match), and what was
+    replaced; if no entry matches: a leading-article rewrite, else a framing sentence."""
+    found = candidates(text, table, protect, acronyms)
+    if found:
+        chosen = rng.sample(found, min(len(found), rng.randint(2, max_edits)))
+        return substitute(text, table, chosen, rng)
     return _syntactic(text, protect, rng, frames)
+
+
+def rephrase(
+    text: str,
+    kind: TextKind,
+    rng: random.Random,
+    protect: Iterable[str] = (),
+    *,
+    param_type: str = "",
+    frames: tuple[str, ...] = (),
+    acronyms: frozenset[str] = frozenset(),
+) -> tuple[str, list[dict[str, Any]]]:
+    """The ``rules`` paraphrase of a query / tool description / parameter description: one
+    clause-level rewrite if any applies (then 0-2 substitutions), else 2-4 substitutions, else
+    the last resorts of ``paraphrase``.  Edits are listed in the order they were applied (each
+    offset is in the text as it was before that edit)."""
+    protect = tuple(protect)
+    if kind == "query":
+        rewrites = restructure.query_rewrites(text, protect)
+    elif kind == "description":
+        rewrites = restructure.description_rewrites(text, protect)
+    else:
+        rewrites = restructure.parameter_rewrites(text, param_type, protect)
+    table = TABLES[kind]
+    if not rewrites:
+        return paraphrase(text, table, rng, protect, frames=frames, acronyms=acronyms)
+    rewrite = rng.choice(rewrites)
+    out = rewrite.apply(text)
+    edits: list[dict[str, Any]] = [rewrite.record(text)]
+    found = candidates(out, table, protect, acronyms)
+    count = min(len(found), rng.randint(0, 2))
+    if count:
+        out, more = substitute(out, table, rng.sample(found, count), rng)
+        edits += more
+    return out, edits
 
 
 def _syntactic(

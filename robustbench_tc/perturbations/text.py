@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from robustbench_tc.records import OPTIONAL, Message, Sample, copy_record
-from robustbench_tc.sources import sources
+from robustbench_tc.sources import SOURCES, sources
 
 FINAL_INSTRUCTION = "Based on our conversation above"
 """The fixed closing turn of API-Bank / ToolRL dialogues (never edited, never suffixed)."""
@@ -68,8 +68,19 @@ def with_query(sample: Sample, text: str) -> Sample:
     return copy
 
 
+_TRAILERS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _trailers() -> tuple[str, ...]:
+    """The sources' user-turn suffixes, computed once per set of registered sources."""
+    names = tuple(SOURCES)
+    if names not in _TRAILERS:
+        _TRAILERS[names] = tuple(s.user_turn_suffix for s in sources() if s.user_turn_suffix)
+    return _TRAILERS[names]
+
+
 def _trailer_start(text: str) -> int:
-    for trailer in (s.user_turn_suffix for s in sources() if s.user_turn_suffix):  # if a loader kept it
+    for trailer in _trailers():  # if a loader kept it
         if text.endswith(trailer):
             return len(text) - len(trailer)
     return len(text)
@@ -153,6 +164,12 @@ def protected_spans(text: str, values: Iterable[str] = ()) -> list[tuple[int, in
     """Spans that no rule may edit: markup, quoted strings, URLs/e-mails, technical tokens
     (digits, underscores, dots, camelCase, acronyms) and occurrences of ``values``
     (case-insensitive).  Proper nouns are handled by ``editable_words``."""
+    # several rules of a row ask about the same text: compute each once
+    return list(_protected_spans(text, tuple(str(v) for v in values)))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _protected_spans(text: str, values: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     for pattern in (_TAG, _QUOTED, _URL):
         spans += [m.span() for m in pattern.finditer(text)]
@@ -172,7 +189,7 @@ def protected_spans(text: str, values: Iterable[str] = ()) -> list[tuple[int, in
         while start >= 0:
             spans.append((start, start + len(v)))
             start = lowered.find(v, start + 1)
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:

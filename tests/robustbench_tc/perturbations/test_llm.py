@@ -88,7 +88,9 @@ def test_gives_up_after_max_retries(fake_llm, tmp_path, by_id):
 def test_client_error_is_not_retried(fake_llm, tmp_path, by_id):
     fake_llm.script = [(400, None)] * 100
     with pytest.raises(PerturbationError, match="HTTP 400"):
-        perturb(by_id[M110], "query_paraphrase", seed=0, generator=_config(fake_llm, tmp_path))
+        perturb(
+            by_id[M110], "query_paraphrase", seed=0, generator=_config(fake_llm, tmp_path, fallback="fail")
+        )
     assert len(fake_llm.requests) == 4  # one per regeneration attempt, no backoff retries
 
 
@@ -120,9 +122,13 @@ def test_unusable_responses_are_per_sample_errors(
 ):
     fake_llm.responder = responder
     with pytest.raises(PerturbationError) as err:
-        perturb(by_id[sample_id], code, seed=0, generator=_config(fake_llm, tmp_path))
+        perturb(by_id[sample_id], code, seed=0, generator=_config(fake_llm, tmp_path, fallback="fail"))
     message = str(err.value)
     assert sample_id in message and code in message and reason in message
+    # the default: the rules generator writes the row, and the row says so
+    row = perturb(by_id[sample_id], code, seed=0, generator=_config(fake_llm, tmp_path))
+    assert row is not None and row.generator == "rules"
+    assert row.perturbation_metadata["fallback_from"] == f"llm:{MODEL}"
 
 
 def test_unreachable_endpoint(tmp_path, by_id):
@@ -173,3 +179,28 @@ def test_every_static_type_has_a_registered_transform():
     from robustbench_tc.perturbations import TRANSFORMS
 
     assert sorted(TRANSFORMS.names()) == sorted(static_codes())
+
+
+def test_rejected_outputs_fall_back_to_rules_and_are_counted(fake_llm, tmp_path, small_set):
+    """Every output for QueryPara is unusable (the input echoed back): each row is regenerated,
+    then written by the rules generator, and the report says how many and why."""
+    from tests.support.fake_chat import _answer
+
+    def responder(prompt: str) -> str:
+        return _echo_text(prompt) if prompt.startswith("Rephrase the user request") else _answer(prompt)
+
+    fake_llm.responder = responder
+    build = build_static_configs(small_set, seed=0, generator=_config(fake_llm, tmp_path), progress=False)
+    rows = build.configs["query_paraphrase"]
+    assert rows and all(r.generator == "rules" for r in rows)
+    assert all(r.perturbation_metadata["fallback_from"] == f"llm:{MODEL}" for r in rows)
+    results = build.results["query_paraphrase"]
+    assert all(r.fallback and r.attempts == 4 and len(r.problems) == 4 for r in results)
+    typos = build.configs["realistic_typos"]
+    assert all(
+        r.generator == f"llm:{MODEL}" and "fallback_from" not in r.perturbation_metadata for r in typos
+    )
+    n = len(rows)
+    assert f"{n} fell back to `rules` after 4 rejected outputs" in build.audit_summary
+    assert f"the response is the input text unchanged {4 * n}" in build.audit_summary
+    assert "fell back to `rules`" in build.card_notes
