@@ -478,7 +478,7 @@ def leaderboard_html(board: Board, flt: BoardFilter, picked: list[str] | None = 
     """The Leaderboard tab's table: the fixed columns plus the picked groups."""
     groups = shown_groups(picked)
     per_type = any("per_type" in g.reads for g in groups)
-    return render_board(leaderboard_sections(board, flt, per_type), groups)
+    return render_board(leaderboard_sections(board, flt, per_type), groups, board.config.page_rows)
 
 
 def share_url(request: gr.Request | None, run_id: int) -> str:

@@ -62,6 +62,8 @@ class BoardConfig:
     """Private HF dataset repo (owner/name) holding the evaluation requests; unset = the SQLite file."""
     hub_pull_s: float = 60.0
     """With a sync repo: at most this often, a page load pulls rows stored elsewhere (the worker's)."""
+    page_rows: int = 100
+    """Rows shown per board section before its "Show all" button (all rows are in the page)."""
     rescore_on_start: bool = False
     """At start, rescore (in the background) the submissions a previous scorer version scored."""
     on_space: bool = False

@@ -173,3 +173,17 @@ def test_groups_in_order_with_submissions_last():
     groups = groups_in(PAPER)
     assert groups[0] == "Our 3B trained checkpoints" and groups[-1] == "Community submissions"
     assert len(groups) == 10
+
+
+def test_a_long_section_shows_its_first_rows_and_a_show_all_button():
+    from space.table import PAGE_ROWS
+
+    subs = [sub(1000 + i, f"m{i}", 0.9 - i / 1000) for i in range(PAGE_ROWS + 5)]
+    html = render_board(ranked_sections([*PAPER, *subs], [], None, 0.05, SERVED), shown_groups(None))
+    served = html.split("<tbody data-section='served'>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr data-row='(\d+)' data-order='(\d+)'( class='more')?>", served)
+    assert len(rows) == PAGE_ROWS + 5  # every row is in the page: sorting sees them all
+    assert [bool(hidden) for _, _, hidden in rows] == [False] * PAGE_ROWS + [True] * 5
+    assert "Show all 105 rows of this group (5 more)" in served and "data-more" in served
+    paper = html.split("<tbody data-section='paper'>")[1]
+    assert "class='more'" not in paper and "data-more" not in paper  # 21 rows: nothing held back

@@ -221,6 +221,30 @@ def test_header_click_sorts_numerically_within_each_group(chromium, shared_board
         page.close()
 
 
+def test_long_sections_show_their_first_rows_by_the_current_sort_and_show_all(
+    chromium, built_dataset: Path, gold, tmp_path: Path
+):
+    """With ``page_rows=3`` the paper's 21 rows show 3 at a time (a 1,000-row board shows 100): a
+    sort shows the first 3 by the new order, and "Show all" lays out the rest."""
+    _, demo, url = _launch(built_dataset, gold, tmp_path / "board.sqlite", page_rows=3)
+    page = _open(chromium, url)
+    visible = """() => Array.from(document.querySelectorAll('#leaderboard-table tr[data-row]'))
+        .filter((r) => r.offsetParent !== null).map((r) => r.children[1].innerText.trim())"""
+    try:
+        _wait_idle(page)
+        assert page.evaluate(visible) == ["Qwen3-14B", "MUA-RL-32B", "Qwen3-32B"]
+        assert len(_rows(page)) == 21  # all in the page, 18 not laid out
+        page.locator("#leaderboard-table thead th", has_text="Δ Act").first.click()
+        shown = page.evaluate(visible)
+        assert len(shown) == 3 and shown[0] == "MUA-RL-32B"  # its −0.010 is the smallest Δ Act
+        button = page.get_by_role("button", name="Show all 21 rows of this group (18 more)")
+        button.click()
+        assert len(page.evaluate(visible)) == 21 and not button.is_visible()
+    finally:
+        page.close()
+        demo.close()
+
+
 def test_filters_apply_on_change_and_an_empty_view_says_so(chromium, shared_board, tmp_path: Path):
     _, url = shared_board
     page = _open(chromium, url)
