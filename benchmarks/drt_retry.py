@@ -60,13 +60,13 @@ def build_data(out: Path, sources: str | None) -> Path:
 
 
 def pick_rows(data: Path, tokenizer_dir: Path, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
-    import datasets
     from transformers import AutoTokenizer
 
+    from train.build_data import load_train_data
     from train.rewards import gold_call_count
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    splits = datasets.load_dataset(str(data), "dr_full")
+    splits = load_train_data(data, "dr_full")
 
     def short(row: dict) -> bool:
         ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,

@@ -41,6 +41,8 @@ from robustbench_tc.taxonomy import CLEAN, static_types
 from train.rlla import RllaItem, from_sample, read_rlla, sample_id, to_sample
 
 if TYPE_CHECKING:
+    from datasets import DatasetDict
+
     from robustbench_tc.perturbations import GeneratorConfig
 
 logger = logging.getLogger(__name__)
@@ -344,3 +346,19 @@ def make_train_data(
     """Build and write the training sets; return the manifest."""
     rows = build_rows(config, perturber=perturber, progress=progress)
     return write_dataset(rows, Path(out), config, progress=progress)
+
+
+def load_train_data(folder: str | Path, variant: str | None = None) -> DatasetDict:
+    """``datasets.load_dataset(folder, variant)`` for a folder ``make_train_data`` wrote, keyed by
+    its files.
+
+    ``datasets`` keys its cache of a local folder by the folder's name and the config's name, not by
+    the files: a folder rebuilt in place (another seed, a new data version), or another folder of the
+    same name, loaded the old rows (datasets 5.2). Naming the card's files, each with its
+    modification time, makes the cache key follow them.
+    """
+    import datasets
+
+    files = datasets.load_dataset_builder(str(folder), variant).config.data_files
+    loaded: DatasetDict = datasets.load_dataset(str(folder), variant, data_files=files)
+    return loaded

@@ -257,6 +257,8 @@ def load_splits(args: ScriptArguments) -> DatasetDict:
     """
     import datasets
 
+    from train.build_data import load_train_data
+
     if not args.dataset_name:
         raise TrainingDataMissing(
             "dataset_name is required: a folder from `" + MAKE_DATA_HINT.format(out="data/toolrl-dr") + "`"
@@ -271,11 +273,7 @@ def load_splits(args: ScriptArguments) -> DatasetDict:
         raise TrainingDataMissing(f"training data {args.dataset_name!r} not found: build it with `{hint}`")
     try:
         if path.is_dir():
-            # datasets keys its cache of a local folder by the folder's name and card, not by its
-            # files: a folder rebuilt in place (another seed, a new data version) loaded the old rows.
-            # Naming the card's files (each with its modification time) makes the key follow them.
-            files = datasets.load_dataset_builder(str(path), args.dataset_config).config.data_files
-            return datasets.load_dataset(str(path), args.dataset_config, data_files=files)
+            return load_train_data(path, args.dataset_config)
         return datasets.load_dataset(args.dataset_name, args.dataset_config)
     except (ConnectionError, OSError, FileNotFoundError, ValueError) as exc:
         if path.exists():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from robustbench_tc.taxonomy import CLEAN, get_type, static_types
 from train.build_data import (
     TrainDataConfig,
     build_rows,
+    load_train_data,
     make_train_data,
     mixed_half,
     perturbed_row,
@@ -179,6 +181,22 @@ def test_written_dataset_loads_per_config(config: TrainDataConfig, tmp_path: Pat
     assert item_from_row(train[0]).output == train[0]["ground_truth"]
     default = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "cache"))
     assert default["train"]["perturbation"] == [CLEAN] * 40  # clean is the default config
+
+
+def test_a_folder_rebuilt_in_place_loads_its_new_rows(config: TrainDataConfig, tmp_path: Path) -> None:
+    """datasets keys its cache of a local folder by the folder's name: without ``load_train_data``
+    a rebuild with another seed loaded the first build's rows (a CI failure, and a user's trap)."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "toolrl-dr"
+    seen = []
+    for seed in (0, 8):
+        make_train_data(replace(config, seed=seed), out, perturber=fake_perturb, progress=False)
+        on_disk = pq.read_table(out / "data" / "dr_full-train.parquet").column("perturbation").to_pylist()
+        loaded = load_train_data(out, "dr_full")["train"]["perturbation"]
+        assert loaded == on_disk
+        seen.append(loaded)
+    assert seen[0] != seen[1]
 
 
 def test_unknown_variant_is_rejected() -> None:

@@ -21,14 +21,20 @@ def data(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     """The two shortest of the first 16 DR-Full rows with a gold call, as a save_to_disk folder."""
     import datasets
 
-    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
+    from train.build_data import (
+        TRAIN_FILE,
+        VALIDATION_FILE,
+        TrainDataConfig,
+        load_train_data,
+        make_train_data,
+    )
     from train.rewards import gold_call_count
 
     built = tmp_path_factory.mktemp("toolrl-dr")
     config = TrainDataConfig(train=str(sources_dir / TRAIN_FILE), validation=str(sources_dir / VALIDATION_FILE),
                              variants=("dr_full",), limit=16, seed=3)  # fmt: skip
     make_train_data(config, built, progress=False)
-    rows = datasets.load_dataset(str(built), "dr_full")["train"].to_list()
+    rows = load_train_data(built, "dr_full")["train"].to_list()
     rows = sorted(
         (r for r in rows if gold_call_count(r["ground_truth"])), key=lambda r: len(json.dumps(r["prompt"]))
     )[:2]
@@ -56,10 +62,12 @@ def run(data: tuple[Path, list[dict]], tmp_path_factory: pytest.TempPathFactory)
     model = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
     before = load_file(model / "model.safetensors")
     out = tmp_path_factory.mktemp("drt-run")
+    # 192: at 128 a turn-1 call to a 15-letter random tool name (45 tokens) left no room for the
+    # 429 turn (84 tokens), so that episode rightly ended without its fault
     trainer, *_ = build_trainer(
         ["--config", "train/configs/tiny_cpu_dr_t.yaml", "--model_name_or_path", str(model),
          "--dataset_name", str(folder), "--output_dir", str(out), "--max_steps", "1",
-         "--transition_ratio", "1.0", "--max_completion_length", "128"]
+         "--transition_ratio", "1.0", "--max_completion_length", "192"]
     )  # fmt: skip
     tokenizer = trainer.processing_class
     gold = {r["prompt"][-1]["content"]: parse_tool_calls(r["ground_truth"])[0]["name"] for r in rows}

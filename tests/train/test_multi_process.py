@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,17 @@ def data(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(cmd: list[str], env: dict[str, str], timeout: int = 400) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    """Run ``cmd`` in its own process group; past ``timeout`` kill the whole group (the launcher and
+    both ranks, which ``subprocess.run`` would leave running) and fail with what they printed."""
+    with subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:  # fmt: skip
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail(f"{' '.join(cmd[:4])} ... ran past {timeout} s:\n{out[-3000:]}\n{err[-6000:]}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def test_two_ranks_with_different_faults_make_the_same_generation_calls(

@@ -30,15 +30,20 @@ GIVE_UP = "<think>it failed</think>\n<response>Sorry, try later.</response>"
 @pytest.fixture(scope="module")
 def rows(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """Real DR-Full training rows (the first 4 rlla items)."""
-    import datasets
 
-    from train.build_data import TRAIN_FILE, VALIDATION_FILE, TrainDataConfig, make_train_data
+    from train.build_data import (
+        TRAIN_FILE,
+        VALIDATION_FILE,
+        TrainDataConfig,
+        load_train_data,
+        make_train_data,
+    )
 
     out = tmp_path_factory.mktemp("toolrl-dr")
     config = TrainDataConfig(train=str(sources_dir / TRAIN_FILE), validation=str(sources_dir / VALIDATION_FILE),
                              variants=("dr_full",), limit=4)  # fmt: skip
     make_train_data(config, out, progress=False)
-    return datasets.load_dataset(str(out), "dr_full")["train"].to_list()
+    return load_train_data(out, "dr_full")["train"].to_list()
 
 
 @pytest.fixture(scope="module")
