@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
         sys.path.insert(0, _ROOT)
 
 from robustbench_tc.errors import RobustBenchError
-from train.parity import check_parity
+from train.parity import check_parity, leave_process_group
 from train.transition import DRTRollout
 
 if TYPE_CHECKING:
@@ -424,6 +424,7 @@ def main(argv: list[str] | None = None) -> Path:
             (out / "generation_parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
     if hasattr(trainer, "end"):
         trainer.end()
+    leave_process_group(trainer.accelerator)
     return out
 
 

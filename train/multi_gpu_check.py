@@ -103,7 +103,7 @@ def worker(args: argparse.Namespace, grpo_argv: list[str]) -> int:
     import torch
 
     from train.grpo import build_trainer
-    from train.parity import check_parity
+    from train.parity import check_parity, leave_process_group
 
     started = time.perf_counter()
     trainer, _, training_args, *_ = build_trainer(grpo_argv)
@@ -142,7 +142,7 @@ def worker(args: argparse.Namespace, grpo_argv: list[str]) -> int:
         }
     )
     (args.out / f"rank{rank}.json").write_text(json.dumps(record, indent=2) + "\n")
-    trainer.accelerator.wait_for_everyone()
+    leave_process_group(trainer.accelerator)
     return 0
 
 

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,3 +105,22 @@ def check_parity(ledger: GenerationLedger, accelerator: Any) -> dict[str, Any]:
             "this run would hang; every rank must generate each turn (train/transition.py pads it)."
         )
     return report
+
+
+def leave_process_group(accelerator: Any, *, drain_s: float = 0.2) -> None:
+    """Leave the process group in step on every rank, before the interpreter exits (a collective:
+    call it on every rank, last).
+
+    Left to interpreter teardown, gloo's destructor joins its worker threads while holding the GIL,
+    and a worker still dropping the tensors of the last all-gather waits for the GIL: rank 0 hung
+    after writing every output (2 of 6 two-process CPU runs here; pytorch/pytorch#190489). The
+    barrier lines the ranks up, the sleep releases the GIL so the workers finish, and the group is
+    destroyed while the interpreter is whole.
+    """
+    import torch.distributed as dist
+
+    if getattr(accelerator, "num_processes", 1) <= 1 or not (dist.is_available() and dist.is_initialized()):
+        return
+    accelerator.wait_for_everyone()
+    time.sleep(drain_s)
+    dist.destroy_process_group()
