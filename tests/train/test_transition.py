@@ -30,7 +30,6 @@ GIVE_UP = "<think>it failed</think>\n<response>Sorry, try later.</response>"
 @pytest.fixture(scope="module")
 def rows(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """Real DR-Full training rows (the first 4 rlla items)."""
-
     from train.build_data import (
         TRAIN_FILE,
         VALIDATION_FILE,
