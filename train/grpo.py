@@ -422,9 +422,7 @@ def main(argv: list[str] | None = None) -> Path:
         )
         if parity is not None:
             (out / "generation_parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
-    if hasattr(trainer, "end"):
-        trainer.end()
-    leave_process_group(trainer.accelerator)
+    leave_process_group(trainer.accelerator)  # in place of trainer.end(), which deadlocks under gloo
     return out
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -216,6 +215,7 @@ def free_port() -> int:
 
 def launch(args: argparse.Namespace, extra: list[str]) -> int:
     from train.gpu_check import QWEN25_3B_SHAPE, SMOKE_SHAPE, build_random_model, estimate_memory
+    from train.process_tree import descendants, kill_tree, stack_dumps
 
     args.out.mkdir(parents=True, exist_ok=True)
     for stale in args.out.glob("rank*.json"):
@@ -275,8 +275,11 @@ def launch(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         code = child.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGTERM)
+        stacks = stack_dumps(descendants(child.pid))  # where each rank waited, for the log
+        kill_tree(child.pid)  # the ranks are in sessions of their own: killpg would miss them
         child.wait(timeout=30)
+        log.write(f"\n== stacks when the launch was stopped after {args.timeout} s\n{stacks}\n")
+        log.flush()
         code = None
     wall = time.perf_counter() - started
     ranks = [json.loads(p.read_text()) for p in sorted(args.out.glob("rank*.json"))]

@@ -19,7 +19,10 @@ True
 
 from __future__ import annotations
 
-import time
+import contextlib
+import logging
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,20 +110,31 @@ def check_parity(ledger: GenerationLedger, accelerator: Any) -> dict[str, Any]:
     return report
 
 
-def leave_process_group(accelerator: Any, *, drain_s: float = 0.2) -> None:
-    """Leave the process group in step on every rank, before the interpreter exits (a collective:
-    call it on every rank, last).
+def leave_process_group(accelerator: Any) -> None:
+    """End a run on every rank, last (a collective; in place of ``trainer.end()``): line the ranks
+    up, finish the trackers, then leave the process group. Under gloo (CPU, several processes) the
+    process ends here with status 0, after flushing its output; otherwise the call returns after
+    ``accelerator.end_training()`` (trackers finished, group destroyed), as ``trainer.end()`` does.
 
-    Left to interpreter teardown, gloo's destructor joins its worker threads while holding the GIL,
-    and a worker still dropping the tensors of the last all-gather waits for the GIL: rank 0 hung
-    after writing every output (2 of 6 two-process CPU runs here; pytorch/pytorch#190489). The
-    barrier lines the ranks up, the sleep releases the GIL so the workers finish, and the group is
-    destroyed while the interpreter is whole.
+    Gloo's group must not be destroyed with the GIL held, which is how both
+    ``destroy_process_group()`` (inside ``trainer.end()``) and interpreter teardown destroy it: its
+    destructor joins its worker threads, and a worker still dropping the tensors of the last
+    all-gather waits for the GIL (pytorch/pytorch#190489). Rank 0 then hung after writing every
+    output (py-spy: ``~Reducer`` -> ``~ProcessGroupGloo`` -> ``thread::join`` on the main thread,
+    ``~AsyncAllgatherWork`` -> ``gil_scoped_acquire`` on a gloo worker). ``os._exit`` runs no
+    destructor and no atexit hook, so every output is written and closed before this call.
     """
     import torch.distributed as dist
 
-    if getattr(accelerator, "num_processes", 1) <= 1 or not (dist.is_available() and dist.is_initialized()):
-        return
-    accelerator.wait_for_everyone()
-    time.sleep(drain_s)
-    dist.destroy_process_group()
+    several = getattr(accelerator, "num_processes", 1) > 1 and dist.is_available() and dist.is_initialized()
+    if several:
+        accelerator.wait_for_everyone()
+    if several and dist.get_backend() == "gloo":
+        for tracker in getattr(accelerator, "trackers", []):
+            tracker.finish()
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(0)
+    accelerator.end_training()

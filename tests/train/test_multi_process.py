@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,16 +39,22 @@ def data(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(cmd: list[str], env: dict[str, str], timeout: int = 400) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` in its own process group; past ``timeout`` kill the whole group (the launcher and
-    both ranks, which ``subprocess.run`` would leave running) and fail with what they printed."""
-    with subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as proc:  # fmt: skip
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            pytest.fail(f"{' '.join(cmd[:4])} ... ran past {timeout} s:\n{out[-3000:]}\n{err[-6000:]}")
+    """Run ``cmd``; past ``timeout`` keep the stacks of every process under it, kill them all (the
+    ranks run in sessions of their own and hold our pipes, so killing the launcher's group is not
+    enough) and fail with what they printed and where they waited."""
+    from train.process_tree import descendants, kill_tree, stack_dumps
+
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stacks = stack_dumps(descendants(proc.pid))
+        kill_tree(proc.pid)
+        out, err = proc.communicate(timeout=60)
+        pytest.fail(f"{' '.join(cmd[:4])} ... ran past {timeout} s:\n{out[-3000:]}\n{err[-6000:]}\n{stacks}")
+    finally:  # also when pytest-timeout or Ctrl-C interrupts the wait
+        if proc.poll() is None:
+            kill_tree(proc.pid)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
@@ -79,9 +84,11 @@ def test_accelerate_launch_of_the_tiny_dr_t_config_finishes_its_evaluation(
     from robustbench_tc.testing.tiny_model import build_tiny_model
 
     model = build_tiny_model(tmp_path / "model")
+    # --ddp_timeout: a rank left waiting on a collective fails the run with a traceback, not a hang
     grpo = ["train/grpo.py", "--config", "train/configs/tiny_cpu_dr_t.yaml", "--model_name_or_path", str(model),
             "--dataset_name", str(data), "--output_dir", str(tmp_path / "run"), "--max_prompt_length", "2048",
-            "--eval_strategy", "steps", "--eval_steps", "2", "--max_eval_samples", "8"]  # fmt: skip
+            "--eval_strategy", "steps", "--eval_steps", "2", "--max_eval_samples", "8",
+            "--ddp_timeout", "120"]  # fmt: skip
     from train.multi_gpu_check import free_port
 
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--main_process_port", str(free_port())]
