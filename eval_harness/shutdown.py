@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,41 +67,3 @@ def signals_deferred() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-
-
-def child_processes() -> list[Any]:
-    """Every live descendant of this process (``psutil.Process``); empty without psutil."""
-    try:
-        import psutil
-    except ImportError:
-        return []
-    try:
-        return psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-def reap(processes: list[Any], deadline: float) -> list[Any]:
-    """Terminate the processes still alive, wait until ``deadline`` (monotonic), then kill the
-    rest; returns those that were still alive when killed."""
-    if not processes:
-        return []
-    import psutil
-
-    alive = [p for p in processes if _running(p)]
-    for p in alive:
-        with contextlib.suppress(psutil.Error):
-            p.terminate()
-    _, alive = psutil.wait_procs(alive, timeout=max(0.1, deadline - time.monotonic()))
-    for p in alive:
-        with contextlib.suppress(psutil.Error):
-            p.kill()
-    psutil.wait_procs(alive, timeout=5)
-    return alive
-
-
-def _running(process: Any) -> bool:
-    try:
-        return bool(process.is_running())
-    except Exception:  # noqa: BLE001 - gone
-        return False

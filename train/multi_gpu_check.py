@@ -214,8 +214,8 @@ def free_port() -> int:
 
 
 def launch(args: argparse.Namespace, extra: list[str]) -> int:
+    from robustbench_tc.processes import descendants, kill_tree, stack_dumps
     from train.gpu_check import QWEN25_3B_SHAPE, SMOKE_SHAPE, build_random_model, estimate_memory
-    from train.process_tree import descendants, kill_tree, stack_dumps
 
     args.out.mkdir(parents=True, exist_ok=True)
     for stale in args.out.glob("rank*.json"):

@@ -28,7 +28,8 @@ from eval_harness.backends.chat_template import encode_prompt
 from eval_harness.device import GiB, available_memory, cpu_kv_cache_bytes, device_settings, weight_bytes
 from eval_harness.manifest import ModelSettings
 from eval_harness.revision import model_revision
-from eval_harness.shutdown import SHUTDOWN_TIMEOUT_S, child_processes, reap, signals_deferred
+from eval_harness.shutdown import SHUTDOWN_TIMEOUT_S, signals_deferred
+from robustbench_tc.processes import descendants, reap
 
 GPU_MEMORY_UTILIZATION = 0.9
 GPU_MIN_CHUNK = 256
@@ -172,7 +173,7 @@ class VLLMBackend(Backend):
         started = time.monotonic()
         deadline = started + SHUTDOWN_TIMEOUT_S
         with signals_deferred():
-            children = child_processes()
+            children = descendants()
             core = getattr(getattr(self._llm, "llm_engine", None), "engine_core", None)
             shutdown = getattr(core, "shutdown", None)
             if callable(shutdown):

@@ -42,7 +42,7 @@ def run(cmd: list[str], env: dict[str, str], timeout: int = 400) -> subprocess.C
     """Run ``cmd``; past ``timeout`` keep the stacks of every process under it, kill them all (the
     ranks run in sessions of their own and hold our pipes, so killing the launcher's group is not
     enough) and fail with what they printed and where they waited."""
-    from train.process_tree import descendants, kill_tree, stack_dumps
+    from robustbench_tc.processes import descendants, kill_tree, stack_dumps
 
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from train.parity import (
@@ -79,11 +83,7 @@ print("returned")
 """
 
 
-def test_leaving_a_gloo_group_ends_each_rank_with_status_0_and_its_output_flushed(tmp_path) -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
-
+def test_leaving_a_gloo_group_ends_each_rank_with_status_0_and_its_output_flushed() -> None:
     from train.multi_gpu_check import free_port
 
     repo = Path(__file__).resolve().parents[2]

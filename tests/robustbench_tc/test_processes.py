@@ -1,4 +1,4 @@
-"""train.process_tree: a launcher whose child runs in a session of its own, as torch's elastic agent
+"""robustbench_tc.processes: a launcher whose child runs in a session of its own, as torch's elastic agent
 starts each rank, is stopped with that child, so a caller reading their pipes is released."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import textwrap
 import psutil
 import pytest
 
-from train.process_tree import descendants, kill_tree, stack_dumps
+from robustbench_tc.processes import descendants, kill_tree, stack_dumps
 
 # a launcher that starts a "rank" with start_new_session=True, sharing its stdout, then both wait
 LAUNCHER = textwrap.dedent(
